@@ -1,0 +1,114 @@
+//! The command line, as clap types only: no I/O here. Names, aliases, flags and environment
+//! variables follow aws-vault (reference §1) so existing habits and scripts keep working.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vault",
+    version,
+    about = "Keeps AWS access keys encrypted and hands out short-lived credentials",
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags that every command accepts, before or after the command name.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Keystore backend [possible values: file]
+    #[arg(long, global = true, env = "AWS_VAULT_BACKEND", value_name = "BACKEND")]
+    pub(crate) backend: Option<String>,
+    /// Log what vault does to stderr (never secrets)
+    #[arg(long, global = true)]
+    pub(crate) debug: bool,
+    /// Directory of the file keystore [default: ~/.awsvault/keys]
+    #[arg(long, global = true, env = "AWS_VAULT_FILE_DIR", value_name = "DIR")]
+    pub(crate) file_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Store a profile's long-term access keys in the keystore
+    Add(AddArgs),
+    /// List profiles, stored credentials and cached sessions
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Remove a profile's long-term access keys from the keystore
+    #[command(visible_alias = "rm")]
+    Remove(RemoveArgs),
+    /// Print the version
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AddArgs {
+    /// Add a [profile NAME] section to the AWS config file when it has none (the default)
+    #[arg(long, overrides_with = "no_add_config")]
+    pub(crate) add_config: bool,
+    /// Read the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of prompting
+    #[arg(long)]
+    pub(crate) env: bool,
+    /// Leave the AWS config file alone
+    #[arg(long, overrides_with = "add_config")]
+    pub(crate) no_add_config: bool,
+    /// The profile to store keys for
+    pub(crate) profile: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Print only the names of stored long-term credentials
+    #[arg(long, conflicts_with_all = ["profiles", "sessions"])]
+    pub(crate) credentials: bool,
+    /// Print JSON for scripts instead of text
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Print only the profile names from the AWS config file
+    #[arg(long, conflicts_with = "sessions")]
+    pub(crate) profiles: bool,
+    /// Print only the keystore names of cached sessions
+    #[arg(long)]
+    pub(crate) sessions: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RemoveArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub(crate) force: bool,
+    /// The profile whose keys to remove
+    pub(crate) profile: String,
+    /// Remove only the profile's cached sessions (aws-vault's hidden legacy flag)
+    #[arg(short, long, hide = true)]
+    pub(crate) sessions_only: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_command_and_no_flags_negate() {
+        let cli = Cli::try_parse_from(["vault", "add", "p", "--backend=file", "--no-add-config"])
+            .unwrap();
+        assert_eq!(cli.global.backend.as_deref(), Some("file"));
+        let Command::Add(add) = cli.command else {
+            panic!("not add")
+        };
+        assert!(add.no_add_config && !add.add_config);
+    }
+}

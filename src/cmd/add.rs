@@ -1,0 +1,89 @@
+//! `vault add PROFILE`: store long-term access keys (reference §1.3 `add`).
+
+use super::{open_keystore, print};
+use crate::cli::{AddArgs, GlobalArgs};
+use crate::config::Config;
+use crate::ctx::{Ctx, Env};
+use crate::error::Error;
+use crate::keystore::MasterCredentials;
+use crate::keystore::keys::{KeyKind, classify};
+use crate::keystore::sessions::remove_sessions_of;
+use crate::secret::Secret;
+use crate::tty;
+
+pub(crate) fn run(args: &AddArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let profile = args.profile.as_str();
+    check_profile_name(profile)?;
+    let config = Config::load(&ctx.env)?;
+    if let Some(source) = config.own_source_profile(profile) {
+        return Err(Error::Message(format!(
+            "Your profile has a source_profile of {source}, adding credentials to {profile} won't have any effect"
+        )));
+    }
+    let credentials = if args.env {
+        from_env(&ctx.env)?
+    } else {
+        from_prompt()?
+    };
+    let keystore = open_keystore(global, ctx)?;
+    keystore.set(&credentials.to_item(profile))?;
+    print(&format!(
+        "Added credentials to profile \"{profile}\" in vault\n"
+    ))?;
+    let deleted = remove_sessions_of(keystore.as_ref(), profile)?;
+    if deleted > 0 {
+        print(&format!("Deleted {deleted} existing sessions.\n"))?;
+    }
+    // `--add-config` is the default; `--no-add-config` turns it off.
+    if !args.no_add_config && !config.has_profile(profile) {
+        config.append_profile_section(profile)?;
+    }
+    Ok(())
+}
+
+/// A name that would be read back as a session or SSO token, or that holds control
+/// characters, could never be used as a profile.
+fn check_profile_name(profile: &str) -> Result<(), Error> {
+    if profile.trim().is_empty() || profile.chars().any(char::is_control) {
+        return Err(Error::Usage(format!(
+            "{profile:?} cannot be a profile name: it is empty or holds control characters"
+        )));
+    }
+    if classify(profile) != KeyKind::Credentials {
+        return Err(Error::Usage(format!(
+            "{profile:?} cannot be a profile name: the keystore uses names of that form for sessions and SSO tokens"
+        )));
+    }
+    Ok(())
+}
+
+fn from_env(env: &Env) -> Result<MasterCredentials, Error> {
+    let read = |var: &str| {
+        env.non_empty(var)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Message(format!("Missing value for {var}")))
+    };
+    Ok(MasterCredentials {
+        access_key_id: read("AWS_ACCESS_KEY_ID")?,
+        secret_access_key: Secret::new(read("AWS_SECRET_ACCESS_KEY")?),
+    })
+}
+
+fn from_prompt() -> Result<MasterCredentials, Error> {
+    let access_key_id = tty::read_line("Enter Access Key ID: ")?;
+    if access_key_id.is_empty() {
+        return Err(Error::Message(
+            "no Access Key ID was entered; nothing was stored".to_owned(),
+        ));
+    }
+    let secret_access_key = tty::read_hidden("Enter Secret Access Key: ")?;
+    if secret_access_key.expose().trim().is_empty() {
+        return Err(Error::Message(
+            "no Secret Access Key was entered; nothing was stored".to_owned(),
+        ));
+    }
+    Ok(MasterCredentials {
+        access_key_id,
+        secret_access_key: Secret::new(secret_access_key.expose().trim()),
+    })
+}

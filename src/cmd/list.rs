@@ -1,0 +1,312 @@
+//! `vault list` (alias `ls`): profiles, stored credentials and cached sessions (reference §4.5).
+//!
+//! Nothing is decrypted: the table comes from the config file and the keystore's key names.
+//! Entries the keystore cannot read are reported on stderr and do not hide the others.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::{open_keystore, print, warn};
+use crate::cli::{GlobalArgs, ListArgs};
+use crate::config::{Config, Overrides};
+use crate::ctx::Ctx;
+use crate::duration;
+use crate::error::Error;
+use crate::keystore::keys::{KeyKind, SessionKey, classify};
+
+pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let config = Config::load(&ctx.env)?;
+    if args.profiles {
+        let names: Vec<&str> = config.profile_names().collect();
+        return print_names(&names, args.json);
+    }
+    let listing = open_keystore(global, ctx)?.list()?;
+    for damaged in &listing.damaged {
+        warn(&format!(
+            "{} cannot be read ({}); `vault remove {}` deletes it",
+            damaged.location.display(),
+            damaged.reason,
+            damaged.key
+        ));
+    }
+    let stored = Stored::sort(listing.keys);
+    if args.credentials {
+        return print_names(&stored.credentials, args.json);
+    }
+    if args.sessions {
+        let keys: Vec<String> = stored.sessions.iter().map(SessionKey::to_key).collect();
+        return print_names(&keys, args.json);
+    }
+    let rows = table_rows(&config, &stored, ctx);
+    if args.json {
+        return print(&(to_json(&rows) + "\n"));
+    }
+    print(&render_table(&rows))
+}
+
+/// The keystore's keys by kind.
+struct Stored {
+    credentials: Vec<String>,
+    sessions: Vec<SessionKey>,
+    oidc: Vec<String>,
+}
+
+impl Stored {
+    fn sort(keys: Vec<String>) -> Self {
+        let mut stored = Self {
+            credentials: Vec::new(),
+            sessions: Vec::new(),
+            oidc: Vec::new(),
+        };
+        for key in keys {
+            match classify(&key) {
+                KeyKind::Credentials => stored.credentials.push(key),
+                KeyKind::Session(session) => stored.sessions.push(session),
+                KeyKind::Oidc(url) => stored.oidc.push(url),
+                KeyKind::LegacySession => {}
+            }
+        }
+        stored
+    }
+}
+
+/// One table row; `None` prints as `-`.
+#[derive(Serialize)]
+struct Row {
+    profile: Option<String>,
+    credentials: Option<String>,
+    sessions: Vec<SessionCell>,
+}
+
+#[derive(Serialize)]
+struct SessionCell {
+    #[serde(rename = "type")]
+    kind: String,
+    /// Unix seconds; absent for SSO tokens, whose expiry is inside the encrypted item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<i64>,
+    /// What the text table shows: `sts.GetSessionToken:59m12s`, `oidc:<url>`, or a key.
+    label: String,
+}
+
+fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
+    let now = ctx.clock.now().unix_timestamp();
+    let mut sessions_by_profile: BTreeMap<&str, Vec<SessionCell>> = BTreeMap::new();
+    for session in &stored.sessions {
+        sessions_by_profile
+            .entry(session.profile.as_str())
+            .or_default()
+            .push(SessionCell {
+                kind: session.kind.clone(),
+                expires: Some(session.expiry),
+                label: format!(
+                    "{}:{}",
+                    session.kind,
+                    duration::format_seconds(session.expiry - now)
+                ),
+            });
+    }
+    let oidc_by_profile = sso_tokens_by_profile(config, stored, ctx);
+    let credentials: BTreeSet<&str> = stored.credentials.iter().map(String::as_str).collect();
+    let mut shown_oidc = BTreeSet::new();
+    let mut rows = Vec::new();
+    for name in config.profile_names() {
+        let mut sessions = sessions_by_profile.remove(name).unwrap_or_default();
+        if let Some(url) = oidc_by_profile.get(name) {
+            shown_oidc.insert(url.as_str());
+            sessions.insert(0, oidc_cell(url));
+        }
+        rows.push(Row {
+            profile: Some(name.to_owned()),
+            credentials: credentials.contains(name).then(|| name.to_owned()),
+            sessions,
+        });
+    }
+    for name in &stored.credentials {
+        if !config.has_profile(name) {
+            rows.push(Row {
+                profile: None,
+                credentials: Some(name.clone()),
+                sessions: Vec::new(),
+            });
+        }
+    }
+    let orphan_sessions = sessions_by_profile.into_values().flatten().map(|mut cell| {
+        // Without a profile row the type alone says too little: show the whole key.
+        cell.label = stored
+            .sessions
+            .iter()
+            .find(|s| Some(s.expiry) == cell.expires && s.kind == cell.kind)
+            .map_or(cell.label, SessionKey::to_key);
+        cell
+    });
+    let orphan_oidc = stored
+        .oidc
+        .iter()
+        .filter(|url| !shown_oidc.contains(url.as_str()))
+        .map(|url| oidc_cell(url));
+    for cell in orphan_sessions.chain(orphan_oidc).collect::<Vec<_>>() {
+        rows.push(Row {
+            profile: None,
+            credentials: None,
+            sessions: vec![cell],
+        });
+    }
+    rows
+}
+
+fn oidc_cell(url: &str) -> SessionCell {
+    SessionCell {
+        kind: "oidc".to_owned(),
+        expires: None,
+        label: format!("oidc:{url}"),
+    }
+}
+
+/// Profile → SSO start URL, for the start URLs that have a stored token. Profiles are
+/// resolved only when some token is stored, and a profile that fails to resolve is skipped.
+fn sso_tokens_by_profile(config: &Config, stored: &Stored, ctx: &Ctx) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    if stored.oidc.is_empty() {
+        return map;
+    }
+    for name in config.profile_names() {
+        let url = config
+            .resolve_chain(name, &Overrides::default(), &ctx.env)
+            .ok()
+            .and_then(|chain| chain.target().sso_start_url.clone());
+        if let Some(url) = url.filter(|u| stored.oidc.contains(u)) {
+            map.insert(name.to_owned(), url);
+        }
+    }
+    map
+}
+
+fn print_names<S: AsRef<str> + Serialize>(names: &[S], json: bool) -> Result<(), Error> {
+    if json {
+        return print(&(to_json(&names) + "\n"));
+    }
+    let mut text = String::new();
+    for name in names {
+        text.push_str(name.as_ref());
+        text.push('\n');
+    }
+    print(&text)
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("plain data serialises")
+}
+
+/// The table as aws-vault prints it with Go's tabwriter (min width 25, padding 2, every
+/// cell tab-terminated, so every cell is padded).
+fn render_table(rows: &[Row]) -> String {
+    let dash = |cell: &Option<String>| cell.clone().unwrap_or_else(|| "-".to_owned());
+    let mut cells: Vec<[String; 3]> = vec![
+        ["Profile".into(), "Credentials".into(), "Sessions".into()],
+        ["=======".into(), "===========".into(), "========".into()],
+    ];
+    for row in rows {
+        let sessions = if row.sessions.is_empty() {
+            "-".to_owned()
+        } else {
+            row.sessions
+                .iter()
+                .map(|s| s.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        cells.push([dash(&row.profile), dash(&row.credentials), sessions]);
+    }
+    let widths: Vec<usize> = (0..3)
+        .map(|col| {
+            let widest = cells
+                .iter()
+                .map(|r| r[col].chars().count())
+                .max()
+                .unwrap_or(0);
+            (widest + 2).max(25)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in &cells {
+        for (cell, width) in row.iter().zip(&widths) {
+            out.push_str(cell);
+            out.push_str(&" ".repeat(width - cell.chars().count()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::ctx::{Clock, Env};
+
+    #[test]
+    fn sessions_show_their_time_left_by_the_injected_clock() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let ctx = Ctx {
+            env: Env::default(),
+            clock: Clock::Fixed(now),
+        };
+        let config = Config::parse(PathBuf::from("config"), "[profile dev]\n").unwrap();
+        let session = |kind: &str, profile: &str, left: i64| {
+            SessionKey {
+                kind: kind.into(),
+                profile: profile.into(),
+                mfa: String::new(),
+                expiry: 1_700_000_000 + left,
+            }
+            .to_key()
+        };
+        let stored = Stored::sort(vec![
+            session("sts.GetSessionToken", "dev", 3600 + 61),
+            session("sts.AssumeRole", "dev", -5),
+            session("sts.AssumeRole", "gone", 10),
+        ]);
+        let rows = table_rows(&config, &stored, &ctx);
+        let labels: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.sessions.iter().map(|s| s.label.as_str()).collect())
+            .collect();
+        assert_eq!(
+            labels[0],
+            ["sts.AssumeRole:-5s", "sts.GetSessionToken:1h1m1s"]
+        );
+        assert_eq!(labels[1], [session("sts.AssumeRole", "gone", 10).as_str()]);
+    }
+
+    #[test]
+    fn the_table_pads_like_gos_tabwriter() {
+        let rows = vec![
+            Row {
+                profile: Some("dev".into()),
+                credentials: Some("dev".into()),
+                sessions: vec![],
+            },
+            Row {
+                profile: None,
+                credentials: Some("a-rather-long-profile-name-x".into()),
+                sessions: vec![],
+            },
+        ];
+        let text = render_table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("{:25}{:30}{:25}", "Profile", "Credentials", "Sessions")
+        );
+        assert_eq!(lines[2], format!("{:25}{:30}{:25}", "dev", "dev", "-"));
+        assert_eq!(
+            lines[3],
+            format!("{:25}{:30}{:25}", "-", "a-rather-long-profile-name-x", "-")
+        );
+    }
+}

@@ -1,0 +1,45 @@
+//! One handler per subcommand, and the single dispatch `match`.
+//!
+//! Handlers decide what goes to stdout (the data asked for, and aws-vault's confirmation
+//! lines, which scripts grep) and to stderr (warnings). Prompts go to the terminal.
+
+mod add;
+mod list;
+mod remove;
+
+use std::io::{self, Write};
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::keystore::{self, BackendOptions, Keystore};
+
+pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
+    match &cli.command {
+        Command::Add(args) => add::run(args, &cli.global, ctx),
+        Command::List(args) => list::run(args, &cli.global, ctx),
+        Command::Remove(args) => remove::run(args, &cli.global, ctx),
+        Command::Version => print(&format!("vault {}\n", env!("CARGO_PKG_VERSION"))),
+    }
+}
+
+fn open_keystore(global: &GlobalArgs, ctx: &Ctx) -> Result<Box<dyn Keystore>, Error> {
+    let options = BackendOptions {
+        backend: global.backend.clone(),
+        file_dir: global.file_dir.clone(),
+    };
+    Ok(keystore::open(&options, ctx)?)
+}
+
+/// Writes `text` to stdout; a closed pipe ends the program quietly (see `Error`).
+fn print(text: &str) -> Result<(), Error> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("cannot write to stdout", e))
+}
+
+/// A warning on stderr.
+fn warn(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "vault: warning: {text}");
+}

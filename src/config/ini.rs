@@ -1,0 +1,259 @@
+//! Reads `~/.aws/config` text into sections, with the quirks aws-vault's INI reader has.
+//!
+//! Parsing is rust-ini's; this module decides what the sections mean:
+//! - `[default]` is the profile `default`; `[profile X]` is the profile `X`; `[sso-session X]`
+//!   is an SSO session. `[profile default]` is read as more of `[default]` (the AWS CLI's
+//!   reading; aws-vault ignores it), and `[default]` wins where both set a key.
+//! - Key names are case-insensitive, section names are not.
+//! - A section written twice is one section; the later value of a key wins.
+//! - An inline comment needs a space before `#` or `;` (the fork's rule), so
+//!   `sso_start_url=https://x/start#/` keeps its `#`.
+//! - Indented lines under a key (`s3 =` blocks) belong to that key's value.
+//! - Sections whose names contain dots do NOT inherit from a shorter section (the Go INI
+//!   library's child-section quirk): see the README.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use ini::{Ini, ParseOption};
+
+use super::Error;
+
+pub(crate) const DEFAULT_PROFILE: &str = "default";
+
+/// One section's keys (lower-cased) and values.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Section {
+    keys: HashMap<String, String>,
+}
+
+impl Section {
+    /// The value of `key` when it is present and not empty; an empty value counts as unset,
+    /// as it does for aws-vault.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.keys
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn absorb(&mut self, props: &ini::Properties, keep_existing: bool) {
+        for (key, value) in props {
+            let key = key.trim().to_ascii_lowercase();
+            if keep_existing && self.keys.contains_key(&key) {
+                continue;
+            }
+            self.keys.insert(key, value.trim().to_owned());
+        }
+    }
+}
+
+/// The parsed file: profiles in file order, and SSO sessions by name.
+#[derive(Debug, Default)]
+pub(crate) struct Document {
+    profile_order: Vec<String>,
+    profiles: HashMap<String, Section>,
+    sso_sessions: HashMap<String, Section>,
+}
+
+enum Header<'a> {
+    Default,
+    /// `[profile default]`: extra keys for `[default]`.
+    ProfileDefault,
+    Profile(&'a str),
+    SsoSession(&'a str),
+    Other,
+}
+
+fn classify(name: &str) -> Header<'_> {
+    let name = name.trim();
+    if name == DEFAULT_PROFILE {
+        return Header::Default;
+    }
+    if let Some(profile) = name.strip_prefix("profile ") {
+        let profile = profile.trim();
+        return if profile == DEFAULT_PROFILE {
+            Header::ProfileDefault
+        } else {
+            Header::Profile(profile)
+        };
+    }
+    if let Some(session) = name.strip_prefix("sso-session ") {
+        return Header::SsoSession(session.trim());
+    }
+    Header::Other
+}
+
+impl Document {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, Error> {
+        let options = ParseOption {
+            enabled_quote: true,
+            // Go's INI reader keeps backslashes (Windows paths in credential_process).
+            enabled_escape: false,
+            enabled_indented_mutiline_value: true,
+            enabled_preserve_key_leading_whitespace: false,
+        };
+        check_lines(text, path)?;
+        let ini = Ini::load_from_str_opt(text, options).map_err(|err| Error::Syntax {
+            path: path.to_owned(),
+            line: err.line + 1,
+            message: err.msg.into_owned(),
+        })?;
+        let mut doc = Self::default();
+        for (name, props) in &ini {
+            let Some(name) = name else { continue };
+            match classify(name) {
+                Header::Default => doc.profile_mut(DEFAULT_PROFILE).absorb(props, false),
+                Header::ProfileDefault => doc.profile_mut(DEFAULT_PROFILE).absorb(props, true),
+                Header::Profile(profile) => doc.profile_mut(profile).absorb(props, false),
+                Header::SsoSession(session) => doc
+                    .sso_sessions
+                    .entry(session.to_owned())
+                    .or_default()
+                    .absorb(props, false),
+                Header::Other => log::debug!("ignoring section [{name}] in {}", path.display()),
+            }
+        }
+        Ok(doc)
+    }
+
+    fn profile_mut(&mut self, name: &str) -> &mut Section {
+        if !self.profiles.contains_key(name) {
+            self.profile_order.push(name.to_owned());
+        }
+        self.profiles.entry(name.to_owned()).or_default()
+    }
+
+    pub(crate) fn profile(&self, name: &str) -> Option<&Section> {
+        self.profiles.get(name)
+    }
+
+    pub(crate) fn sso_session(&self, name: &str) -> Option<&Section> {
+        self.sso_sessions.get(name)
+    }
+
+    /// Profile names in file order; `default` only when it sets something, as aws-vault lists it.
+    pub(crate) fn profile_names(&self) -> impl Iterator<Item = &str> {
+        self.profile_order
+            .iter()
+            .map(String::as_str)
+            .filter(|name| {
+                *name != DEFAULT_PROFILE || self.profiles.get(*name).is_some_and(|s| !s.is_empty())
+            })
+    }
+}
+
+/// Finds the malformed line before rust-ini does: rust-ini reports an unclosed `[` at the
+/// end of the file rather than on its line.
+fn check_lines(text: &str, path: &Path) -> Result<(), Error> {
+    let mut in_value = false;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let fail = |message: &str| Error::Syntax {
+            path: path.to_owned(),
+            line: index + 1,
+            message: message.to_owned(),
+        };
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if line.starts_with('[') {
+            if !line.contains(']') {
+                return Err(fail("a section header must end with ]"));
+            }
+            in_value = false;
+        } else if in_value && raw.starts_with([' ', '\t']) {
+            // An indented line continues the value above it (`s3 =` blocks).
+        } else if line.contains('=') || line.contains(':') {
+            in_value = true;
+        } else {
+            return Err(fail("expected key = value, a [section] or a comment"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Document {
+        Document::parse(text, Path::new("config")).expect("parses")
+    }
+
+    #[test]
+    fn keys_are_case_insensitive_and_section_names_are_not() {
+        let doc = parse("[profile Dev]\nREGION = eu-west-1\n[profile dev]\nregion=us-east-1\n");
+        assert_eq!(doc.profile("Dev").unwrap().get("region"), Some("eu-west-1"));
+        assert_eq!(doc.profile("dev").unwrap().get("region"), Some("us-east-1"));
+    }
+
+    #[test]
+    fn a_hash_without_a_space_before_it_stays_in_the_value() {
+        let doc =
+            parse("[profile a]\nsso_start_url=https://x/start#/\nregion = eu-west-1 # here\n");
+        let a = doc.profile("a").unwrap();
+        assert_eq!(a.get("sso_start_url"), Some("https://x/start#/"));
+        assert_eq!(a.get("region"), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn quotes_are_stripped_and_backslashes_kept() {
+        let doc = parse("[profile a]\nregion=\"eu-west-1\"\ncredential_process = C:\\bin\\p.exe\n");
+        let a = doc.profile("a").unwrap();
+        assert_eq!(a.get("region"), Some("eu-west-1"));
+        assert_eq!(a.get("credential_process"), Some("C:\\bin\\p.exe"));
+    }
+
+    #[test]
+    fn nested_values_do_not_leak_into_the_profile() {
+        let doc = parse("[profile a]\ns3 =\n  max_concurrent_requests = 20\nregion = us-east-2\n");
+        let a = doc.profile("a").unwrap();
+        assert_eq!(a.get("max_concurrent_requests"), None);
+        assert_eq!(a.get("region"), Some("us-east-2"));
+    }
+
+    #[test]
+    fn a_repeated_section_is_merged_and_the_later_value_wins() {
+        let doc = parse("[profile a]\nregion=r1\nmfa_serial=m\n[profile a]\nregion=r2\n");
+        let a = doc.profile("a").unwrap();
+        assert_eq!(
+            (a.get("region"), a.get("mfa_serial")),
+            (Some("r2"), Some("m"))
+        );
+        assert_eq!(doc.profile_names().collect::<Vec<_>>(), ["a"]);
+    }
+
+    #[test]
+    fn profile_default_adds_to_default_without_overriding_it() {
+        let doc = parse("[default]\nregion=r1\n[profile default]\nregion=r2\nmfa_serial=m\n");
+        let d = doc.profile("default").unwrap();
+        assert_eq!(
+            (d.get("region"), d.get("mfa_serial")),
+            (Some("r1"), Some("m"))
+        );
+    }
+
+    #[test]
+    fn names_keep_file_order_and_an_empty_default_is_not_listed() {
+        let doc = parse("[default]\n[profile b]\n[sso-session s]\n[profile a]\n[services x]\n");
+        assert_eq!(doc.profile_names().collect::<Vec<_>>(), ["b", "a"]);
+        assert!(doc.sso_session("s").is_some());
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let err = Document::parse("[profile a]\nregion=x\n[profile b\n", Path::new("cfg"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cfg:3:"), "{err}");
+        let err = Document::parse("[profile a]\nregion=x\njunk\n", Path::new("cfg"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cfg:3: expected key = value"), "{err}");
+    }
+}

@@ -1,0 +1,327 @@
+//! Picks each field of one profile, first non-empty source wins (reference §3.3):
+//! 1. command-line flags, for every profile of the chain;
+//! 2. environment variables (some for every profile, some for the target only);
+//! 3. the profile's own section;
+//! 4. its `include_profile` (recursively, same rules), or else `[default]`;
+//! 5. the built-in defaults.
+//!
+//! An `[sso-session]` named by the first `sso_session` seen supplies the start URL, region and
+//! scopes, over inline values.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::Error;
+use super::ini::{DEFAULT_PROFILE, Document};
+use super::profile::{ProfileConfig, SessionDurations, StsRegionalEndpoints, key};
+use crate::ctx::Env;
+use crate::duration;
+
+/// Command-line values that beat everything else and apply to every profile of a chain.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub region: Option<String>,
+    pub duration: Option<Duration>,
+}
+
+/// Where a value came from, so an error can say where to fix it.
+#[derive(Debug, Clone)]
+enum Origin {
+    Flag(&'static str),
+    Env(&'static str),
+    Section { profile: String },
+}
+
+struct Layers<'a> {
+    path: &'a Path,
+    values: HashMap<&'static str, (String, Origin)>,
+    sso_session_seen: bool,
+}
+
+impl Layers<'_> {
+    fn offer(&mut self, key: &'static str, value: Option<&str>, origin: &Origin) {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            self.values
+                .entry(key)
+                .or_insert_with(|| (value.to_owned(), origin.clone()));
+        }
+    }
+
+    fn force(&mut self, key: &'static str, value: Option<&str>, origin: &Origin) {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            self.values.insert(key, (value.to_owned(), origin.clone()));
+        }
+    }
+
+    fn take(&mut self, key: &str) -> Option<String> {
+        self.values.remove(key).map(|(value, _)| value)
+    }
+
+    fn describe(&self, origin: &Origin) -> String {
+        match origin {
+            Origin::Flag(flag) => format!("the {flag} flag"),
+            Origin::Env(var) => format!("the environment variable {var}"),
+            Origin::Section { profile } => {
+                format!("profile '{profile}' in {}", self.path.display())
+            }
+        }
+    }
+
+    /// Takes `key` and converts it, naming its origin when the value is malformed.
+    fn take_parsed<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, Error> {
+        let Some((value, origin)) = self.values.remove(key) else {
+            return Ok(None);
+        };
+        parse(&value)
+            .map(Some)
+            .map_err(|reason| Error::InvalidValue {
+                origin: self.describe(&origin),
+                key,
+                value,
+                reason,
+            })
+    }
+}
+
+/// Merges the profile `name`. `is_target` says whether it is the profile the user asked for,
+/// which is the only one that takes `AWS_ROLE_ARN` and its kin.
+pub(crate) fn merge_profile(
+    doc: &Document,
+    path: &Path,
+    name: &str,
+    overrides: &Overrides,
+    env: &Env,
+    is_target: bool,
+) -> Result<ProfileConfig, Error> {
+    let mut layers = Layers {
+        path,
+        values: HashMap::new(),
+        sso_session_seen: false,
+    };
+    layers.offer(
+        key::REGION,
+        overrides.region.as_deref(),
+        &Origin::Flag("--region"),
+    );
+    offer_env(&mut layers, env, is_target);
+    let mut visited = Vec::new();
+    absorb_section(doc, path, name, &mut layers, &mut visited)?;
+    finish(name, doc.profile(name).is_some(), layers, overrides, env)
+}
+
+fn offer_env(layers: &mut Layers<'_>, env: &Env, is_target: bool) {
+    let mut from_env = |key: &'static str, var: &'static str| {
+        layers.offer(key, env.non_empty(var), &Origin::Env(var));
+    };
+    from_env(key::REGION, "AWS_REGION");
+    from_env(key::REGION, "AWS_DEFAULT_REGION");
+    from_env(key::MFA_SERIAL, "AWS_MFA_SERIAL");
+    from_env(key::STS_REGIONAL_ENDPOINTS, "AWS_STS_REGIONAL_ENDPOINTS");
+    if is_target {
+        from_env(key::ROLE_ARN, "AWS_ROLE_ARN");
+        from_env(key::ROLE_SESSION_NAME, "AWS_ROLE_SESSION_NAME");
+        from_env(key::SESSION_TAGS, "AWS_SESSION_TAGS");
+        from_env(key::TRANSITIVE_SESSION_TAGS, "AWS_TRANSITIVE_TAGS");
+        from_env(key::SOURCE_IDENTITY, "AWS_SOURCE_IDENTITY");
+    }
+}
+
+fn absorb_section(
+    doc: &Document,
+    path: &Path,
+    name: &str,
+    layers: &mut Layers<'_>,
+    visited: &mut Vec<String>,
+) -> Result<(), Error> {
+    if visited.iter().any(|seen| seen == name) {
+        visited.push(name.to_owned());
+        return Err(Error::IncludeLoop {
+            chain: std::mem::take(visited),
+        });
+    }
+    visited.push(name.to_owned());
+    let origin = Origin::Section {
+        profile: name.to_owned(),
+    };
+    let section = doc.profile(name);
+    if section.is_none() {
+        log::debug!("profile '{name}' is not in {}", path.display());
+    }
+    if let Some(section) = section {
+        if let Some(session) = section
+            .get(key::SSO_SESSION)
+            .filter(|_| !layers.sso_session_seen)
+        {
+            layers.sso_session_seen = true;
+            let sso = doc
+                .sso_session(session)
+                .ok_or_else(|| Error::MissingSsoSession {
+                    profile: name.to_owned(),
+                    session: session.to_owned(),
+                    path: path.to_owned(),
+                })?;
+            layers.offer(key::SSO_SESSION, Some(session), &origin);
+            for sso_key in [
+                key::SSO_START_URL,
+                key::SSO_REGION,
+                key::SSO_REGISTRATION_SCOPES,
+            ] {
+                layers.force(sso_key, sso.get(sso_key), &origin);
+            }
+        }
+        for &merged in key::MERGED {
+            layers.offer(merged, section.get(merged), &origin);
+        }
+    }
+    match section.and_then(|s| s.get(key::INCLUDE_PROFILE)) {
+        Some(include) => {
+            if doc.profile(include).is_none() {
+                return Err(Error::MissingInclude {
+                    profile: name.to_owned(),
+                    include: include.to_owned(),
+                    path: path.to_owned(),
+                });
+            }
+            absorb_section(doc, path, include, layers, visited)
+        }
+        None if name != DEFAULT_PROFILE => {
+            absorb_section(doc, path, DEFAULT_PROFILE, layers, visited)
+        }
+        None => Ok(()),
+    }
+}
+
+fn finish(
+    name: &str,
+    in_config: bool,
+    mut layers: Layers<'_>,
+    overrides: &Overrides,
+    env: &Env,
+) -> Result<ProfileConfig, Error> {
+    let assume_role_duration = match (
+        overrides.duration,
+        env_duration(env, "AWS_ASSUME_ROLE_TTL")?,
+    ) {
+        (Some(flag), _) => Some(flag),
+        (None, Some(from_env)) => Some(from_env),
+        (None, None) => layers.take_parsed(key::DURATION_SECONDS, parse_seconds)?,
+    };
+    layers.take(key::DURATION_SECONDS);
+    let source_profile = layers
+        .take(key::SOURCE_PROFILE)
+        .filter(|source| source != name);
+    Ok(ProfileConfig {
+        name: name.to_owned(),
+        in_config,
+        assume_role_duration,
+        source_profile,
+        sts_regional_endpoints: layers
+            .take_parsed(key::STS_REGIONAL_ENDPOINTS, parse_sts_regional_endpoints)?,
+        session_tags: layers
+            .take_parsed(key::SESSION_TAGS, parse_session_tags)?
+            .unwrap_or_default(),
+        transitive_session_tags: layers
+            .take(key::TRANSITIVE_SESSION_TAGS)
+            .map(|v| split_list(&v))
+            .unwrap_or_default(),
+        sso_registration_scopes: layers
+            .take(key::SSO_REGISTRATION_SCOPES)
+            .map(|v| split_list(&v))
+            .unwrap_or_default(),
+        web_identity_token_file: layers.take(key::WEB_IDENTITY_TOKEN_FILE).map(PathBuf::from),
+        region: layers.take(key::REGION),
+        mfa_serial: layers.take(key::MFA_SERIAL),
+        mfa_process: layers.take(key::MFA_PROCESS),
+        role_arn: layers.take(key::ROLE_ARN),
+        role_session_name: layers.take(key::ROLE_SESSION_NAME),
+        external_id: layers.take(key::EXTERNAL_ID),
+        sso_session: layers.take(key::SSO_SESSION),
+        sso_start_url: layers.take(key::SSO_START_URL),
+        sso_region: layers.take(key::SSO_REGION),
+        sso_account_id: layers.take(key::SSO_ACCOUNT_ID),
+        sso_role_name: layers.take(key::SSO_ROLE_NAME),
+        web_identity_token_process: layers.take(key::WEB_IDENTITY_TOKEN_PROCESS),
+        credential_process: layers.take(key::CREDENTIAL_PROCESS),
+        source_identity: layers.take(key::SOURCE_IDENTITY),
+        endpoint_url: layers.take(key::ENDPOINT_URL),
+    })
+}
+
+/// The run-wide durations: `--duration` for the non-chained GetSessionToken and federation,
+/// then the `AWS_*_TTL` variables, then the defaults (upstream v7.2 semantics).
+pub(crate) fn session_durations(
+    overrides: &Overrides,
+    env: &Env,
+) -> Result<SessionDurations, Error> {
+    let defaults = SessionDurations::default();
+    Ok(SessionDurations {
+        session_token: overrides
+            .duration
+            .or(env_duration(env, "AWS_SESSION_TOKEN_TTL")?)
+            .unwrap_or(defaults.session_token),
+        chained_session_token: env_duration(env, "AWS_CHAINED_SESSION_TOKEN_TTL")?
+            .unwrap_or(defaults.chained_session_token),
+        federation_token: overrides
+            .duration
+            .or(env_duration(env, "AWS_FEDERATION_TOKEN_TTL")?)
+            .unwrap_or(defaults.federation_token),
+    })
+}
+
+fn env_duration(env: &Env, var: &'static str) -> Result<Option<Duration>, Error> {
+    env.non_empty(var)
+        .map(|value| {
+            duration::parse(value).map_err(|err| Error::InvalidValue {
+                origin: format!("the environment variable {var}"),
+                key: var,
+                value: value.to_owned(),
+                reason: err.to_string(),
+            })
+        })
+        .transpose()
+}
+
+fn parse_seconds(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| "expected a whole number of seconds, such as 3600".to_owned())
+}
+
+fn parse_sts_regional_endpoints(value: &str) -> Result<StsRegionalEndpoints, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "legacy" => Ok(StsRegionalEndpoints::Legacy),
+        "regional" => Ok(StsRegionalEndpoints::Regional),
+        _ => Err("expected legacy or regional".to_owned()),
+    }
+}
+
+fn parse_session_tags(value: &str) -> Result<BTreeMap<String, String>, String> {
+    value
+        .split(',')
+        .map(|pair| {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("{:?} is not key=value; write k1=v1,k2=v2", pair.trim()))?;
+            let k = k.trim();
+            if k.is_empty() {
+                return Err(format!("{:?} has an empty key", pair.trim()));
+            }
+            Ok((k.to_owned(), v.trim().to_owned()))
+        })
+        .collect()
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

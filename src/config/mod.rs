@@ -1,0 +1,169 @@
+//! `~/.aws/config`: where it is, what it says, and how a profile's settings are resolved.
+//!
+//! Three steps, none of which touches the network or the keystore: `ini` reads sections,
+//! `merge` picks each field of one profile, `chain` follows `source_profile` links.
+
+mod chain;
+mod ini;
+mod merge;
+mod profile;
+mod write;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use chain::ProfileChain;
+pub use merge::Overrides;
+pub use profile::{ProfileConfig, SessionDurations, StsRegionalEndpoints};
+
+use crate::ctx::Env;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read the AWS config file {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot update the AWS config file {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("{}:{line}: {message}; fix that line of the AWS config file", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("no HOME is set, so the AWS config file cannot be found; set HOME or AWS_CONFIG_FILE")]
+    NoHome,
+    #[error("profile '{name}' is not in {} and has no stored credentials{}", path.display(), did_you_mean(suggestions))]
+    UnknownProfile {
+        name: String,
+        path: PathBuf,
+        suggestions: Vec<String>,
+    },
+    #[error("Loop detected in config file for profile '{}' (include_profile {})", chain[0], chain.join(" -> "))]
+    IncludeLoop { chain: Vec<String> },
+    #[error("source_profile loop in the AWS config file: {}; make one of these profiles get its credentials another way", chain.join(" -> "))]
+    SourceLoop { chain: Vec<String> },
+    #[error("{origin}: invalid {key} {value:?}: {reason}")]
+    InvalidValue {
+        origin: String,
+        key: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("profile '{profile}' uses sso_session '{session}', but {} has no [sso-session {session}] section", path.display())]
+    MissingSsoSession {
+        profile: String,
+        session: String,
+        path: PathBuf,
+    },
+    #[error("profile '{profile}' has include_profile = {include}, but {} has no such profile", path.display())]
+    MissingInclude {
+        profile: String,
+        include: String,
+        path: PathBuf,
+    },
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => "; run `vault list --profiles` to see the profiles".to_owned(),
+        [one] => format!("; did you mean '{one}'?"),
+        many => format!(
+            "; did you mean one of: {}?",
+            many.iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The AWS config file as loaded. A file that does not exist reads as empty and is not created.
+#[derive(Debug)]
+pub struct Config {
+    path: PathBuf,
+    document: ini::Document,
+}
+
+impl Config {
+    /// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
+    pub(crate) fn path_from_env(env: &Env) -> Result<PathBuf, Error> {
+        if let Some(path) = env.non_empty("AWS_CONFIG_FILE") {
+            return Ok(expand_tilde(path, env));
+        }
+        env.home()
+            .map(|home| home.join(".aws").join("config"))
+            .ok_or(Error::NoHome)
+    }
+
+    pub(crate) fn load(env: &Env) -> Result<Self, Error> {
+        Self::load_from(Self::path_from_env(env)?)
+    }
+
+    pub fn load_from(path: PathBuf) -> Result<Self, Error> {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: PathBuf, text: &str) -> Result<Self, Error> {
+        let document = ini::Document::parse(text, &path)?;
+        Ok(Self { path, document })
+    }
+
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn document(&self) -> &ini::Document {
+        &self.document
+    }
+
+    /// Profile names in file order.
+    pub fn profile_names(&self) -> impl Iterator<Item = &str> {
+        self.document.profile_names()
+    }
+
+    #[must_use]
+    pub fn has_profile(&self, name: &str) -> bool {
+        self.document.profile(name).is_some()
+    }
+
+    /// The `source_profile` written in the profile's own section (not inherited), unless it
+    /// names the profile itself.
+    pub(crate) fn own_source_profile(&self, name: &str) -> Option<&str> {
+        self.document
+            .profile(name)
+            .and_then(|section| section.get(profile::key::SOURCE_PROFILE))
+            .filter(|source| *source != name)
+    }
+
+    /// Resolves `target` and its `source_profile` chain.
+    pub fn resolve_chain(
+        &self,
+        target: &str,
+        overrides: &Overrides,
+        env: &Env,
+    ) -> Result<ProfileChain, Error> {
+        chain::resolve(self, target, overrides, env)
+    }
+
+    /// Appends an empty section for `name` so the profile shows in `list` (aws-vault's
+    /// `add --add-config`). The rest of the file is kept byte for byte.
+    pub(crate) fn append_profile_section(&self, name: &str) -> Result<(), Error> {
+        write::append_section(&self.path, name)
+    }
+}
+
+fn expand_tilde(path: &str, env: &Env) -> PathBuf {
+    match (path.strip_prefix("~/"), env.home()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+#[cfg(test)]
+mod cases;

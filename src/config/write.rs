@@ -1,0 +1,87 @@
+//! The one change vault makes to `~/.aws/config`: appending a profile section for `add`.
+//! Unlike aws-vault, which rewrites the whole file through its INI library, the existing text
+//! (comments, spacing, key order) is kept byte for byte.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use super::Error;
+use super::ini::DEFAULT_PROFILE;
+use crate::fsutil;
+
+pub(super) fn append_section(path: &Path, name: &str) -> Result<(), Error> {
+    let fail = |source: io::Error| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fsutil::create_private_dir(dir).map_err(fail)?;
+    // Concurrent `vault add`s each read, extend and replace the file: hold a lock on its
+    // directory (not the file, which the rename replaces) so no addition is lost.
+    let lock = fs::File::open(dir).map_err(fail)?;
+    lock.lock().map_err(fail)?;
+    let (mut text, mode) = match fs::read_to_string(path) {
+        Ok(text) => {
+            let mode = fs::metadata(path).map_err(fail)?.permissions().mode() & 0o7777;
+            (text, mode)
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => (String::new(), 0o600),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    if name == DEFAULT_PROFILE {
+        text.push_str("[default]\n");
+    } else {
+        text.push_str("[profile ");
+        text.push_str(name);
+        text.push_str("]\n");
+    }
+    fsutil::write_atomic(path, text.as_bytes(), mode).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_after_the_existing_text_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        fs::write(&path, "# mine\n[profile a]\nregion = x").unwrap();
+        append_section(&path, "b").unwrap();
+        append_section(&path, "default").unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "# mine\n[profile a]\nregion = x\n\n[profile b]\n\n[default]\n"
+        );
+    }
+
+    #[test]
+    fn creates_a_missing_file_in_a_private_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".aws/config");
+        append_section(&path, "new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "[profile new]\n");
+        let mode = fs::metadata(dir.path().join(".aws"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}

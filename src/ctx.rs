@@ -1,0 +1,99 @@
+//! The one place that reads the process environment and the clock.
+//!
+//! Everything below `cmd/` receives an [`Env`] and a [`Clock`] instead of calling
+//! `std::env` or `SystemTime::now`, so tests can pin both (see clippy.toml).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+/// A snapshot of the environment variables that are valid UTF-8.
+#[derive(Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Env {
+    // The environment can hold AWS_SECRET_ACCESS_KEY or AWS_VAULT_FILE_PASSPHRASE.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("vars", &self.vars.len())
+            .finish()
+    }
+}
+
+impl Env {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one reader of the real environment"
+    )]
+    pub(crate) fn from_process() -> Self {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Self { vars }
+    }
+
+    /// An environment made of exactly these variables (tests and benchmarks).
+    #[must_use]
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+
+    /// The value of `name`, even when it is empty.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    /// The value of `name` when it is set and not empty: what most AWS variables mean by "set".
+    pub(crate) fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    pub(crate) fn home(&self) -> Option<PathBuf> {
+        self.non_empty("HOME").map(PathBuf::from)
+    }
+}
+
+/// Where "now" comes from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Clock {
+    System,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed(OffsetDateTime),
+}
+
+impl Clock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one reader of the real clock"
+    )]
+    pub(crate) fn now(self) -> OffsetDateTime {
+        match self {
+            Self::System => OffsetDateTime::from(std::time::SystemTime::now()),
+            Self::Fixed(at) => at,
+        }
+    }
+}
+
+/// What every command handler receives.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) env: Env,
+    pub(crate) clock: Clock,
+}
+
+impl Ctx {
+    pub(crate) fn from_process() -> Self {
+        Self {
+            env: Env::from_process(),
+            clock: Clock::System,
+        }
+    }
+}

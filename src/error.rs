@@ -1,0 +1,82 @@
+//! The top-level error: every domain error folds into it, and it alone decides exit codes.
+//!
+//! Codes (documented in the README): 0 success, 1 error, 2 usage error. clap's own
+//! `--help` / `--version` output and a closed stdout pipe are not errors.
+
+use std::error::Error as StdError;
+use std::io;
+
+use crate::{config, keystore, tty};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `--help`, `--version` or a command-line mistake; clap has already formatted it.
+    #[error("{0}")]
+    Cli(#[from] clap::Error),
+    #[error(transparent)]
+    Config(#[from] config::Error),
+    #[error(transparent)]
+    Keystore(#[from] keystore::Error),
+    #[error(transparent)]
+    Prompt(#[from] tty::Error),
+    /// A mistake in how the command was used that clap cannot see (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Anything else a command wants to say, already phrased for the user.
+    #[error("{0}")]
+    Message(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The exit code for errors that print themselves (clap help, version, usage) or are
+    /// not failures at all (a reader closed our stdout).
+    #[must_use]
+    pub fn silent_exit_code(&self) -> Option<u8> {
+        match self {
+            Self::Cli(err) => {
+                // clap prints help/version to stdout and usage errors to stderr itself.
+                let _ = err.print();
+                Some(u8::try_from(err.exit_code()).unwrap_or(2))
+            }
+            Self::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe => Some(0),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Cli(_) | Self::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// The message and its cause chain, each cause once.
+    #[must_use]
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = self.source();
+        while let Some(err) = cause {
+            let line = err.to_string();
+            if !text.contains(&line) {
+                text.push_str(": ");
+                text.push_str(&line);
+            }
+            cause = err.source();
+        }
+        text
+    }
+}

@@ -1,0 +1,94 @@
+//! Where long-term keys and cached sessions live: one trait, several backends.
+//!
+//! Items and key names follow aws-vault (reference §4–5) so a user who switches keeps what
+//! they stored: long-term keys under the profile name, sessions as
+//! `type,b64url(profile),b64url(mfa),expiry`, SSO tokens as `oidc:<start URL>`.
+
+mod file;
+mod item;
+pub(crate) mod keys;
+#[cfg(test)]
+pub(crate) mod memory;
+mod open;
+mod passphrase;
+pub(crate) mod sessions;
+
+use std::io;
+use std::path::PathBuf;
+
+pub(crate) use item::{Item, MasterCredentials};
+pub(crate) use open::{BackendOptions, open};
+
+/// A keystore. Implementations never prompt except through what they were built with.
+pub(crate) trait Keystore {
+    /// The item stored under `key`; `Error::NotFound` when there is none.
+    #[allow(
+        dead_code,
+        reason = "exec and export read keys (issue 3); add only writes"
+    )]
+    fn get(&self, key: &str) -> Result<Item, Error>;
+    /// Stores `item` under `item.key`, replacing any item with that key.
+    fn set(&self, item: &Item) -> Result<(), Error>;
+    /// Removes `key`; `Error::NotFound` when there is none.
+    fn remove(&self, key: &str) -> Result<(), Error>;
+    /// Every key, without decrypting anything.
+    fn list(&self) -> Result<Listing, Error>;
+}
+
+/// What `list` found: the keys, and the entries that cannot be read at all.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    pub(crate) keys: Vec<String>,
+    pub(crate) damaged: Vec<Damaged>,
+}
+
+/// A stored entry that is not a readable item (truncated, garbage, wrong format).
+#[derive(Debug, Clone)]
+pub(crate) struct Damaged {
+    pub(crate) key: String,
+    pub(crate) location: PathBuf,
+    pub(crate) reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("nothing is stored under {key:?} in the {backend} keystore")]
+    NotFound { key: String, backend: &'static str },
+    #[error(
+        "the passphrase {origin} does not unlock the file keystore {}: it cannot decrypt {}; {hint}",
+        dir.display(), file.display()
+    )]
+    WrongPassphrase {
+        dir: PathBuf,
+        file: PathBuf,
+        origin: &'static str,
+        hint: &'static str,
+    },
+    #[error("{} is damaged ({reason}); remove it with `vault remove` and add the key again, or restore it from a backup", path.display())]
+    Damaged { path: PathBuf, reason: String },
+    #[error("cannot get the passphrase for the file keystore {}: {reason}", dir.display())]
+    NoPassphrase { dir: PathBuf, reason: String },
+    #[error("the passphrases did not match; nothing was stored")]
+    PassphraseMismatch,
+    #[error("unknown keystore backend {name:?}; choose one of: {}", open::KNOWN_BACKENDS.join(", "))]
+    UnknownBackend { name: String },
+    #[error(
+        "the {name} backend is not available in this build of vault yet; use --backend file (AWS_VAULT_BACKEND=file)"
+    )]
+    BackendNotAvailable { name: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

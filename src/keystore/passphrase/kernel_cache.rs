@@ -1,0 +1,129 @@
+//! Keeps the file keystore's passphrase in the Linux kernel keyring for a while, so it is not
+//! asked on every command (aws-vault asks every time: its issues #977, #366).
+//!
+//! The passphrase is a `user` key in the session keyring, readable only by processes that
+//! possess that keyring, and the kernel drops it when its timeout passes.
+//!
+//! A process started without a login session (ssh without pam_keyinit, cron, containers) has
+//! no session keyring of its own, only the per-user fallback, where adding keys is unreliable.
+//! Such a process joins a named session keyring, `vault-session`, linked from the user keyring
+//! so it outlives the process, which later vault processes of the same user join too, so they
+//! find the passphrase. The keyring must belong to us: a
+//! keyring of that name owned by another user is never used.
+
+use std::ffi::CString;
+use std::path::Path;
+use std::time::Duration;
+
+use linux_keyutils::{
+    Key, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, KeySerialId, Permission,
+};
+
+use crate::secret::Secret;
+
+const SHARED_SESSION_NAME: &str = "vault-session";
+
+fn description(dir: &Path) -> String {
+    format!("vault:file-passphrase:{}", dir.display())
+}
+
+pub(super) fn get(dir: &Path) -> Option<Secret> {
+    let keyring = session_keyring().map_err(log_unavailable).ok()?;
+    let key = keyring.search(&description(dir)).ok()?;
+    let bytes = key.read_to_vec().ok()?;
+    String::from_utf8(bytes).ok().map(Secret::new)
+}
+
+pub(super) fn put(dir: &Path, secret: &Secret, ttl: Duration) {
+    let result = session_keyring().and_then(|keyring| {
+        let key = keyring
+            .add_key(&description(dir), secret.expose().as_bytes())
+            .map_err(|e| format!("adding the key failed: {e:?}"))?;
+        let seconds = usize::try_from(ttl.as_secs().max(1)).unwrap_or(usize::MAX);
+        key.set_timeout(seconds)
+            .map_err(|e| format!("setting its timeout failed: {e:?}"))
+            .inspect_err(|_| {
+                // A passphrase that would never expire is worse than none kept.
+                let _ = key.invalidate();
+            })
+    });
+    match result {
+        Ok(()) => log::debug!(
+            "kept the passphrase in the kernel keyring for {}s",
+            ttl.as_secs()
+        ),
+        Err(reason) => log_unavailable(reason),
+    }
+}
+
+pub(super) fn forget(dir: &Path) {
+    if let Ok(keyring) = session_keyring()
+        && let Ok(key) = keyring.search(&description(dir))
+    {
+        let _ = key.invalidate();
+    }
+}
+
+fn log_unavailable(reason: impl std::fmt::Display) {
+    log::debug!(
+        "the kernel keyring is unavailable ({reason}), so the passphrase will be asked each time"
+    );
+}
+
+/// The session keyring, joining the shared one when the process has none of its own.
+fn session_keyring() -> Result<KeyRing, String> {
+    let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
+        .map_err(|e| format!("no session keyring: {e:?}"))?;
+    let user_session = KeyRing::from_special_id(KeyRingIdentifier::UserSession, false)
+        .map_err(|e| format!("no user session keyring: {e:?}"))?;
+    if session != user_session {
+        return Ok(session);
+    }
+    let joined = join_shared_session()?;
+    let owner = Key::from_id(joined)
+        .metadata()
+        .map_err(|e| format!("cannot inspect the shared session keyring: {e:?}"))?
+        .get_uid();
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let me = unsafe { libc::getuid() };
+    if owner != me {
+        return Err(format!(
+            "the keyring {SHARED_SESSION_NAME} belongs to uid {owner}, not to us"
+        ));
+    }
+    // Later vault processes of this user must be able to find and join it by name.
+    let perms = KeyPermissionsBuilder::builder()
+        .posessor(Permission::ALL)
+        .user(Permission::VIEW | Permission::SEARCH)
+        .build();
+    Key::from_id(joined)
+        .set_perms(perms)
+        .map_err(|e| format!("cannot share the session keyring: {e:?}"))?;
+    let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
+        .map_err(|e| format!("joined session keyring vanished: {e:?}"))?;
+    // A keyring lives only while something refers to it: link it into the user keyring so it
+    // outlives this process and the next vault process can join it.
+    KeyRing::from_special_id(KeyRingIdentifier::User, false)
+        .and_then(|user| user.link_keyring(session))
+        .map_err(|e| format!("cannot keep the shared session keyring: {e:?}"))?;
+    Ok(session)
+}
+
+/// KEYCTL_JOIN_SESSION_KEYRING with a name: join the keyring of that name or create it.
+/// linux-keyutils does not wrap this call.
+fn join_shared_session() -> Result<KeySerialId, String> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    let name = CString::new(SHARED_SESSION_NAME).expect("no NUL in a constant");
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING, name) reads a NUL-terminated string that lives
+    // across the call, and has no other memory effects on this process.
+    let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.as_ptr()) };
+    if id < 0 {
+        return Err(format!(
+            "joining a session keyring failed: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    i32::try_from(id)
+        .map(KeySerialId)
+        .map_err(|_| "the kernel returned an invalid keyring id".to_owned())
+}

@@ -1,0 +1,183 @@
+//! Where the file keystore's passphrase comes from, in order:
+//! 1. `AWS_VAULT_FILE_PASSPHRASE` (set counts, even when empty, as for aws-vault);
+//! 2. the kernel keyring, where a passphrase typed earlier is kept for
+//!    `AWS_VAULT_FILE_PASSPHRASE_TTL` (default 15m; `0` turns caching off);
+//! 3. a prompt without echo on the controlling terminal.
+//!
+//! A passphrase is cached only after it has opened the keystore.
+
+#[cfg(target_os = "linux")]
+#[allow(
+    unsafe_code,
+    reason = "one keyctl(2) call and getuid(2), which linux-keyutils does not wrap"
+)]
+mod kernel_cache;
+
+use std::cell::Cell;
+use std::path::Path;
+use std::time::Duration;
+
+use super::Error;
+use crate::ctx::Env;
+use crate::duration;
+use crate::secret::Secret;
+use crate::tty;
+
+pub(crate) const ENV_PASSPHRASE: &str = "AWS_VAULT_FILE_PASSPHRASE";
+pub(crate) const ENV_TTL: &str = "AWS_VAULT_FILE_PASSPHRASE_TTL";
+const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Env,
+    Cache,
+    Prompt,
+}
+
+impl Origin {
+    /// How an error names this passphrase.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::Env => "in AWS_VAULT_FILE_PASSPHRASE",
+            Self::Cache => "kept in the kernel keyring",
+            Self::Prompt => "you typed",
+        }
+    }
+
+    pub(crate) fn hint(self) -> &'static str {
+        match self {
+            Self::Env => {
+                "set AWS_VAULT_FILE_PASSPHRASE to the passphrase the keys were stored with"
+            }
+            Self::Cache | Self::Prompt => {
+                "type the passphrase the keys were stored with, or point --file-dir at another directory"
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Passphrase {
+    pub(crate) secret: Secret,
+    pub(crate) origin: Origin,
+}
+
+/// Supplies passphrases to the file keystore; unit tests use a fixed one.
+pub(crate) trait PassphraseSource {
+    /// A passphrase for `dir`. `new_store` means no item exists yet, so a prompt asks twice.
+    fn obtain(&self, dir: &Path, new_store: bool) -> Result<Passphrase, Error>;
+    /// `passphrase` opened the keystore: remember it if it was typed.
+    fn confirmed(&self, dir: &Path, passphrase: &Passphrase);
+    /// `passphrase` came from the cache and did not open the keystore: forget it.
+    fn rejected(&self, dir: &Path);
+}
+
+/// The real source: environment, kernel keyring, terminal.
+pub(crate) struct StandardSource {
+    from_env: Option<Secret>,
+    ttl: Duration,
+    skip_cache: Cell<bool>,
+}
+
+impl StandardSource {
+    pub(crate) fn from_env(env: &Env) -> Result<Self, Error> {
+        let ttl = match env.non_empty(ENV_TTL) {
+            None => DEFAULT_TTL,
+            Some(text) => duration::parse(text).map_err(|err| Error::NoPassphrase {
+                dir: std::path::PathBuf::default(),
+                reason: format!("{ENV_TTL}: {err}"),
+            })?,
+        };
+        Ok(Self {
+            from_env: env.get(ENV_PASSPHRASE).map(Secret::new),
+            ttl,
+            skip_cache: Cell::new(false),
+        })
+    }
+
+    fn cache_enabled(&self) -> bool {
+        !self.ttl.is_zero() && !self.skip_cache.get()
+    }
+}
+
+impl PassphraseSource for StandardSource {
+    fn obtain(&self, dir: &Path, new_store: bool) -> Result<Passphrase, Error> {
+        if let Some(secret) = &self.from_env {
+            return Ok(Passphrase {
+                secret: secret.clone(),
+                origin: Origin::Env,
+            });
+        }
+        if self.cache_enabled()
+            && let Some(secret) = cache::get(dir)
+        {
+            log::debug!("using the passphrase kept in the kernel keyring");
+            return Ok(Passphrase {
+                secret,
+                origin: Origin::Cache,
+            });
+        }
+        prompt(dir, new_store).map(|secret| Passphrase {
+            secret,
+            origin: Origin::Prompt,
+        })
+    }
+
+    fn confirmed(&self, dir: &Path, passphrase: &Passphrase) {
+        if passphrase.origin == Origin::Prompt && self.cache_enabled() {
+            cache::put(dir, &passphrase.secret, self.ttl);
+        }
+    }
+
+    fn rejected(&self, dir: &Path) {
+        cache::forget(dir);
+        self.skip_cache.set(true);
+    }
+}
+
+fn prompt(dir: &Path, new_store: bool) -> Result<Secret, Error> {
+    let no_tty = |err: tty::Error| Error::NoPassphrase {
+        dir: dir.to_owned(),
+        reason: format!("{err}; set {ENV_PASSPHRASE} for non-interactive use"),
+    };
+    if !new_store {
+        return tty::read_hidden(&format!(
+            "Enter passphrase to unlock \"{}\": ",
+            dir.display()
+        ))
+        .map_err(no_tty);
+    }
+    let first = tty::read_hidden(&format!(
+        "Choose a passphrase for the new keystore \"{}\": ",
+        dir.display()
+    ))
+    .map_err(no_tty)?;
+    let second = tty::read_hidden("Enter it again: ").map_err(no_tty)?;
+    if first == second {
+        Ok(first)
+    } else {
+        Err(Error::PassphraseMismatch)
+    }
+}
+
+/// The kernel keyring where it exists; elsewhere nothing is cached.
+#[cfg(target_os = "linux")]
+mod cache {
+    pub(super) use super::kernel_cache::{forget, get, put};
+}
+
+#[cfg(not(target_os = "linux"))]
+mod cache {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::secret::Secret;
+
+    pub(super) fn get(_: &Path) -> Option<Secret> {
+        None
+    }
+    pub(super) fn put(_: &Path, _: &Secret, _: Duration) {
+        log::debug!("no kernel keyring on this platform: the passphrase is asked each time");
+    }
+    pub(super) fn forget(_: &Path) {}
+}

@@ -1,0 +1,27 @@
+//! vault: keeps long-lived AWS keys encrypted and hands out short-lived credentials.
+//! See DESIGN.md for the layers; `run` is the whole program behind `main`.
+
+mod cli;
+mod cmd;
+pub mod config;
+mod ctx;
+pub use ctx::Env;
+pub mod duration;
+mod error;
+mod fsutil;
+pub mod keystore;
+mod logging;
+mod secret;
+mod suggest;
+mod tty;
+
+pub use error::Error;
+
+/// Parses `args` and runs the command they name.
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), Error> {
+    use clap::Parser;
+    let cli = cli::Cli::try_parse_from(args)?;
+    logging::init(cli.global.debug);
+    let ctx = ctx::Ctx::from_process();
+    cmd::run(&cli, &ctx)
+}

@@ -1,0 +1,139 @@
+//! `vault add`: keys in, config section appended, sessions cleared, refusals.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::{PASSPHRASE, Sandbox};
+
+#[test]
+fn add_from_the_environment_stores_the_keys_and_adds_a_profile_section() {
+    let t = Sandbox::new();
+    t.write_config("# my settings\n[profile other]\nregion = eu-west-1\n");
+    t.vault(["add", "dev", "--env"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7DEV0001")
+        .env("AWS_SECRET_ACCESS_KEY", "dev-secret")
+        .run()
+        .success()
+        .stdout_is("Added credentials to profile \"dev\" in vault\n");
+    assert_eq!(
+        t.read_config(),
+        "# my settings\n[profile other]\nregion = eu-west-1\n\n[profile dev]\n"
+    );
+    t.vault(["list", "--credentials"])
+        .run()
+        .success()
+        .stdout_is("dev\n");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&t.keys_dir()), 0o700);
+    assert_eq!(mode(&t.keys_dir().join("dev")), 0o600);
+}
+
+#[test]
+fn no_add_config_leaves_the_config_alone_and_an_existing_section_is_not_repeated() {
+    let t = Sandbox::new();
+    t.write_config("[default]\nregion = us-east-2\n");
+    t.add("dev", "AKIADEV", "s");
+    assert_eq!(t.read_config(), "[default]\nregion = us-east-2\n");
+    t.vault(["add", "default", "--env"])
+        .env("AWS_ACCESS_KEY_ID", "AKIADEFAULT")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .run()
+        .success();
+    assert_eq!(t.read_config(), "[default]\nregion = us-east-2\n");
+}
+
+#[test]
+fn add_env_without_keys_names_the_missing_variable() {
+    let t = Sandbox::new();
+    t.vault(["add", "dev", "--env"])
+        .env("AWS_ACCESS_KEY_ID", "AKIA")
+        .run()
+        .code(1)
+        .stderr_is("vault: error: Missing value for AWS_SECRET_ACCESS_KEY\n");
+    assert!(!t.keys_dir().join("dev").exists());
+}
+
+#[test]
+fn add_refuses_a_profile_with_a_source_profile() {
+    let t = Sandbox::new();
+    t.write_config("[profile base]\n[profile role]\nsource_profile = base\nrole_arn = arn:aws:iam::1:role/r\n[profile self]\nsource_profile = self\n");
+    t.vault(["add", "role", "--env"])
+        .env("AWS_ACCESS_KEY_ID", "AKIA")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .run()
+        .code(1)
+        .stderr_is("vault: error: Your profile has a source_profile of base, adding credentials to role won't have any effect\n");
+    // A source_profile naming the profile itself means "none", so keys may be added.
+    t.add("self", "AKIASELF", "s");
+}
+
+#[test]
+fn names_that_the_keystore_reserves_are_refused() {
+    let t = Sandbox::new();
+    for name in [
+        "oidc:https://x/start",
+        "sts.GetSessionToken,ZGV2,,1700000000",
+        "bad\nname",
+    ] {
+        t.vault(["add", name, "--env"])
+            .env("AWS_ACCESS_KEY_ID", "AKIA")
+            .env("AWS_SECRET_ACCESS_KEY", "s")
+            .run()
+            .code(2)
+            .stderr_has("cannot be a profile name");
+    }
+}
+
+#[test]
+fn add_prompts_on_the_terminal_and_hides_the_secret() {
+    let t = Sandbox::new();
+    let done = t
+        .vault(["add", "dev"])
+        .on_terminal(&[
+            ("Enter Access Key ID: ", "AKIAPROMPTED00000001\n"),
+            ("Enter Secret Access Key: ", "typed-secret-value\n"),
+        ])
+        .run()
+        .success()
+        .stdout_has("Added credentials to profile \"dev\" in vault");
+    assert!(
+        !done.stdout.contains("typed-secret-value"),
+        "the secret was echoed:\n{}",
+        done.stdout
+    );
+    let item = t
+        .jose_decrypt(&t.keys_dir().join("dev"), PASSPHRASE)
+        .expect("decrypts");
+    assert!(item.contains("\"Key\":\"dev\""), "{item}");
+}
+
+#[test]
+fn add_without_a_terminal_says_how_to_do_it_non_interactively() {
+    let t = Sandbox::new();
+    t.vault(["add", "dev"])
+        .run()
+        .code(1)
+        .stderr_has("cannot ask for the Access Key ID: there is no terminal");
+}
+
+#[test]
+fn add_deletes_the_profiles_cached_sessions() {
+    let t = Sandbox::new();
+    t.add("dev", "AKIADEV", "s");
+    let session_for = |profile: &str| format!("sts.GetSessionToken,{},,4102444800", b64(profile));
+    for key in [session_for("dev"), session_for("prod")] {
+        t.jose_encrypt(&t.keys_dir().join(&key), PASSPHRASE, "{}");
+    }
+    t.vault(["add", "dev", "--env", "--no-add-config"])
+        .env("AWS_ACCESS_KEY_ID", "AKIADEV2")
+        .env("AWS_SECRET_ACCESS_KEY", "s2")
+        .run()
+        .success()
+        .stdout_is("Added credentials to profile \"dev\" in vault\nDeleted 1 existing sessions.\n");
+    assert!(!t.keys_dir().join(session_for("dev")).exists());
+    assert!(t.keys_dir().join(session_for("prod")).exists());
+}
+
+pub fn b64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}

@@ -1,0 +1,161 @@
+//! The passphrase prompt on the terminal and its cache in the kernel keyring.
+
+use crate::support::Sandbox;
+
+const TYPED: &str = "typed passphrase";
+
+fn add_on_terminal(t: &Sandbox, profile: &str, dialogue: &[(&str, &str)]) -> crate::support::Done {
+    t.vault(["add", profile, "--env", "--no-add-config"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .env("AWS_ACCESS_KEY_ID", "AKIATERMINAL")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .on_terminal(dialogue)
+        .run()
+}
+
+#[test]
+fn a_new_keystore_asks_twice_and_then_the_passphrase_is_kept_for_a_while() {
+    let t = Sandbox::new();
+    let dir = t.keys_dir().display().to_string();
+    add_on_terminal(
+        &t,
+        "one",
+        &[
+            (
+                &format!("Choose a passphrase for the new keystore \"{dir}\": "),
+                &format!("{TYPED}\n"),
+            ),
+            ("Enter it again: ", &format!("{TYPED}\n")),
+        ],
+    )
+    .success();
+    // The second command finds the passphrase in the kernel keyring: no prompt at all.
+    add_on_terminal(&t, "two", &[])
+        .success()
+        .output_lacks("passphrase");
+    assert_eq!(
+        t.jose_decrypt(&t.keys_dir().join("two"), TYPED).map(|_| ()),
+        Ok(())
+    );
+}
+
+#[test]
+fn with_a_ttl_of_zero_the_passphrase_is_asked_every_time() {
+    let t = Sandbox::new();
+    let dir = t.keys_dir().display().to_string();
+    let unlock = format!("Enter passphrase to unlock \"{dir}\": ");
+    t.vault(["add", "first", "--env", "--no-add-config"])
+        .env("AWS_VAULT_FILE_PASSPHRASE", TYPED)
+        .env("AWS_ACCESS_KEY_ID", "AKIA1")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .run()
+        .success();
+    for profile in ["a", "b"] {
+        t.vault(["add", profile, "--env", "--no-add-config"])
+            .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+            .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "0")
+            .env("AWS_ACCESS_KEY_ID", "AKIATERMINAL")
+            .env("AWS_SECRET_ACCESS_KEY", "s")
+            .on_terminal(&[(&unlock, &format!("{TYPED}\n"))])
+            .run()
+            .success();
+    }
+}
+
+#[test]
+fn a_mistyped_passphrase_is_refused_and_not_kept() {
+    let t = Sandbox::new();
+    let dir = t.keys_dir().display().to_string();
+    let unlock = format!("Enter passphrase to unlock \"{dir}\": ");
+    t.vault(["add", "first", "--env", "--no-add-config"])
+        .env("AWS_VAULT_FILE_PASSPHRASE", TYPED)
+        .env("AWS_ACCESS_KEY_ID", "AKIA1")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .run()
+        .success();
+    add_on_terminal(&t, "x", &[(&unlock, "typo\n")])
+        .code(1)
+        .stdout_has("the passphrase you typed does not unlock");
+    // The typo was not cached: the next command asks again, and the right one works.
+    add_on_terminal(&t, "x", &[(&unlock, &format!("{TYPED}\n"))]).success();
+    assert!(!t.keys_dir().join("y").exists());
+}
+
+#[test]
+fn new_passphrases_that_differ_store_nothing() {
+    let t = Sandbox::new();
+    add_on_terminal(
+        &t,
+        "one",
+        &[("Choose a passphrase", "a\n"), ("Enter it again: ", "b\n")],
+    )
+    .code(1)
+    .stdout_has("the passphrases did not match; nothing was stored");
+    assert!(!t.keys_dir().join("one").exists());
+}
+
+#[test]
+fn without_a_terminal_the_error_names_the_environment_variable() {
+    let t = Sandbox::new();
+    t.vault(["add", "dev", "--env"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .env("AWS_ACCESS_KEY_ID", "AKIA")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .run()
+        .code(1)
+        .stderr_has("set AWS_VAULT_FILE_PASSPHRASE for non-interactive use");
+}
+
+#[test]
+fn inside_a_real_session_keyring_the_passphrase_is_kept_there() {
+    let t = Sandbox::new();
+    let dir = t.keys_dir().display().to_string();
+    let script = format!(
+        "set -e\n\"$VAULT\" add one --env --no-add-config\n\"$VAULT\" add two --env --no-add-config\n\
+         keyctl search @s user 'vault:file-passphrase:{dir}' >/dev/null && echo cached-in-session"
+    );
+    let dialogue = serde_json::to_string(&[
+        (
+            format!("Choose a passphrase for the new keystore \"{dir}\": "),
+            format!("{TYPED}\n"),
+        ),
+        ("Enter it again: ".to_owned(), format!("{TYPED}\n")),
+    ])
+    .unwrap();
+    let pty = crate::support::support_file("pty_run.py");
+    // `keyctl session -` gives the whole run a real session keyring, as a login would.
+    let output = t
+        .command(&which("keyctl"))
+        .args(["session", "-", "python3"])
+        .arg(&pty)
+        .args([dialogue.as_str(), "--", "sh", "-c", script.as_str()])
+        .env("VAULT", env!("CARGO_BIN_EXE_vault"))
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .env("AWS_ACCESS_KEY_ID", "AKIA")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{transcript}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(transcript.contains("cached-in-session"), "{transcript}");
+    assert_eq!(
+        transcript.matches("Enter it again").count(),
+        1,
+        "asked more than once:\n{transcript}"
+    );
+    assert!(t.keys_dir().join("two").exists());
+}
+
+fn which(tool: &str) -> String {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    found.unwrap_or_else(|| panic!("{tool} is required for this test (apt-get install keyutils)"))
+}

@@ -1,0 +1,100 @@
+//! `vault remove` / `rm`: confirmation, suggestions, sessions-only.
+
+use crate::add::b64;
+use crate::support::{PASSPHRASE, Sandbox};
+
+#[test]
+fn remove_with_force_deletes_only_the_keys() {
+    let t = Sandbox::new();
+    t.add("dev", "AKIADEV", "s");
+    let session = format!("sts.GetSessionToken,{},,4102444800", b64("dev"));
+    t.jose_encrypt(&t.keys_dir().join(&session), PASSPHRASE, "{}");
+    t.vault(["rm", "dev", "-f"])
+        .run()
+        .success()
+        .stdout_is("Deleted credentials.\n");
+    assert!(!t.keys_dir().join("dev").exists());
+    assert!(
+        t.keys_dir().join(&session).exists(),
+        "sessions are kept, as aws-vault keeps them"
+    );
+}
+
+#[test]
+fn remove_asks_on_the_terminal_and_only_yes_deletes() {
+    let t = Sandbox::new();
+    t.add("dev", "AKIADEV", "s");
+    for answer in ["n", "", "nope"] {
+        t.vault(["remove", "dev"])
+            .on_terminal(&[(
+                "Delete credentials for profile \"dev\"? (y|N) ",
+                &format!("{answer}\n"),
+            )])
+            .run()
+            .success()
+            .stdout_has("nothing was deleted");
+        assert!(t.keys_dir().join("dev").exists());
+    }
+    t.vault(["remove", "dev"])
+        .on_terminal(&[("Delete credentials for profile \"dev\"? (y|N) ", "YES\n")])
+        .run()
+        .success()
+        .stdout_has("Deleted credentials.");
+    assert!(!t.keys_dir().join("dev").exists());
+}
+
+#[test]
+fn remove_without_a_terminal_or_force_refuses_and_keeps_the_keys() {
+    let t = Sandbox::new();
+    t.add("dev", "AKIADEV", "s");
+    t.vault(["remove", "dev"])
+        .run()
+        .code(1)
+        .stderr_has("pass --force to remove without asking");
+    assert!(t.keys_dir().join("dev").exists());
+}
+
+#[test]
+fn an_unknown_profile_gets_close_names_suggested() {
+    let t = Sandbox::new();
+    t.add("prod", "AKIAPROD", "s").add("dev", "AKIADEV", "s");
+    t.vault(["remove", "prd", "-f"]).run().code(1).stderr_is(
+        "vault: error: no credentials are stored for profile 'prd'; did you mean 'prod'?\n",
+    );
+    t.vault(["remove", "zzz", "-f"])
+        .run()
+        .code(1)
+        .stderr_has("run `vault list --credentials` to see what is stored");
+}
+
+#[test]
+fn sessions_only_deletes_that_profiles_sessions() {
+    let t = Sandbox::new();
+    t.add("dev", "AKIADEV", "s");
+    for profile in ["dev", "dev", "prod"] {
+        let key = format!(
+            "sts.AssumeRole,{},,{}",
+            b64(profile),
+            4_102_444_800 + t.files().len()
+        );
+        t.jose_encrypt(&t.keys_dir().join(key), PASSPHRASE, "{}");
+    }
+    t.vault(["remove", "dev", "--sessions-only"])
+        .run()
+        .success()
+        .stdout_is("Deleted 2 sessions.\n");
+    t.vault(["list", "--sessions"])
+        .run()
+        .success()
+        .stdout_has(&b64("prod"));
+    assert!(t.keys_dir().join("dev").exists());
+}
+
+#[test]
+fn a_damaged_key_file_can_be_removed() {
+    let t = Sandbox::new();
+    t.add("dev", "AKIADEV", "s");
+    std::fs::write(t.keys_dir().join("dev"), "garbage").unwrap();
+    t.vault(["rm", "-f", "dev"]).run().success();
+    assert!(!t.keys_dir().join("dev").exists());
+}

@@ -1,0 +1,309 @@
+//! The integration harness: a sandbox HOME per test, the built `vault` binary, and helpers for
+//! the real parts tests use (a pseudo-terminal, an independent JOSE library, moto).
+
+pub mod moto;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use tempfile::TempDir;
+
+/// The file-keystore passphrase every sandbox uses unless a test says otherwise.
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A throw-away HOME with its own AWS config and file keystore.
+pub struct Sandbox {
+    dir: TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("vault-test-")
+            .tempdir()
+            .expect("temp dir");
+        fs::create_dir_all(dir.path().join("home/.aws")).expect("home");
+        Self { dir }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.home().join(".aws/config")
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.home().join(".awsvault/keys")
+    }
+
+    pub fn write_config(&self, text: &str) -> &Self {
+        fs::write(self.config_path(), text).expect("write config");
+        self
+    }
+
+    pub fn read_config(&self) -> String {
+        fs::read_to_string(self.config_path()).unwrap_or_default()
+    }
+
+    /// `vault ARGS` with this sandbox's environment and nothing else from ours.
+    pub fn vault<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vault"));
+        command.args(args);
+        self.isolate(&mut command);
+        Run {
+            command,
+            pty_script: None,
+        }
+    }
+
+    /// A sandboxed command other than vault (python helpers, sh).
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        self.isolate(&mut command);
+        command
+    }
+
+    fn isolate(&self, command: &mut Command) {
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("AWS_CONFIG_FILE", self.config_path())
+            .env("AWS_VAULT_BACKEND", "file")
+            .env("AWS_VAULT_FILE_DIR", self.keys_dir())
+            .env("AWS_VAULT_FILE_PASSPHRASE", PASSPHRASE)
+            .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "2m")
+            .current_dir(self.dir.path());
+    }
+
+    /// Stores keys for `profile` through `vault add --env`.
+    pub fn add(&self, profile: &str, access_key_id: &str, secret: &str) -> &Self {
+        self.vault(["add", profile, "--env", "--no-add-config"])
+            .env("AWS_ACCESS_KEY_ID", access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .run()
+            .success();
+        self
+    }
+
+    /// Every file under HOME, for "nothing leaked" and "nothing changed" checks.
+    pub fn files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            let Ok(entries) = fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if let Ok(bytes) = fs::read(&path) {
+                    out.push((path, bytes));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.home(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// Decrypts a key file with jwcrypto and returns the plaintext.
+    pub fn jose_decrypt(&self, file: &Path, passphrase: &str) -> Result<String, String> {
+        let output = self
+            .command("python3")
+            .arg(support_file("jose.py"))
+            .args([
+                OsStr::new("decrypt"),
+                OsStr::new("JOSE_PASSPHRASE"),
+                file.as_os_str(),
+            ])
+            .env("JOSE_PASSPHRASE", passphrase)
+            .output()
+            .expect("python3 runs");
+        if output.status.success() {
+            Ok(String::from_utf8(output.stdout).expect("utf-8 payload"))
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
+    /// Encrypts `plaintext` into `file` with jwcrypto, with aws-vault's parameters.
+    pub fn jose_encrypt(&self, file: &Path, passphrase: &str, plaintext: &str) {
+        use std::io::Write;
+        let mut child = self
+            .command("python3")
+            .arg(support_file("jose.py"))
+            .args([
+                OsStr::new("encrypt"),
+                OsStr::new("JOSE_PASSPHRASE"),
+                file.as_os_str(),
+            ])
+            .env("JOSE_PASSPHRASE", passphrase)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(plaintext.as_bytes())
+            .unwrap();
+        assert!(
+            child.wait().unwrap().success(),
+            "jwcrypto could not encrypt"
+        );
+    }
+}
+
+pub fn support_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(name)
+}
+
+/// A command about to run, with fluent setters.
+pub struct Run {
+    command: Command,
+    pty_script: Option<String>,
+}
+
+impl Run {
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Runs on a pseudo-terminal, answering each prompt in turn: (text shown, text typed).
+    pub fn on_terminal(mut self, dialogue: &[(&str, &str)]) -> Self {
+        self.pty_script = Some(serde_json::to_string(dialogue).expect("json"));
+        self
+    }
+
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vault starts")
+    }
+
+    pub fn run(self) -> Done {
+        let Run {
+            mut command,
+            pty_script,
+        } = self;
+        let output = match pty_script {
+            None => command.stdin(Stdio::null()).output(),
+            Some(script) => {
+                let mut wrapper = Command::new("python3");
+                wrapper
+                    .arg(support_file("pty_run.py"))
+                    .arg(script)
+                    .arg("--");
+                wrapper.arg(command.get_program()).args(command.get_args());
+                wrapper.env_clear();
+                for (key, value) in command.get_envs() {
+                    if let Some(value) = value {
+                        wrapper.env(key, value);
+                    }
+                }
+                if let Some(dir) = command.get_current_dir() {
+                    wrapper.current_dir(dir);
+                }
+                wrapper.stdin(Stdio::null()).output()
+            }
+        }
+        .expect("command runs");
+        Done {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// A finished command. On a terminal, stdout holds the whole transcript (stderr included).
+#[derive(Debug)]
+pub struct Done {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Done {
+    #[track_caller]
+    pub fn success(self) -> Self {
+        self.code(0)
+    }
+
+    #[track_caller]
+    pub fn code(self, expected: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_is(self, expected: &str) -> Self {
+        assert_eq!(self.stdout, expected, "stdout (stderr: {})", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_is(self, expected: &str) -> Self {
+        assert_eq!(self.stderr, expected, "stderr (stdout: {})", self.stdout);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}\nstdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn output_lacks(self, needle: &str) -> Self {
+        assert!(
+            !self.stdout.contains(needle) && !self.stderr.contains(needle),
+            "{needle:?} appeared in the output:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
