@@ -278,7 +278,7 @@ mod tests {
             .collect();
         assert_eq!(
             labels[0],
-            ["sts.AssumeRole:-5s", "sts.GetSessionToken:1h1m1s"]
+            ["sts.GetSessionToken:1h1m1s", "sts.AssumeRole:-5s"]
         );
         assert_eq!(labels[1], [session("sts.AssumeRole", "gone", 10).as_str()]);
     }
