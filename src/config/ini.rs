@@ -21,34 +21,56 @@ use super::Error;
 
 pub(crate) const DEFAULT_PROFILE: &str = "default";
 
-/// One section's keys (lower-cased) and values.
+/// One section's keys (lower-cased) and values. A section has a handful of keys, so a list
+/// searched in order beats hashing (this is the hot path of resolving big configs).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Section {
-    keys: HashMap<String, String>,
+    entries: Vec<(String, String)>,
 }
 
 impl Section {
     /// The value of `key` when it is present and not empty; an empty value counts as unset,
     /// as it does for aws-vault.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.keys
-            .get(key)
-            .map(String::as_str)
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.entries.is_empty()
     }
 
-    fn absorb(&mut self, props: &ini::Properties, keep_existing: bool) {
+    fn absorb(&mut self, props: ini::Properties, keep_existing: bool) {
         for (key, value) in props {
-            let key = key.trim().to_ascii_lowercase();
-            if keep_existing && self.keys.contains_key(&key) {
-                continue;
+            let key = lower_trimmed(key);
+            let value = trimmed(value);
+            match self.entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(_) if keep_existing => {}
+                Some(entry) => entry.1 = value,
+                None => self.entries.push((key, value)),
             }
-            self.keys.insert(key, value.trim().to_owned());
         }
+    }
+}
+
+/// `text` trimmed, reusing its allocation when nothing is trimmed (the common case).
+fn trimmed(text: String) -> String {
+    if text.trim().len() == text.len() {
+        text
+    } else {
+        text.trim().to_owned()
+    }
+}
+
+fn lower_trimmed(key: String) -> String {
+    let key = trimmed(key);
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        key.to_ascii_lowercase()
+    } else {
+        key
     }
 }
 
@@ -104,9 +126,9 @@ impl Document {
             message: err.msg.into_owned(),
         })?;
         let mut doc = Self::default();
-        for (name, props) in &ini {
+        for (name, props) in ini {
             let Some(name) = name else { continue };
-            match classify(name) {
+            match classify(&name) {
                 Header::Default => doc.profile_mut(DEFAULT_PROFILE).absorb(props, false),
                 Header::ProfileDefault => doc.profile_mut(DEFAULT_PROFILE).absorb(props, true),
                 Header::Profile(profile) => doc.profile_mut(profile).absorb(props, false),
@@ -115,7 +137,9 @@ impl Document {
                     .entry(session.to_owned())
                     .or_default()
                     .absorb(props, false),
-                Header::Other => log::debug!("ignoring section [{name}] in {}", path.display()),
+                Header::Other => {
+                    log::debug!("ignoring section [{name}] in {}", path.display());
+                }
             }
         }
         Ok(doc)

@@ -8,7 +8,7 @@
 //! An `[sso-session]` named by the first `sso_session` seen supplies the start URL, region and
 //! scopes, over inline values.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,43 +26,63 @@ pub struct Overrides {
 }
 
 /// Where a value came from, so an error can say where to fix it.
-#[derive(Debug, Clone)]
-enum Origin {
+#[derive(Debug, Clone, Copy)]
+enum Origin<'a> {
     Flag(&'static str),
     Env(&'static str),
-    Section { profile: String },
+    Section(&'a str),
 }
 
+/// The value chosen so far for each key of `key::MERGED`, by position. Values borrow from the
+/// config or the environment until `finish` builds the profile.
 struct Layers<'a> {
     path: &'a Path,
-    values: HashMap<&'static str, (String, Origin)>,
-    sso_session_seen: bool,
+    values: [Option<(&'a str, Origin<'a>)>; key::MERGED.len()],
+    sso_session: Option<(&'a str, Origin<'a>)>,
 }
 
-impl Layers<'_> {
-    fn offer(&mut self, key: &'static str, value: Option<&str>, origin: &Origin) {
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
-            self.values
-                .entry(key)
-                .or_insert_with(|| (value.to_owned(), origin.clone()));
+fn slot(key: &str) -> usize {
+    key::MERGED
+        .iter()
+        .position(|k| *k == key)
+        .expect("every key the merge handles is in key::MERGED")
+}
+
+impl<'a> Layers<'a> {
+    fn new(path: &'a Path) -> Self {
+        Self {
+            path,
+            values: [None; key::MERGED.len()],
+            sso_session: None,
         }
     }
 
-    fn force(&mut self, key: &'static str, value: Option<&str>, origin: &Origin) {
+    fn offer(&mut self, key: &'static str, value: Option<&'a str>, origin: Origin<'a>) {
+        let slot = &mut self.values[slot(key)];
+        if slot.is_none()
+            && let Some(value) = value.filter(|v| !v.is_empty())
+        {
+            *slot = Some((value, origin));
+        }
+    }
+
+    fn force(&mut self, key: &'static str, value: Option<&'a str>, origin: Origin<'a>) {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            self.values.insert(key, (value.to_owned(), origin.clone()));
+            self.values[slot(key)] = Some((value, origin));
         }
     }
 
     fn take(&mut self, key: &str) -> Option<String> {
-        self.values.remove(key).map(|(value, _)| value)
+        self.values[slot(key)]
+            .take()
+            .map(|(value, _)| value.to_owned())
     }
 
-    fn describe(&self, origin: &Origin) -> String {
+    fn describe(&self, origin: Origin<'_>) -> String {
         match origin {
             Origin::Flag(flag) => format!("the {flag} flag"),
             Origin::Env(var) => format!("the environment variable {var}"),
-            Origin::Section { profile } => {
+            Origin::Section(profile) => {
                 format!("profile '{profile}' in {}", self.path.display())
             }
         }
@@ -74,15 +94,15 @@ impl Layers<'_> {
         key: &'static str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Result<Option<T>, Error> {
-        let Some((value, origin)) = self.values.remove(key) else {
+        let Some((value, origin)) = self.values[slot(key)].take() else {
             return Ok(None);
         };
-        parse(&value)
+        parse(value)
             .map(Some)
             .map_err(|reason| Error::InvalidValue {
-                origin: self.describe(&origin),
+                origin: self.describe(origin),
                 key,
-                value,
+                value: value.to_owned(),
                 reason,
             })
     }
@@ -98,15 +118,11 @@ pub(crate) fn merge_profile(
     env: &Env,
     is_target: bool,
 ) -> Result<ProfileConfig, Error> {
-    let mut layers = Layers {
-        path,
-        values: HashMap::new(),
-        sso_session_seen: false,
-    };
+    let mut layers = Layers::new(path);
     layers.offer(
         key::REGION,
         overrides.region.as_deref(),
-        &Origin::Flag("--region"),
+        Origin::Flag("--region"),
     );
     offer_env(&mut layers, env, is_target);
     let mut visited = Vec::new();
@@ -114,9 +130,9 @@ pub(crate) fn merge_profile(
     finish(name, doc.profile(name).is_some(), layers, overrides, env)
 }
 
-fn offer_env(layers: &mut Layers<'_>, env: &Env, is_target: bool) {
+fn offer_env<'a>(layers: &mut Layers<'a>, env: &'a Env, is_target: bool) {
     let mut from_env = |key: &'static str, var: &'static str| {
-        layers.offer(key, env.non_empty(var), &Origin::Env(var));
+        layers.offer(key, env.non_empty(var), Origin::Env(var));
     };
     from_env(key::REGION, "AWS_REGION");
     from_env(key::REGION, "AWS_DEFAULT_REGION");
@@ -131,23 +147,21 @@ fn offer_env(layers: &mut Layers<'_>, env: &Env, is_target: bool) {
     }
 }
 
-fn absorb_section(
-    doc: &Document,
+fn absorb_section<'a>(
+    doc: &'a Document,
     path: &Path,
-    name: &str,
-    layers: &mut Layers<'_>,
-    visited: &mut Vec<String>,
+    name: &'a str,
+    layers: &mut Layers<'a>,
+    visited: &mut Vec<&'a str>,
 ) -> Result<(), Error> {
-    if visited.iter().any(|seen| seen == name) {
-        visited.push(name.to_owned());
+    if visited.contains(&name) {
+        visited.push(name);
         return Err(Error::IncludeLoop {
-            chain: std::mem::take(visited),
+            chain: visited.iter().map(|n| (*n).to_owned()).collect(),
         });
     }
-    visited.push(name.to_owned());
-    let origin = Origin::Section {
-        profile: name.to_owned(),
-    };
+    visited.push(name);
+    let origin = Origin::Section(name);
     let section = doc.profile(name);
     if section.is_none() {
         log::debug!("profile '{name}' is not in {}", path.display());
@@ -155,9 +169,9 @@ fn absorb_section(
     if let Some(section) = section {
         if let Some(session) = section
             .get(key::SSO_SESSION)
-            .filter(|_| !layers.sso_session_seen)
+            .filter(|_| layers.sso_session.is_none())
         {
-            layers.sso_session_seen = true;
+            layers.sso_session = Some((session, origin));
             let sso = doc
                 .sso_session(session)
                 .ok_or_else(|| Error::MissingSsoSession {
@@ -165,17 +179,16 @@ fn absorb_section(
                     session: session.to_owned(),
                     path: path.to_owned(),
                 })?;
-            layers.offer(key::SSO_SESSION, Some(session), &origin);
             for sso_key in [
                 key::SSO_START_URL,
                 key::SSO_REGION,
                 key::SSO_REGISTRATION_SCOPES,
             ] {
-                layers.force(sso_key, sso.get(sso_key), &origin);
+                layers.force(sso_key, sso.get(sso_key), origin);
             }
         }
         for &merged in key::MERGED {
-            layers.offer(merged, section.get(merged), &origin);
+            layers.offer(merged, section.get(merged), origin);
         }
     }
     match section.and_then(|s| s.get(key::INCLUDE_PROFILE)) {
@@ -240,7 +253,7 @@ fn finish(
         role_arn: layers.take(key::ROLE_ARN),
         role_session_name: layers.take(key::ROLE_SESSION_NAME),
         external_id: layers.take(key::EXTERNAL_ID),
-        sso_session: layers.take(key::SSO_SESSION),
+        sso_session: layers.sso_session.map(|(session, _)| session.to_owned()),
         sso_start_url: layers.take(key::SSO_START_URL),
         sso_region: layers.take(key::SSO_REGION),
         sso_account_id: layers.take(key::SSO_ACCOUNT_ID),

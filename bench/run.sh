@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The performance budgets of DESIGN.md that exist so far, measured on a release build:
+#   - `vault list` with 1,000 stored keys: < 100 ms (nothing is decrypted);
+#   - loading and resolving a config of 10,000 profiles: < 50 ms.
+# Needs hyperfine (apt-get install hyperfine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+VAULT=$PWD/target/release/vault
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export HOME=$WORK/home AWS_CONFIG_FILE=$WORK/home/.aws/config AWS_VAULT_FILE_DIR=$WORK/home/.awsvault/keys
+export AWS_VAULT_BACKEND=file AWS_VAULT_FILE_PASSPHRASE=bench-passphrase
+mkdir -p "$HOME/.aws"
+
+# 1,000 profiles in the config and 1,000 stored keys. One key is written by vault; the other
+# 999 are copies of that valid key file under other names (list reads names, not contents,
+# so this is what 1,000 `vault add`s would leave, without an hour of setup).
+for i in $(seq 1 1000); do printf '[profile p%04d]\nregion = eu-west-1\n' "$i"; done >"$AWS_CONFIG_FILE"
+AWS_ACCESS_KEY_ID=AKIABENCH AWS_SECRET_ACCESS_KEY=bench "$VAULT" add p0001 --env --no-add-config >/dev/null
+for i in $(seq 2 1000); do cp "$AWS_VAULT_FILE_DIR/p0001" "$AWS_VAULT_FILE_DIR/$(printf 'p%04d' "$i")"; done
+test "$("$VAULT" list --credentials | wc -l)" -eq 1000
+
+hyperfine --warmup 3 --runs 30 --export-markdown "$WORK/list.md" \
+  -n 'vault list (1,000 keys, 1,000 profiles)' "$VAULT list" \
+  -n 'vault list --credentials (1,000 keys)' "$VAULT list --credentials" >/dev/null
+cat "$WORK/list.md"
+
+# 10,000 profiles: the whole program loading them (list --profiles), then the library
+# loading and resolving every profile's chain.
+for i in $(seq 1 10000); do printf '[profile q%05d]\nregion = eu-west-1\nrole_arn = arn:aws:iam::1:role/r%d\n' "$i" "$i"; done >"$AWS_CONFIG_FILE"
+hyperfine --warmup 3 --runs 30 --export-markdown "$WORK/config.md" \
+  -n 'vault list --profiles (10,000 profiles)' "$VAULT list --profiles" >/dev/null
+cat "$WORK/config.md"
+cargo bench --quiet --bench config 2>/dev/null | grep '^config:'
