@@ -4,13 +4,35 @@ use crate::support::Sandbox;
 
 const TYPED: &str = "typed passphrase";
 
-fn add_on_terminal(t: &Sandbox, profile: &str, dialogue: &[(&str, &str)]) -> crate::support::Done {
+fn add_on_terminal(
+    t: &Sandbox,
+    profile: &str,
+    ttl: &str,
+    dialogue: &[(&str, &str)],
+) -> crate::support::Done {
     t.vault(["add", profile, "--env", "--no-add-config"])
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .env("AWS_VAULT_FILE_PASSPHRASE_TTL", ttl)
         .env("AWS_ACCESS_KEY_ID", "AKIATERMINAL")
         .env("AWS_SECRET_ACCESS_KEY", "s")
         .on_terminal(dialogue)
         .run()
+}
+
+/// A sandbox whose keystore holds one key under `TYPED`, and the prompt that unlocks it.
+fn keystore_with_one_key() -> (Sandbox, String) {
+    let t = Sandbox::new();
+    t.vault(["add", "first", "--env", "--no-add-config"])
+        .env("AWS_VAULT_FILE_PASSPHRASE", TYPED)
+        .env("AWS_ACCESS_KEY_ID", "AKIA1")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .run()
+        .success();
+    let unlock = format!(
+        "Enter passphrase to unlock \"{}\": ",
+        t.keys_dir().display()
+    );
+    (t, unlock)
 }
 
 #[test]
@@ -20,6 +42,7 @@ fn a_new_keystore_asks_twice_and_then_the_passphrase_is_kept_for_a_while() {
     add_on_terminal(
         &t,
         "one",
+        "2m",
         &[
             (
                 &format!("Choose a passphrase for the new keystore \"{dir}\": "),
@@ -30,7 +53,7 @@ fn a_new_keystore_asks_twice_and_then_the_passphrase_is_kept_for_a_while() {
     )
     .success();
     // The second command finds the passphrase in the kernel keyring: no prompt at all.
-    add_on_terminal(&t, "two", &[])
+    add_on_terminal(&t, "two", "2m", &[])
         .success()
         .output_lacks("passphrase");
     assert_eq!(
@@ -41,44 +64,21 @@ fn a_new_keystore_asks_twice_and_then_the_passphrase_is_kept_for_a_while() {
 
 #[test]
 fn with_a_ttl_of_zero_the_passphrase_is_asked_every_time() {
-    let t = Sandbox::new();
-    let dir = t.keys_dir().display().to_string();
-    let unlock = format!("Enter passphrase to unlock \"{dir}\": ");
-    t.vault(["add", "first", "--env", "--no-add-config"])
-        .env("AWS_VAULT_FILE_PASSPHRASE", TYPED)
-        .env("AWS_ACCESS_KEY_ID", "AKIA1")
-        .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .success();
+    let (t, unlock) = keystore_with_one_key();
     for profile in ["a", "b"] {
-        t.vault(["add", profile, "--env", "--no-add-config"])
-            .env_remove("AWS_VAULT_FILE_PASSPHRASE")
-            .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "0")
-            .env("AWS_ACCESS_KEY_ID", "AKIATERMINAL")
-            .env("AWS_SECRET_ACCESS_KEY", "s")
-            .on_terminal(&[(&unlock, &format!("{TYPED}\n"))])
-            .run()
-            .success();
+        add_on_terminal(&t, profile, "0", &[(&unlock, &format!("{TYPED}\n"))]).success();
     }
 }
 
 #[test]
 fn a_mistyped_passphrase_is_refused_and_not_kept() {
-    let t = Sandbox::new();
-    let dir = t.keys_dir().display().to_string();
-    let unlock = format!("Enter passphrase to unlock \"{dir}\": ");
-    t.vault(["add", "first", "--env", "--no-add-config"])
-        .env("AWS_VAULT_FILE_PASSPHRASE", TYPED)
-        .env("AWS_ACCESS_KEY_ID", "AKIA1")
-        .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .success();
-    add_on_terminal(&t, "x", &[(&unlock, "typo\n")])
+    let (t, unlock) = keystore_with_one_key();
+    add_on_terminal(&t, "x", "2m", &[(&unlock, "typo\n")])
         .code(1)
         .stdout_has("the passphrase you typed does not unlock");
+    assert!(!t.keys_dir().join("x").exists());
     // The typo was not cached: the next command asks again, and the right one works.
-    add_on_terminal(&t, "x", &[(&unlock, &format!("{TYPED}\n"))]).success();
-    assert!(!t.keys_dir().join("y").exists());
+    add_on_terminal(&t, "x", "2m", &[(&unlock, &format!("{TYPED}\n"))]).success();
 }
 
 #[test]
@@ -87,6 +87,7 @@ fn new_passphrases_that_differ_store_nothing() {
     add_on_terminal(
         &t,
         "one",
+        "2m",
         &[("Choose a passphrase", "a\n"), ("Enter it again: ", "b\n")],
     )
     .code(1)
@@ -158,4 +159,16 @@ fn which(tool: &str) -> String {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     found.unwrap_or_else(|| panic!("{tool} is required for this test (apt-get install keyutils)"))
+}
+
+#[test]
+fn a_malformed_ttl_is_an_error_that_names_the_variable() {
+    let t = Sandbox::new();
+    t.vault(["add", "dev", "--env"])
+        .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "15")
+        .env("AWS_ACCESS_KEY_ID", "AKIA")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .run()
+        .code(1)
+        .stderr_is("vault: error: AWS_VAULT_FILE_PASSPHRASE_TTL: invalid duration \"15\": a number has no unit (write it like 1h, 30m, 90s or 1h30m)\n");
 }

@@ -68,6 +68,8 @@ pub enum Error {
     Damaged { path: PathBuf, reason: String },
     #[error("cannot get the passphrase for the file keystore {}: {reason}", dir.display())]
     NoPassphrase { dir: PathBuf, reason: String },
+    #[error("{var}: {reason}")]
+    InvalidSetting { var: &'static str, reason: String },
     #[error("the passphrases did not match; nothing was stored")]
     PassphraseMismatch,
     #[error("unknown keystore backend {name:?}; choose one of: {}", open::KNOWN_BACKENDS.join(", "))]

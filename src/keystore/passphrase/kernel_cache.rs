@@ -13,6 +13,7 @@
 
 use std::ffi::CString;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use linux_keyutils::{
@@ -64,10 +65,14 @@ pub(super) fn forget(dir: &Path) {
     }
 }
 
+/// Says once per process why nothing can be kept, when `--debug` is on.
 fn log_unavailable(reason: impl std::fmt::Display) {
-    log::debug!(
-        "the kernel keyring is unavailable ({reason}), so the passphrase will be asked each time"
-    );
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        log::debug!(
+            "the kernel keyring is unavailable ({reason}), so the passphrase will be asked each time"
+        );
+    }
 }
 
 /// The session keyring, joining the shared one when the process has none of its own.

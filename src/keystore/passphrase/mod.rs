@@ -83,9 +83,9 @@ impl StandardSource {
     pub(crate) fn from_env(env: &Env) -> Result<Self, Error> {
         let ttl = match env.non_empty(ENV_TTL) {
             None => DEFAULT_TTL,
-            Some(text) => duration::parse(text).map_err(|err| Error::NoPassphrase {
-                dir: std::path::PathBuf::default(),
-                reason: format!("{ENV_TTL}: {err}"),
+            Some(text) => duration::parse(text).map_err(|err| Error::InvalidSetting {
+                var: ENV_TTL,
+                reason: err.to_string(),
             })?,
         };
         Ok(Self {
