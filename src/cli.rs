@@ -1,9 +1,11 @@
 //! The command line, as clap types only: no I/O here. Names, aliases, flags and environment
 //! variables follow aws-vault (reference §1) so existing habits and scripts keep working.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +39,12 @@ pub(crate) struct GlobalArgs {
 pub(crate) enum Command {
     /// Store a profile's long-term access keys in the keystore
     Add(AddArgs),
+    /// Delete cached sessions (all of them, or one profile's)
+    Clear(ClearArgs),
+    /// Run a command with temporary credentials in its environment
+    Exec(ExecArgs),
+    /// Print temporary credentials for scripts and SDKs
+    Export(ExportArgs),
     /// List profiles, stored credentials and cached sessions
     #[command(visible_alias = "ls")]
     List(ListArgs),
@@ -60,6 +68,74 @@ pub(crate) struct AddArgs {
     pub(crate) no_add_config: bool,
     /// The profile to store keys for
     pub(crate) profile: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClearArgs {
+    /// Only this profile's sessions and SSO token
+    pub(crate) profile: Option<String>,
+}
+
+/// How credentials are obtained; shared by `exec` and `export`.
+#[derive(Debug, Args)]
+pub(crate) struct CredentialArgs {
+    /// Session and role duration, like 1h or 30m (GetSessionToken and AssumeRole)
+    #[arg(short, long, env = "AWS_VAULT_DURATION", value_parser = parse_duration, value_name = "DURATION")]
+    pub(crate) duration: Option<Duration>,
+    /// MFA code to use for every MFA call of this run
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub(crate) mfa_token: Option<String>,
+    /// Never call GetSessionToken; use long-term keys directly
+    #[arg(short, long)]
+    pub(crate) no_session: bool,
+    /// Region for STS and for the credentials, over the profile's and the environment's
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::duration::parse(text).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    #[command(flatten)]
+    pub(crate) credentials: CredentialArgs,
+    /// Print the credentials as credential_process JSON instead (same as export --format json)
+    #[arg(short, long, hide = true)]
+    pub(crate) json: bool,
+    /// The profile whose credentials the command gets
+    pub(crate) profile: String,
+    /// The command and its arguments [default: $SHELL]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub(crate) command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    pub(crate) credentials: CredentialArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Env)]
+    pub(crate) format: ExportFormat,
+    /// The profile whose credentials to print
+    pub(crate) profile: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// NAME=value lines
+    Env,
+    /// export NAME=value lines
+    ExportEnv,
+    /// A credential_process document
+    Json,
+    /// A credentials-file section
+    Ini,
 }
 
 #[derive(Debug, Args)]

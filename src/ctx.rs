@@ -61,6 +61,15 @@ impl Env {
     }
 }
 
+/// The environment a child process inherits, as the OS gave it (values need not be UTF-8).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "exec passes the real environment on"
+)]
+pub(crate) fn inherited_environment() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    std::env::vars_os().collect()
+}
+
 /// Where "now" comes from.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Clock {

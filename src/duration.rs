@@ -76,11 +76,11 @@ mod tests {
 
     #[test]
     fn accepts_the_forms_aws_vault_accepts() {
-        assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse("90m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse("3600s"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("1h"), Ok(Duration::from_hours(1)));
+        assert_eq!(parse("90m"), Ok(Duration::from_mins(90)));
+        assert_eq!(parse("3600s"), Ok(Duration::from_hours(1)));
+        assert_eq!(parse("1h30m"), Ok(Duration::from_mins(90)));
+        assert_eq!(parse("1.5h"), Ok(Duration::from_mins(90)));
         assert_eq!(parse("0"), Ok(Duration::ZERO));
         assert_eq!(parse("250ms"), Ok(Duration::from_millis(250)));
     }

@@ -6,7 +6,7 @@
 use std::error::Error as StdError;
 use std::io;
 
-use crate::{config, keystore, tty};
+use crate::{child, config, creds, keystore, tty};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -17,6 +17,13 @@ pub enum Error {
     Config(#[from] config::Error),
     #[error(transparent)]
     Keystore(#[from] keystore::Error),
+    #[error(transparent)]
+    Credentials(#[from] creds::Error),
+    #[error(transparent)]
+    Command(#[from] child::Error),
+    /// The command `exec` ran ended with this code; vault exits with it, silently.
+    #[error("the command exited with {0}")]
+    Exit(u8),
     #[error(transparent)]
     Prompt(#[from] tty::Error),
     /// A mistake in how the command was used that clap cannot see (exit code 2).
@@ -52,6 +59,7 @@ impl Error {
                 Some(u8::try_from(err.exit_code()).unwrap_or(2))
             }
             Self::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe => Some(0),
+            Self::Exit(code) => Some(*code),
             _ => None,
         }
     }

@@ -1,9 +1,11 @@
 //! vault: keeps long-lived AWS keys encrypted and hands out short-lived credentials.
 //! See DESIGN.md for the layers; `run` is the whole program behind `main`.
 
+mod child;
 mod cli;
 mod cmd;
 pub mod config;
+mod creds;
 mod ctx;
 pub use ctx::Env;
 pub mod duration;
@@ -11,6 +13,7 @@ mod error;
 mod fsutil;
 pub mod keystore;
 mod logging;
+mod process;
 mod secret;
 mod suggest;
 mod tty;

@@ -9,9 +9,13 @@ mod support;
 
 mod add;
 mod cli;
+mod credentials;
+mod exec;
 mod file_keystore;
 mod list;
+mod mfa;
 mod moto_harness;
 mod passphrase;
 mod remove;
 mod secrets;
+mod sts_errors;

@@ -6,7 +6,7 @@ use crate::support::moto::Moto;
 
 #[test]
 fn moto_starts_answers_sts_and_stops() {
-    let moto = Moto::start();
+    let moto = Moto::start(&[]);
     let t = Sandbox::new();
     let output = t
         .command("aws")

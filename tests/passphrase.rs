@@ -172,3 +172,92 @@ fn a_malformed_ttl_is_an_error_that_names_the_variable() {
         .code(1)
         .stderr_is("vault: error: AWS_VAULT_FILE_PASSPHRASE_TTL: invalid duration \"15\": a number has no unit (write it like 1h, 30m, 90s or 1h30m)\n");
 }
+
+#[test]
+fn a_keyring_planted_by_another_user_never_receives_the_passphrase() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    // The victim is a fresh uid, so no keyring of its own exists yet; the attacker is nobody.
+    let victim = (30_000 + std::process::id() % 20_000).to_string();
+    let t = Sandbox::new();
+    let root = t.home().parent().unwrap().to_owned();
+    let vault = root.join("vault");
+    std::fs::copy(env!("CARGO_BIN_EXE_vault"), &vault).unwrap();
+    let pty = root.join("pty_run.py");
+    std::fs::copy(crate::support::support_file("pty_run.py"), &pty).unwrap();
+    let chown = Command::new("chown")
+        .args(["-R", &format!("{victim}:{victim}")])
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+
+    // nobody makes a session keyring with the victim's shared name, open to everyone, and
+    // lists what it holds once the victim is done.
+    let script = "keyctl setperm @s 0x3f3f3f3f >/dev/null; echo ready; read _; keyctl show @s";
+    let name = format!("vault-session-{victim}");
+    let mut attacker = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            &which("keyctl"),
+            "session",
+            &name,
+            "sh",
+            "-c",
+            script,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("setpriv runs (util-linux)");
+    let mut lines = BufReader::new(attacker.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+
+    let dir = t.keys_dir().display().to_string();
+    let dialogue = serde_json::to_string(&[
+        (
+            format!("Choose a passphrase for the new keystore \"{dir}\": "),
+            format!("{TYPED}\n"),
+        ),
+        ("Enter it again: ".to_owned(), format!("{TYPED}\n")),
+    ])
+    .unwrap();
+    let output = t
+        .command("setpriv")
+        .args([
+            &format!("--reuid={victim}"),
+            &format!("--regid={victim}"),
+            "--clear-groups",
+            "/usr/bin/python3",
+        ])
+        .arg(&pty)
+        .args([dialogue.as_str(), "--"])
+        .arg(&vault)
+        .args(["add", "one", "--env", "--no-add-config"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .env("AWS_ACCESS_KEY_ID", "AKIA")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    writeln!(attacker.stdin.take().unwrap()).unwrap();
+    let seen: Vec<String> = lines.map_while(Result::ok).collect();
+    attacker.wait().unwrap();
+    assert!(
+        !seen.is_empty(),
+        "the attacker's keyring listing is missing"
+    );
+    assert!(
+        !seen.iter().any(|l| l.contains("vault:file-passphrase")),
+        "the passphrase went into another user's keyring:\n{}",
+        seen.join("\n")
+    );
+}

@@ -4,6 +4,10 @@
 //! lines, which scripts grep) and to stderr (warnings). Prompts go to the terminal.
 
 mod add;
+mod clear;
+mod credentials;
+mod exec;
+mod export;
 mod list;
 mod remove;
 
@@ -17,6 +21,9 @@ use crate::keystore::{self, BackendOptions, Keystore};
 pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
     match &cli.command {
         Command::Add(args) => add::run(args, &cli.global, ctx),
+        Command::Clear(args) => clear::run(args, &cli.global, ctx),
+        Command::Exec(args) => exec::run(args, &cli.global, ctx),
+        Command::Export(args) => export::run(args, &cli.global, ctx),
         Command::List(args) => list::run(args, &cli.global, ctx),
         Command::Remove(args) => remove::run(args, &cli.global, ctx),
         Command::Version => print(&format!("vault {}\n", env!("CARGO_PKG_VERSION"))),

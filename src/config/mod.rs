@@ -151,6 +151,21 @@ impl Config {
         chain::resolve(self, target, overrides, env)
     }
 
+    /// The error for a profile that is neither in the config nor among `stored` names, with
+    /// the closest names from both as suggestions.
+    pub(crate) fn unknown_profile<'a>(
+        &'a self,
+        name: &str,
+        stored: impl IntoIterator<Item = &'a str>,
+    ) -> Error {
+        let candidates = self.profile_names().chain(stored);
+        Error::UnknownProfile {
+            name: name.to_owned(),
+            path: self.path.clone(),
+            suggestions: crate::suggest::closest(name, candidates),
+        }
+    }
+
     /// Appends an empty section for `name` so the profile shows in `list` (aws-vault's
     /// `add --add-config`). The rest of the file is kept byte for byte.
     pub(crate) fn append_profile_section(&self, name: &str) -> Result<(), Error> {

@@ -160,9 +160,9 @@ fn secs_plain<S: serde::Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::
 impl Default for SessionDurations {
     fn default() -> Self {
         Self {
-            session_token: Duration::from_secs(3600),
-            chained_session_token: Duration::from_secs(8 * 3600),
-            federation_token: Duration::from_secs(3600),
+            session_token: Duration::from_hours(1),
+            chained_session_token: Duration::from_hours(8),
+            federation_token: Duration::from_hours(1),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the real parts tests use (a pseudo-terminal, an independent JOSE library, moto).
 
 pub mod moto;
+pub mod proxy;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -16,6 +17,7 @@ pub const PASSPHRASE: &str = "correct horse battery staple";
 /// A throw-away HOME with its own AWS config and file keystore.
 pub struct Sandbox {
     dir: TempDir,
+    endpoint: Option<String>,
 }
 
 impl Sandbox {
@@ -25,7 +27,16 @@ impl Sandbox {
             .tempdir()
             .expect("temp dir");
         fs::create_dir_all(dir.path().join("home/.aws")).expect("home");
-        Self { dir }
+        Self {
+            dir,
+            endpoint: None,
+        }
+    }
+
+    /// Sends every AWS call of this sandbox's commands to `endpoint` (moto, or a proxy).
+    pub fn with_endpoint(mut self, endpoint: String) -> Self {
+        self.endpoint = Some(endpoint);
+        self
     }
 
     pub fn home(&self) -> PathBuf {
@@ -81,7 +92,11 @@ impl Sandbox {
             .env("AWS_VAULT_FILE_DIR", self.keys_dir())
             .env("AWS_VAULT_FILE_PASSPHRASE", PASSPHRASE)
             .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "2m")
+            .env("XDG_RUNTIME_DIR", self.dir.path().join("run"))
             .current_dir(self.dir.path());
+        if let Some(endpoint) = &self.endpoint {
+            command.env("AWS_ENDPOINT_URL", endpoint);
+        }
     }
 
     /// Stores keys for `profile` through `vault add --env`.
@@ -179,6 +194,19 @@ impl Run {
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.command.env(key, value);
         self
+    }
+
+    /// The variables this command will be given (for a shell that must start it the same way).
+    pub fn envs(&self) -> Vec<(String, String)> {
+        self.command
+            .get_envs()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.to_string_lossy().into_owned(),
+                    v?.to_string_lossy().into_owned(),
+                ))
+            })
+            .collect()
     }
 
     pub fn env_remove(mut self, key: &str) -> Self {

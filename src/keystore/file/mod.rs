@@ -27,7 +27,7 @@ const BACKEND: &str = "file";
 /// than one, so a single damaged file does not look like a wrong passphrase.
 const PROBES: usize = 3;
 /// Temp files older than this were left by a killed writer.
-const STALE_TEMP_AGE: Duration = Duration::from_secs(600);
+const STALE_TEMP_AGE: Duration = Duration::from_mins(10);
 
 pub(crate) struct FileKeystore {
     dir: PathBuf,

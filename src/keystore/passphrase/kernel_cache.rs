@@ -6,10 +6,10 @@
 //!
 //! A process started without a login session (ssh without pam_keyinit, cron, containers) has
 //! no session keyring of its own, only the per-user fallback, where adding keys is unreliable.
-//! Such a process joins a named session keyring, `vault-session`, linked from the user keyring
-//! so it outlives the process, which later vault processes of the same user join too, so they
-//! find the passphrase. The keyring must belong to us: a
-//! keyring of that name owned by another user is never used.
+//! Such a process joins a named session keyring, `vault-session-<uid>`, linked from the user
+//! keyring so it outlives the process, which later vault processes of the same user join too,
+//! so they find the passphrase. A session keyring that is not ours, or that other users can
+//! reach, is never used.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -21,8 +21,6 @@ use linux_keyutils::{
 };
 
 use crate::secret::Secret;
-
-const SHARED_SESSION_NAME: &str = "vault-session";
 
 fn description(dir: &Path) -> String {
     format!("vault:file-passphrase:{}", dir.display())
@@ -75,27 +73,22 @@ fn log_unavailable(reason: impl std::fmt::Display) {
     }
 }
 
-/// The session keyring, joining the shared one when the process has none of its own.
+/// The session keyring, joining the shared one when the process has none of its own. Only a
+/// keyring that belongs to us and grants nothing to other users is ever used: a keyring of
+/// the shared name could have been made by someone else, hoping to collect passphrases.
 fn session_keyring() -> Result<KeyRing, String> {
     let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
         .map_err(|e| format!("no session keyring: {e:?}"))?;
     let user_session = KeyRing::from_special_id(KeyRingIdentifier::UserSession, false)
         .map_err(|e| format!("no user session keyring: {e:?}"))?;
     if session != user_session {
-        return Ok(session);
+        return ours(session);
     }
     let joined = join_shared_session()?;
-    let owner = Key::from_id(joined)
-        .metadata()
-        .map_err(|e| format!("cannot inspect the shared session keyring: {e:?}"))?
-        .get_uid();
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let me = unsafe { libc::getuid() };
-    if owner != me {
-        return Err(format!(
-            "the keyring {SHARED_SESSION_NAME} belongs to uid {owner}, not to us"
-        ));
-    }
+    let session = ours(
+        KeyRing::from_special_id(KeyRingIdentifier::Session, false)
+            .map_err(|e| format!("joined session keyring vanished: {e:?}"))?,
+    )?;
     // Later vault processes of this user must be able to find and join it by name.
     let perms = KeyPermissionsBuilder::builder()
         .posessor(Permission::ALL)
@@ -104,8 +97,6 @@ fn session_keyring() -> Result<KeyRing, String> {
     Key::from_id(joined)
         .set_perms(perms)
         .map_err(|e| format!("cannot share the session keyring: {e:?}"))?;
-    let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
-        .map_err(|e| format!("joined session keyring vanished: {e:?}"))?;
     // A keyring lives only while something refers to it: link it into the user keyring so it
     // outlives this process and the next vault process can join it.
     KeyRing::from_special_id(KeyRingIdentifier::User, false)
@@ -114,11 +105,39 @@ fn session_keyring() -> Result<KeyRing, String> {
     Ok(session)
 }
 
+/// `keyring`, if it belongs to this user and gives other users and groups no access.
+fn ours(keyring: KeyRing) -> Result<KeyRing, String> {
+    let meta = keyring
+        .metadata()
+        .map_err(|e| format!("cannot inspect the session keyring: {e:?}"))?;
+    let me = current_uid();
+    if meta.get_uid() != me {
+        return Err(format!(
+            "the session keyring belongs to uid {}, not to uid {me}",
+            meta.get_uid()
+        ));
+    }
+    // The low 16 bits are the group's and everyone else's permissions.
+    if meta.get_perms().bits() & 0xffff != 0 {
+        return Err("the session keyring is open to other users".to_owned());
+    }
+    Ok(keyring)
+}
+
+fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+fn shared_session_name() -> String {
+    format!("vault-session-{}", current_uid())
+}
+
 /// KEYCTL_JOIN_SESSION_KEYRING with a name: join the keyring of that name or create it.
 /// linux-keyutils does not wrap this call.
 fn join_shared_session() -> Result<KeySerialId, String> {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    let name = CString::new(SHARED_SESSION_NAME).expect("no NUL in a constant");
+    let name = CString::new(shared_session_name()).expect("no NUL in a number");
     // SAFETY: keyctl(JOIN_SESSION_KEYRING, name) reads a NUL-terminated string that lives
     // across the call, and has no other memory effects on this process.
     let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.as_ptr()) };

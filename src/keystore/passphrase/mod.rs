@@ -25,7 +25,7 @@ use crate::tty;
 
 pub(crate) const ENV_PASSPHRASE: &str = "AWS_VAULT_FILE_PASSPHRASE";
 pub(crate) const ENV_TTL: &str = "AWS_VAULT_FILE_PASSPHRASE_TTL";
-const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+const DEFAULT_TTL: Duration = Duration::from_mins(15);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Origin {

@@ -1,0 +1,48 @@
+//! `vault clear [PROFILE]`: delete cached sessions (reference §4.4). With a profile, its
+//! sessions and the SSO token of its start URL (aws-vault's own check for the latter never
+//! matched, so it never deleted one).
+
+use super::{open_keystore, print};
+use crate::cli::{ClearArgs, GlobalArgs};
+use crate::config::{Config, Overrides};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::keystore::keys::{KeyKind, classify};
+use crate::keystore::{self, Keystore};
+
+pub(crate) fn run(args: &ClearArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let keystore = open_keystore(global, ctx)?;
+    let start_url = match &args.profile {
+        Some(profile) => {
+            let config = Config::load(&ctx.env)?;
+            config
+                .resolve_chain(profile, &Overrides::default(), &ctx.env)?
+                .target()
+                .sso_start_url
+                .clone()
+        }
+        None => None,
+    };
+    let mut cleared = 0;
+    for key in keystore.list()?.keys {
+        let doomed = match (classify(&key), &args.profile) {
+            (KeyKind::Session(_) | KeyKind::LegacySession | KeyKind::Oidc(_), None) => true,
+            (KeyKind::Session(session), Some(profile)) => session.profile == *profile,
+            (KeyKind::Oidc(url), Some(_)) => start_url.as_deref() == Some(url.as_str()),
+            _ => false,
+        };
+        if doomed && remove(keystore.as_ref(), &key)? {
+            cleared += 1;
+        }
+    }
+    print(&format!("Cleared {cleared} sessions.\n"))
+}
+
+/// Removes `key`; `false` when another process removed it first.
+fn remove(keystore: &dyn Keystore, key: &str) -> Result<bool, Error> {
+    match keystore.remove(key) {
+        Ok(()) => Ok(true),
+        Err(keystore::Error::NotFound { .. }) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}

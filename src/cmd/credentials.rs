@@ -1,0 +1,37 @@
+//! What `exec` and `export` share: turning their flags into credentials for a profile.
+
+use super::open_keystore;
+use crate::cli::{CredentialArgs, GlobalArgs};
+use crate::config::{Config, Overrides, ProfileChain};
+use crate::creds::{self, ChainOptions, Credentials, Request};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::secret::Secret;
+
+pub(super) fn fetch(
+    profile: &str,
+    args: &CredentialArgs,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+) -> Result<(Credentials, ProfileChain), Error> {
+    if let Some(active) = ctx.env.non_empty("AWS_VAULT") {
+        // aws-vault refuses here; a warning lets people switch profiles without exiting.
+        super::warn(&format!(
+            "AWS_VAULT is already set (profile {active}); the credentials of {profile} replace it for this command"
+        ));
+    }
+    let config = Config::load(&ctx.env)?;
+    let keystore = open_keystore(global, ctx)?;
+    let request = Request {
+        profile: profile.to_owned(),
+        overrides: Overrides {
+            region: args.region.clone(),
+            duration: args.duration,
+        },
+        options: ChainOptions {
+            no_session: args.no_session,
+        },
+        mfa: args.mfa_token.clone().map(Secret::new),
+    };
+    creds::get(ctx, &config, keystore.as_ref(), &request)
+}

@@ -1,0 +1,115 @@
+//! `vault export PROFILE`: print credentials in the formats of reference §1.6.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::credentials::fetch;
+use super::print;
+use crate::cli::{ExportArgs, ExportFormat, GlobalArgs};
+use crate::creds::{Credentials, rfc3339_seconds};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::secret::Secret;
+
+pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let (creds, chain) = fetch(&args.profile, &args.credentials, global, ctx)?;
+    let region = chain.target().region.as_deref();
+    print(&render(args.format, &args.profile, &creds, region))
+}
+
+/// The credential_process document: `Version` first, optional fields left out.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessJson<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
+}
+
+pub(crate) fn render(
+    format: ExportFormat,
+    profile: &str,
+    creds: &Credentials,
+    region: Option<&str>,
+) -> String {
+    let token = creds
+        .session_token
+        .as_ref()
+        .map(Secret::expose)
+        .filter(|t| !t.is_empty());
+    let expiration = creds.expiration.map(rfc3339_seconds);
+    match format {
+        ExportFormat::Json => {
+            let json = ProcessJson {
+                version: 1,
+                access_key_id: &creds.access_key_id,
+                secret_access_key: creds.secret_access_key.expose(),
+                session_token: token,
+                expiration,
+            };
+            serde_json::to_string_pretty(&json).expect("plain struct serialises") + "\n"
+        }
+        ExportFormat::Ini => {
+            let mut text = format!("[{profile}]\n");
+            let lines = [
+                ("aws_access_key_id", Some(creds.access_key_id.as_str())),
+                (
+                    "aws_secret_access_key",
+                    Some(creds.secret_access_key.expose()),
+                ),
+                ("aws_session_token", token),
+                ("aws_credential_expiration", expiration.as_deref()),
+                ("region", region),
+            ];
+            for (key, value) in lines {
+                if let Some(value) = value.filter(|v| !v.is_empty()) {
+                    let _ = writeln!(text, "{key}={value}");
+                }
+            }
+            text
+        }
+        ExportFormat::Env | ExportFormat::ExportEnv => {
+            let prefix = if format == ExportFormat::ExportEnv {
+                "export "
+            } else {
+                ""
+            };
+            let mut text = String::new();
+            for (name, value) in env_pairs(creds, region) {
+                let _ = writeln!(text, "{prefix}{name}={value}");
+            }
+            text
+        }
+    }
+}
+
+/// The variables that carry credentials, in aws-vault's order.
+pub(crate) fn env_pairs(creds: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            creds.secret_access_key.expose().to_owned(),
+        ),
+    ];
+    if let Some(token) = creds
+        .session_token
+        .as_ref()
+        .filter(|t| !t.expose().is_empty())
+    {
+        pairs.push(("AWS_SESSION_TOKEN", token.expose().to_owned()));
+    }
+    if let Some(expiration) = creds.expiration {
+        pairs.push(("AWS_CREDENTIAL_EXPIRATION", rfc3339_seconds(expiration)));
+    }
+    if let Some(region) = region {
+        pairs.push(("AWS_REGION", region.to_owned()));
+        pairs.push(("AWS_DEFAULT_REGION", region.to_owned()));
+    }
+    pairs
+}

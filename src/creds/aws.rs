@@ -1,0 +1,207 @@
+//! The STS client: aws-sdk-sts on a small tokio runtime that is only started when a call is
+//! about to happen (the cached path never builds one), with bounded timeouts and the SDK's
+//! standard retries (3 attempts, backoff, throttling and 5xx retried).
+
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_sts::Client;
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{
+    BehaviorVersion, Credentials as SdkCredentials, Region, SharedHttpClient,
+};
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::types::Tag;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use time::OffsetDateTime;
+
+use super::credentials::Credentials;
+use super::sts::{
+    AssumeRoleRequest, SessionTokenRequest, Sts, StsError, Target, WebIdentityRequest,
+};
+use crate::secret::Secret;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_ATTEMPTS: u32 = 3;
+
+#[derive(Default)]
+pub(crate) struct AwsSts {
+    runtime: OnceLock<tokio::runtime::Runtime>,
+    http: OnceLock<SharedHttpClient>,
+}
+
+impl AwsSts {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, StsError> {
+        if let Some(runtime) = self.runtime.get() {
+            return Ok(runtime);
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StsError::Unreachable(format!("cannot start the async runtime: {e}")))?;
+        Ok(self.runtime.get_or_init(|| runtime))
+    }
+
+    fn client(&self, target: &Target, caller: Option<&Credentials>) -> Client {
+        let http = self.http.get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .build_https()
+        });
+        let mut config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(target.region.clone()))
+            .http_client(http.clone())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            );
+        if let Some(endpoint) = &target.endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        if let Some(caller) = caller {
+            config = config.credentials_provider(SdkCredentials::new(
+                &caller.access_key_id,
+                caller.secret_access_key.expose(),
+                caller.session_token.as_ref().map(|t| t.expose().to_owned()),
+                caller.expiration.map(SystemTime::from),
+                "vault",
+            ));
+        }
+        Client::from_conf(config.build())
+    }
+}
+
+fn seconds(duration: Duration) -> i32 {
+    i32::try_from(duration.as_secs()).unwrap_or(i32::MAX)
+}
+
+fn convert(creds: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsError> {
+    let creds = creds
+        .ok_or_else(|| StsError::Unreachable("STS answered without credentials".to_owned()))?;
+    let expiration = OffsetDateTime::from_unix_timestamp_nanos(creds.expiration().as_nanos())
+        .map_err(|_| StsError::Unreachable("STS answered with an impossible expiry".to_owned()))?;
+    Ok(Credentials {
+        access_key_id: creds.access_key_id().to_owned(),
+        secret_access_key: Secret::new(creds.secret_access_key()),
+        session_token: Some(Secret::new(creds.session_token())),
+        expiration: Some(expiration),
+    })
+}
+
+fn map_error<E, R>(err: &SdkError<E, R>) -> StsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => StsError::Service {
+            code: service.err().code().map(str::to_owned),
+            message: service.err().message().map(str::to_owned),
+            status: status_of(service.raw()),
+        },
+        SdkError::TimeoutError(_) => StsError::Unreachable(format!(
+            "no answer from STS within {}s",
+            OPERATION_TIMEOUT.as_secs()
+        )),
+        SdkError::DispatchFailure(_) => StsError::Unreachable(format!(
+            "cannot reach STS after {MAX_ATTEMPTS} attempts: {}",
+            DisplayErrorContext(err)
+        )),
+        _ => StsError::Unreachable(DisplayErrorContext(err).to_string()),
+    }
+}
+
+/// The HTTP status of a raw response, read through its Debug form so this works for any
+/// response type the SDK hands back.
+fn status_of<R: std::fmt::Debug>(raw: &R) -> Option<u16> {
+    let text = format!("{raw:?}");
+    let at = text.find("status: StatusCode(")? + "status: StatusCode(".len();
+    text[at..].split(')').next()?.parse().ok()
+}
+
+impl Sts for AwsSts {
+    fn get_session_token(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+        request: &SessionTokenRequest,
+    ) -> Result<Credentials, StsError> {
+        let client = self.client(target, Some(caller));
+        let mut call = client
+            .get_session_token()
+            .duration_seconds(seconds(request.duration));
+        if let Some(mfa) = &request.mfa {
+            call = call
+                .serial_number(&mfa.serial)
+                .token_code(mfa.code.expose());
+        }
+        let output = self
+            .runtime()?
+            .block_on(call.send())
+            .map_err(|e| map_error(&e))?;
+        convert(output.credentials())
+    }
+
+    fn assume_role(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+        request: &AssumeRoleRequest,
+    ) -> Result<Credentials, StsError> {
+        let client = self.client(target, Some(caller));
+        let mut call = client
+            .assume_role()
+            .role_arn(&request.role_arn)
+            .role_session_name(&request.session_name)
+            .duration_seconds(seconds(request.duration))
+            .set_external_id(request.external_id.clone())
+            .set_source_identity(request.source_identity.clone());
+        if let Some(mfa) = &request.mfa {
+            call = call
+                .serial_number(&mfa.serial)
+                .token_code(mfa.code.expose());
+        }
+        for (key, value) in &request.tags {
+            let tag =
+                Tag::builder().key(key).value(value).build().map_err(|e| {
+                    StsError::Unreachable(format!("invalid session tag {key}: {e}"))
+                })?;
+            call = call.tags(tag);
+        }
+        for key in &request.transitive_tag_keys {
+            call = call.transitive_tag_keys(key);
+        }
+        let output = self
+            .runtime()?
+            .block_on(call.send())
+            .map_err(|e| map_error(&e))?;
+        convert(output.credentials())
+    }
+
+    fn assume_role_with_web_identity(
+        &self,
+        target: &Target,
+        request: &WebIdentityRequest,
+    ) -> Result<Credentials, StsError> {
+        let client = self.client(target, None);
+        let call = client
+            .assume_role_with_web_identity()
+            .role_arn(&request.role_arn)
+            .role_session_name(&request.session_name)
+            .duration_seconds(seconds(request.duration))
+            .web_identity_token(request.token.expose());
+        let output = self
+            .runtime()?
+            .block_on(call.send())
+            .map_err(|e| map_error(&e))?;
+        convert(output.credentials())
+    }
+}

@@ -1,0 +1,268 @@
+//! Chooses the providers for a resolved profile chain, as aws-vault v7.2 does (reference
+//! §3.4–3.7), with one change: AssumeRole is capped at 1h whenever its source is temporary
+//! credentials, as AWS itself requires for role chaining.
+//!
+//! For each profile, its source is the first of: keys stored under its name; its
+//! `source_profile`'s credentials; SSO (not supported yet); web identity; credential_process.
+//! Long-term keys are wrapped in GetSessionToken when allowed; a profile with `role_arn` then
+//! adds AssumeRole, dropping its MFA when a GetSessionToken below already used that serial.
+
+use std::time::Duration;
+
+use super::assume_role::AssumeRole;
+use super::cache::SessionId;
+use super::cached::Cached;
+use super::credential_process::CredentialProcess;
+use super::session_token::SessionToken;
+use super::static_keys::StoredKeys;
+use super::sts::Target;
+use super::web_identity::WebIdentity;
+use super::{Error, Provider};
+use crate::config::{ProfileChain, ProfileConfig, StsRegionalEndpoints};
+use crate::ctx::Env;
+
+const ONE_HOUR: Duration = Duration::from_hours(1);
+/// Regions whose STS calls go to the global endpoint with `sts_regional_endpoints = legacy`.
+const LEGACY_GLOBAL_REGIONS: &[&str] = &[
+    "ap-northeast-1",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "aws-global",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ChainOptions {
+    /// `--no-session`: never call GetSessionToken.
+    pub(crate) no_session: bool,
+}
+
+struct Builder<'a> {
+    chain: &'a ProfileChain,
+    has_stored_keys: &'a dyn Fn(&str) -> bool,
+    options: ChainOptions,
+    env: &'a Env,
+    /// The MFA serial a GetSessionToken lower in the chain used ("chained MFA").
+    chained_mfa: Option<String>,
+}
+
+/// Builds the provider for the chain's target profile.
+pub(crate) fn build(
+    chain: &ProfileChain,
+    has_stored_keys: &dyn Fn(&str) -> bool,
+    options: ChainOptions,
+    env: &Env,
+) -> Result<Box<dyn Provider>, Error> {
+    let mut builder = Builder {
+        chain,
+        has_stored_keys,
+        options,
+        env,
+        chained_mfa: None,
+    };
+    builder.provider(0)
+}
+
+impl Builder<'_> {
+    fn provider(&mut self, index: usize) -> Result<Box<dyn Provider>, Error> {
+        let profile = &self.chain.profiles[index];
+        let role_arn = profile.role_arn.clone();
+        let has_stored_keys = (self.has_stored_keys)(&profile.name);
+        let source: Box<dyn Provider> = if has_stored_keys {
+            Box::new(StoredKeys {
+                profile: profile.name.clone(),
+            })
+        } else if profile.source_profile.is_some() {
+            self.provider(index + 1)?
+        } else if profile.sso_start_url.is_some() {
+            return Err(Error::SsoNotSupported {
+                profile: profile.name.clone(),
+            });
+        } else if profile.web_identity_token_file.is_some()
+            || profile.web_identity_token_process.is_some()
+        {
+            let role_arn = role_arn.ok_or_else(|| Error::Source {
+                profile: profile.name.clone(),
+                reason: "a web identity token needs a role_arn".to_owned(),
+            })?;
+            return Ok(cached(
+                "sts.AssumeRoleWithWebIdentity",
+                &profile.name,
+                None,
+                Box::new(WebIdentity {
+                    profile: profile.clone(),
+                    role_arn,
+                    duration: profile.assume_role_duration.unwrap_or(ONE_HOUR),
+                    target: self.target(profile),
+                }),
+            ));
+        } else if let Some(command) = &profile.credential_process {
+            return Ok(cached(
+                "credential_process",
+                &profile.name,
+                None,
+                Box::new(CredentialProcess {
+                    profile: profile.name.clone(),
+                    command: command.clone(),
+                }),
+            ));
+        } else {
+            return Err(Error::MissingCredentials {
+                profile: profile.name.clone(),
+            });
+        };
+
+        let mut source = source;
+        // As in aws-vault: a role profile takes GetSessionToken only on keys of its own;
+        // otherwise its source profile has already decided.
+        if source.is_long_term() && (has_stored_keys || role_arn.is_none()) {
+            match self.session_token_refusal(index) {
+                None => {
+                    self.chained_mfa.clone_from(&profile.mfa_serial);
+                    source = self.session_token(index, source);
+                }
+                Some(reason) => {
+                    log::debug!("profile {}: no GetSessionToken: {reason}", profile.name);
+                }
+            }
+        }
+        let Some(role_arn) = role_arn else {
+            return Ok(source);
+        };
+        let mfa_serial = profile
+            .mfa_serial
+            .clone()
+            .filter(|serial| self.chained_mfa.as_ref() != Some(serial));
+        let mut duration = profile.assume_role_duration.unwrap_or(ONE_HOUR);
+        if !source.is_long_term() && duration > ONE_HOUR {
+            log::debug!(
+                "profile {}: capping AssumeRole at 1h: its source is temporary credentials",
+                profile.name
+            );
+            duration = ONE_HOUR;
+        }
+        let assume = Box::new(AssumeRole {
+            source,
+            profile: profile.clone(),
+            role_arn,
+            mfa_serial: mfa_serial.clone(),
+            duration,
+            target: self.target(profile),
+        });
+        // aws-vault caches a role session only when MFA went into it.
+        Ok(match mfa_serial {
+            Some(serial) => cached("sts.AssumeRole", &profile.name, Some(&serial), assume),
+            None => assume,
+        })
+    }
+
+    /// Why GetSessionToken must not wrap this profile's long-term keys, or `None` if it may.
+    fn session_token_refusal(&self, index: usize) -> Option<String> {
+        if self.options.no_session {
+            return Some("--no-session".to_owned());
+        }
+        let profile = &self.chain.profiles[index];
+        // The profile that has this one as its source_profile; the target has none, and then
+        // nothing else stands in the way.
+        let sourcing = index.checked_sub(1).map(|i| &self.chain.profiles[i])?;
+        match (&sourcing.mfa_serial, &profile.mfa_serial) {
+            (None, _) => Some(format!("profile {} has no mfa_serial", sourcing.name)),
+            (_, None) => Some(format!("profile {} has no mfa_serial", profile.name)),
+            (Some(a), Some(b)) if a != b => {
+                Some(format!("its mfa_serial differs from {}'s", sourcing.name))
+            }
+            _ if sourcing.assume_role_duration.unwrap_or(ONE_HOUR) > ONE_HOUR => Some(format!(
+                "profile {} asks for a role session over 1h, which a chained session cannot give",
+                sourcing.name
+            )),
+            _ => None,
+        }
+    }
+
+    fn session_token(&self, index: usize, source: Box<dyn Provider>) -> Box<dyn Provider> {
+        let profile = &self.chain.profiles[index];
+        let durations = &self.chain.durations;
+        let duration = if index > 0 {
+            durations.chained_session_token
+        } else {
+            durations.session_token
+        };
+        cached(
+            "sts.GetSessionToken",
+            &profile.name,
+            profile.mfa_serial.as_deref(),
+            Box::new(SessionToken {
+                source,
+                profile: profile.name.clone(),
+                mfa_serial: profile.mfa_serial.clone(),
+                mfa_process: profile.mfa_process.clone(),
+                duration,
+                target: self.target(profile),
+            }),
+        )
+    }
+
+    fn target(&self, profile: &ProfileConfig) -> Target {
+        sts_target(profile, self.env)
+    }
+}
+
+fn cached(
+    kind: &'static str,
+    profile: &str,
+    mfa: Option<&str>,
+    inner: Box<dyn Provider>,
+) -> Box<dyn Provider> {
+    Box::new(Cached {
+        id: SessionId {
+            kind,
+            profile: profile.to_owned(),
+            mfa: mfa.unwrap_or_default().to_owned(),
+        },
+        inner,
+    })
+}
+
+/// The region and endpoint for a profile's STS calls. The region falls back to us-east-1
+/// (aws-vault has no fallback and fails). The endpoint follows the AWS SDKs:
+/// `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`, all
+/// ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`; else the global endpoint for the
+/// legacy regions when `sts_regional_endpoints = legacy`.
+pub(crate) fn sts_target(profile: &ProfileConfig, env: &Env) -> Target {
+    let region = profile
+        .region
+        .clone()
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    let ignore_configured = env
+        .non_empty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let configured = if ignore_configured {
+        None
+    } else {
+        env.non_empty("AWS_ENDPOINT_URL_STS")
+            .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+            .map(str::to_owned)
+            .or_else(|| profile.endpoint_url.clone())
+    };
+    let legacy_global = (profile.sts_regional_endpoints == Some(StsRegionalEndpoints::Legacy)
+        && LEGACY_GLOBAL_REGIONS.contains(&region.as_str()))
+    .then(|| "https://sts.amazonaws.com".to_owned());
+    Target {
+        endpoint: configured.or(legacy_global),
+        region,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! The provider choices of aws-vault v7.2's README table, and the 1h cap on chained roles.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::config::{Config, Overrides};
+
+const USER_MFA: &str = "arn:aws:iam::111111111111:mfa/me";
+
+fn config() -> Config {
+    let text = format!(
+        "[profile user]\nmfa_serial = {USER_MFA}\n\
+         [profile user-no-mfa]\n\
+         [profile role-no-mfa]\nsource_profile = user\nrole_arn = arn:aws:iam::2:role/a\n\
+         [profile role]\nsource_profile = user\nrole_arn = arn:aws:iam::2:role/b\nmfa_serial = {USER_MFA}\n\
+         [profile role-long]\nsource_profile = user\nrole_arn = arn:aws:iam::2:role/c\nmfa_serial = {USER_MFA}\nduration_seconds = 7200\n\
+         [profile role-of-role]\nsource_profile = role\nrole_arn = arn:aws:iam::3:role/d\nmfa_serial = {USER_MFA}\nduration_seconds = 7200\n\
+         [profile process]\ncredential_process = true\n\
+         [profile role-of-process]\nsource_profile = process\nrole_arn = arn:aws:iam::4:role/e\nduration_seconds = 7200\n\
+         [profile web]\nrole_arn = arn:aws:iam::5:role/w\nweb_identity_token_file = /tmp/t\n\
+         [profile sso]\nsso_start_url = https://x.awsapps.com/start\n\
+         [profile nothing]\nregion = eu-west-1\n"
+    );
+    Config::parse(PathBuf::from("config"), &text).unwrap()
+}
+
+fn plan(profile: &str, no_session: bool) -> Result<String, String> {
+    let env = Env::default();
+    let chain = config()
+        .resolve_chain(profile, &Overrides::default(), &env)
+        .unwrap();
+    let stored = |name: &str| name.starts_with("user");
+    build(&chain, &stored, ChainOptions { no_session }, &env)
+        .map(|p| p.describe())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_user_gets_a_cached_session_token_and_no_session_gives_the_keys() {
+    assert_eq!(plan("user", true).unwrap(), "stored keys of user");
+    assert_eq!(
+        plan("user", false).unwrap(),
+        format!("cached GetSessionToken(user, mfa {USER_MFA}, 3600s) <- stored keys of user")
+    );
+    assert_eq!(
+        plan("user-no-mfa", false).unwrap(),
+        "cached GetSessionToken(user-no-mfa, mfa none, 3600s) <- stored keys of user-no-mfa"
+    );
+}
+
+#[test]
+fn a_role_without_mfa_is_assumed_from_the_keys_uncached() {
+    assert_eq!(
+        plan("role-no-mfa", false).unwrap(),
+        "AssumeRole(role-no-mfa, mfa none, 3600s) <- stored keys of user"
+    );
+}
+
+#[test]
+fn a_role_with_the_same_mfa_shares_an_8h_session_and_drops_its_own_mfa() {
+    assert_eq!(
+        plan("role", false).unwrap(),
+        format!(
+            "AssumeRole(role, mfa none, 3600s) <- cached GetSessionToken(user, mfa {USER_MFA}, 28800s) <- stored keys of user"
+        )
+    );
+}
+
+#[test]
+fn a_role_over_1h_is_assumed_from_the_keys_with_mfa_and_cached() {
+    assert_eq!(
+        plan("role-long", false).unwrap(),
+        format!("cached AssumeRole(role-long, mfa {USER_MFA}, 7200s) <- stored keys of user")
+    );
+}
+
+#[test]
+fn no_session_assumes_every_role_with_its_mfa() {
+    assert_eq!(
+        plan("role", true).unwrap(),
+        format!("cached AssumeRole(role, mfa {USER_MFA}, 3600s) <- stored keys of user")
+    );
+}
+
+#[test]
+fn a_role_from_temporary_credentials_is_capped_at_1h() {
+    assert_eq!(
+        plan("role-of-role", false).unwrap(),
+        format!(
+            "AssumeRole(role-of-role, mfa none, 3600s) <- AssumeRole(role, mfa none, 3600s) <- cached GetSessionToken(user, mfa {USER_MFA}, 28800s) <- stored keys of user"
+        )
+    );
+    assert_eq!(
+        plan("role-of-process", false).unwrap(),
+        "AssumeRole(role-of-process, mfa none, 3600s) <- cached credential_process(process)"
+    );
+}
+
+#[test]
+fn other_sources_and_their_errors() {
+    assert_eq!(
+        plan("web", false).unwrap(),
+        "cached AssumeRoleWithWebIdentity(web)"
+    );
+    assert!(plan("sso", false).unwrap_err().contains("SSO"));
+    assert!(
+        plan("nothing", false)
+            .unwrap_err()
+            .contains("profile nothing: credentials missing")
+    );
+}
+
+#[test]
+fn sts_goes_to_the_configured_endpoint_and_us_east_1_by_default() {
+    let mut profile = ProfileConfig::default();
+    let env = Env::from_pairs([
+        ("AWS_ENDPOINT_URL", "http://global"),
+        ("AWS_ENDPOINT_URL_STS", "http://sts"),
+    ]);
+    assert_eq!(
+        sts_target(&profile, &env),
+        Target {
+            region: "us-east-1".into(),
+            endpoint: Some("http://sts".into())
+        }
+    );
+    let env = Env::from_pairs([("AWS_ENDPOINT_URL", "http://global")]);
+    assert_eq!(
+        sts_target(&profile, &env).endpoint.as_deref(),
+        Some("http://global")
+    );
+    profile.endpoint_url = Some("http://profile".into());
+    assert_eq!(
+        sts_target(&profile, &Env::default()).endpoint.as_deref(),
+        Some("http://profile")
+    );
+    let env = Env::from_pairs([
+        ("AWS_ENDPOINT_URL", "http://global"),
+        ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+    ]);
+    assert_eq!(sts_target(&profile, &env).endpoint, None);
+    profile.endpoint_url = None;
+    profile.region = Some("eu-west-1".into());
+    profile.sts_regional_endpoints = Some(StsRegionalEndpoints::Legacy);
+    assert_eq!(
+        sts_target(&profile, &Env::default()).endpoint.as_deref(),
+        Some("https://sts.amazonaws.com")
+    );
+    profile.region = Some("eu-south-1".into());
+    assert_eq!(sts_target(&profile, &Env::default()).endpoint, None);
+}

@@ -1,0 +1,66 @@
+//! A lock per cached session, held across "read the cache, call STS, write the cache", so that
+//! parallel callers (Terraform running 20 credential_process calls) make one STS call and show
+//! one MFA prompt, and all get the same credentials.
+//!
+//! The locks are `flock`s on files in `$XDG_RUNTIME_DIR/vault/locks` (private to the user and
+//! cleared at logout), else `~/.cache/vault/locks`.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use crate::ctx::Env;
+use crate::fsutil;
+
+pub(crate) struct Locks {
+    dir: Option<PathBuf>,
+}
+
+/// Held until dropped.
+pub(crate) struct Guard {
+    _file: File,
+}
+
+impl Locks {
+    pub(crate) fn from_env(env: &Env) -> Self {
+        let dir = env
+            .non_empty("XDG_RUNTIME_DIR")
+            .map(|run| PathBuf::from(run).join("vault").join("locks"))
+            .or_else(|| {
+                env.home()
+                    .map(|home| home.join(".cache").join("vault").join("locks"))
+            });
+        Self { dir }
+    }
+
+    /// Waits for the lock called `name`. Without anywhere to keep lock files, there is no
+    /// lock, which costs duplicate STS calls, never correctness.
+    pub(crate) fn acquire(&self, name: &str) -> io::Result<Option<Guard>> {
+        let Some(dir) = &self.dir else {
+            return Ok(None);
+        };
+        fsutil::create_private_dir(dir)?;
+        let file_name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(dir.join(format!("{file_name}.lock")))?;
+        if file.try_lock().is_err() {
+            log::debug!("waiting for another vault process to finish {name}");
+            file.lock()?;
+        }
+        Ok(Some(Guard { _file: file }))
+    }
+}

@@ -1,0 +1,112 @@
+//! Where MFA codes come from (reference §3.7): `--mfa-token`, else the profile's
+//! `mfa_process`, else a prompt on the controlling terminal. The terminal is `/dev/tty`, so
+//! the prompt works while stdout is captured (`$(vault export …)`, credential_process).
+
+use std::fs::File;
+use std::process::Stdio;
+
+use super::Error;
+use crate::process;
+use crate::secret::Secret;
+use crate::tty;
+
+pub(crate) struct MfaSource {
+    /// `--mfa-token`: used for every MFA call of this run.
+    pub(crate) token: Option<Secret>,
+}
+
+impl MfaSource {
+    pub(crate) fn code_for(
+        &self,
+        serial: &str,
+        mfa_process: Option<&str>,
+    ) -> Result<Secret, Error> {
+        let code = if let Some(token) = &self.token {
+            token.clone()
+        } else if let Some(command) = mfa_process {
+            run_mfa_process(serial, command)?
+        } else {
+            tty::read_line(&format!("Enter MFA code for {serial}: "))
+                .map(Secret::new)
+                .map_err(|err| Error::Mfa {
+                    serial: serial.to_owned(),
+                    reason: format!("{err}; pass --mfa-token or set mfa_process in the profile"),
+                })?
+        };
+        check_code(serial, &code)?;
+        Ok(code)
+    }
+}
+
+/// AWS MFA codes are six digits; anything else would only fail at STS, later and less clearly.
+fn check_code(serial: &str, code: &Secret) -> Result<(), Error> {
+    let text = code.expose();
+    if text.len() == 6 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    let what = if text.is_empty() {
+        "empty"
+    } else {
+        "not 6 digits"
+    };
+    Err(Error::Mfa {
+        serial: serial.to_owned(),
+        reason: format!("the MFA code is {what}"),
+    })
+}
+
+fn run_mfa_process(serial: &str, command: &str) -> Result<Secret, Error> {
+    let fail = |reason: String| Error::Mfa {
+        serial: serial.to_owned(),
+        reason: format!("mfa_process `{command}` {reason}"),
+    };
+    // Like the fork: the process can talk to the user on the terminal (a YubiKey touch).
+    let stdin = File::open("/dev/tty").map_or_else(|_| Stdio::null(), Stdio::from);
+    let output = process::shell(command)
+        .stdin(stdin)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| fail(format!("could not start: {e}")))?;
+    if !output.status.success() {
+        return Err(fail(format!("failed ({})", output.status)));
+    }
+    let text = String::from_utf8(output.stdout).map_err(|_| fail("printed non-text".to_owned()))?;
+    Ok(Secret::new(text.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_token_is_used_and_checked() {
+        let source = MfaSource {
+            token: Some(Secret::new("123456")),
+        };
+        assert_eq!(source.code_for("arn:mfa", None).unwrap().expose(), "123456");
+        for bad in ["", "12345", "1234567", "12345a"] {
+            let source = MfaSource {
+                token: Some(Secret::new(bad)),
+            };
+            assert!(source.code_for("arn:mfa", None).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mfa_process_output_is_trimmed_and_checked() {
+        let source = MfaSource { token: None };
+        assert_eq!(
+            source
+                .code_for("s", Some("echo ' 654321 '"))
+                .unwrap()
+                .expose(),
+            "654321"
+        );
+        let err = source
+            .code_for("s", Some("exit 3"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("failed"), "{err}");
+        assert!(source.code_for("s", Some("echo nope")).is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! Getting credentials for a profile: the providers (one per file), the chain builder that
+//! picks them, the session cache and its locks, MFA, and the STS client.
+
+mod assume_role;
+mod aws;
+mod cache;
+mod cached;
+mod chain;
+mod credential_process;
+mod credentials;
+mod lock;
+mod mfa;
+mod session_token;
+mod static_keys;
+mod sts;
+mod web_identity;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+pub(crate) use cache::{DEFAULT_MIN_TTL, SessionCache};
+pub(crate) use chain::ChainOptions;
+pub(crate) use credentials::{Credentials, rfc3339_seconds};
+pub(crate) use mfa::MfaSource;
+pub use sts::StsError;
+
+use crate::config::{Config, Overrides, ProfileChain};
+use crate::ctx::{Clock, Ctx, Env};
+use crate::duration;
+use crate::keystore::keys::{KeyKind, classify};
+use crate::keystore::{self, Keystore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("profile {profile}: {operation} failed: {source}")]
+    Sts {
+        profile: String,
+        operation: &'static str,
+        #[source]
+        source: StsError,
+    },
+    #[error(
+        "profile {profile}: credentials missing; store keys with `vault add {profile}`, or give the profile a source_profile, credential_process or web identity"
+    )]
+    MissingCredentials { profile: String },
+    #[error(
+        "profile {profile}: SSO (sso_start_url / sso_session) is not supported by this version of vault yet"
+    )]
+    SsoNotSupported { profile: String },
+    #[error("profile {profile}: {reason}")]
+    Source { profile: String, reason: String },
+    #[error("MFA for {serial}: {reason}")]
+    Mfa { serial: String, reason: String },
+    #[error("cannot lock the session cache: {0}")]
+    Lock(String),
+    #[error("{var}: {reason}")]
+    InvalidSetting { var: &'static str, reason: String },
+    #[error(transparent)]
+    Keystore(#[from] keystore::Error),
+}
+
+/// Where credentials come from. Providers nest: an AssumeRole wraps its source's provider.
+pub(crate) trait Provider {
+    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error>;
+    /// A one-line account of the chain, for `--debug` and tests.
+    fn describe(&self) -> String;
+    /// Whether this gives long-term keys (which GetSessionToken may wrap and AssumeRole may
+    /// use for more than 1h).
+    fn is_long_term(&self) -> bool {
+        false
+    }
+}
+
+/// What providers use while retrieving.
+pub(crate) struct Context<'a> {
+    pub(crate) keystore: &'a dyn Keystore,
+    pub(crate) sts: &'a dyn sts::Sts,
+    pub(crate) mfa: &'a MfaSource,
+    pub(crate) cache: SessionCache<'a>,
+    pub(crate) locks: lock::Locks,
+    pub(crate) clock: Clock,
+}
+
+/// What the user asked for on the command line.
+#[derive(Debug, Default)]
+pub(crate) struct Request {
+    pub(crate) profile: String,
+    pub(crate) overrides: Overrides,
+    pub(crate) options: ChainOptions,
+    pub(crate) mfa: Option<crate::secret::Secret>,
+}
+
+/// The credentials for `request.profile`, and the chain they came from.
+pub(crate) fn get(
+    ctx: &Ctx,
+    config: &Config,
+    keystore: &dyn Keystore,
+    request: &Request,
+) -> Result<(Credentials, ProfileChain), crate::Error> {
+    let stored: HashSet<String> = keystore
+        .list()?
+        .keys
+        .into_iter()
+        .filter(|key| classify(key) == KeyKind::Credentials)
+        .collect();
+    if !config.has_profile(&request.profile) && !stored.contains(&request.profile) {
+        return Err(config
+            .unknown_profile(&request.profile, stored.iter().map(String::as_str))
+            .into());
+    }
+    let chain = config.resolve_chain(&request.profile, &request.overrides, &ctx.env)?;
+    let provider = chain::build(
+        &chain,
+        &|name| stored.contains(name),
+        request.options,
+        &ctx.env,
+    )?;
+    log::debug!(
+        "credentials for {}: {}",
+        request.profile,
+        provider.describe()
+    );
+    let sts = aws::AwsSts::default();
+    let mfa = MfaSource {
+        token: request.mfa.clone(),
+    };
+    let cx = Context {
+        keystore,
+        sts: &sts,
+        mfa: &mfa,
+        cache: SessionCache::new(keystore, ctx.clock, min_ttl(&ctx.env)?),
+        locks: lock::Locks::from_env(&ctx.env),
+        clock: ctx.clock,
+    };
+    let creds = provider.retrieve(&cx)?;
+    Ok((creds, chain))
+}
+
+/// `AWS_MIN_TTL`: how long a cached session must still be valid to be reused.
+pub(crate) fn min_ttl(env: &Env) -> Result<Duration, Error> {
+    env.non_empty("AWS_MIN_TTL")
+        .map_or(Ok(DEFAULT_MIN_TTL), |text| {
+            duration::parse(text).map_err(|err| Error::InvalidSetting {
+                var: "AWS_MIN_TTL",
+                reason: err.to_string(),
+            })
+        })
+}

@@ -1,0 +1,41 @@
+//! Long-term access keys stored in the keystore under the profile name.
+
+use super::credentials::Credentials;
+use super::{Context, Error, Provider};
+use crate::keystore::MasterCredentials;
+
+pub(crate) struct StoredKeys {
+    pub(crate) profile: String,
+}
+
+impl Provider for StoredKeys {
+    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
+        let item = cx.keystore.get(&self.profile)?;
+        let keys = MasterCredentials::from_item(&item).map_err(|reason| {
+            Error::Keystore(crate::keystore::Error::Damaged {
+                path: self.profile.clone().into(),
+                reason,
+            })
+        })?;
+        log::debug!(
+            "profile {}: using stored keys {}",
+            self.profile,
+            mask(&keys.access_key_id)
+        );
+        Ok(keys.into())
+    }
+
+    fn describe(&self) -> String {
+        format!("stored keys of {}", self.profile)
+    }
+
+    fn is_long_term(&self) -> bool {
+        true
+    }
+}
+
+/// `****************ABCD`, as aws-vault shows key ids.
+pub(crate) fn mask(access_key_id: &str) -> String {
+    let visible = access_key_id.len().saturating_sub(4);
+    format!("{}{}", "*".repeat(visible), &access_key_id[visible..])
+}

@@ -1,0 +1,83 @@
+//! AssumeRoleWithWebIdentity, with the token from `web_identity_token_file` or the output of
+//! `web_identity_token_process`. Unlike aws-vault, surrounding whitespace is trimmed: a
+//! trailing newline is never part of a JWT.
+
+use std::time::Duration;
+
+use super::assume_role::default_session_name;
+use super::credentials::Credentials;
+use super::sts::{Target, WebIdentityRequest};
+use super::{Context, Error, Provider};
+use crate::config::ProfileConfig;
+use crate::process;
+use crate::secret::Secret;
+
+pub(crate) struct WebIdentity {
+    pub(crate) profile: ProfileConfig,
+    pub(crate) role_arn: String,
+    pub(crate) duration: Duration,
+    pub(crate) target: Target,
+}
+
+impl WebIdentity {
+    fn token(&self) -> Result<Secret, Error> {
+        let fail = |reason: String| Error::Source {
+            profile: self.profile.name.clone(),
+            reason,
+        };
+        let text = if let Some(path) = &self.profile.web_identity_token_file {
+            std::fs::read_to_string(path).map_err(|e| {
+                fail(format!(
+                    "cannot read web_identity_token_file {}: {e}",
+                    path.display()
+                ))
+            })?
+        } else if let Some(command) = &self.profile.web_identity_token_process {
+            let output = process::shell(command)
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .map_err(|e| fail(format!("web_identity_token_process could not start: {e}")))?;
+            if !output.status.success() {
+                return Err(fail(format!(
+                    "web_identity_token_process failed ({})",
+                    output.status
+                )));
+            }
+            String::from_utf8(output.stdout)
+                .map_err(|_| fail("web_identity_token_process printed non-text".to_owned()))?
+        } else {
+            return Err(fail("it has no web identity token source".to_owned()));
+        };
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(fail("the web identity token is empty".to_owned()));
+        }
+        Ok(Secret::new(token))
+    }
+}
+
+impl Provider for WebIdentity {
+    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
+        let request = WebIdentityRequest {
+            role_arn: self.role_arn.clone(),
+            session_name: self
+                .profile
+                .role_session_name
+                .clone()
+                .unwrap_or_else(|| default_session_name(cx)),
+            duration: self.duration,
+            token: self.token()?,
+        };
+        cx.sts
+            .assume_role_with_web_identity(&self.target, &request)
+            .map_err(|source| Error::Sts {
+                profile: self.profile.name.clone(),
+                operation: "AssumeRoleWithWebIdentity",
+                source,
+            })
+    }
+
+    fn describe(&self) -> String {
+        format!("AssumeRoleWithWebIdentity({})", self.profile.name)
+    }
+}

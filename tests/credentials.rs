@@ -1,0 +1,350 @@
+//! `exec` and `export` against moto, with the aws CLI as the consumer of the credentials.
+
+use serde_json::Value;
+
+use crate::support::Sandbox;
+use crate::support::moto;
+use crate::support::proxy::{Mode, Proxy};
+
+/// A sandbox on the shared moto with a fresh IAM user `name` stored under profile `name`.
+fn user_sandbox(name: &str, config: &str) -> Sandbox {
+    let moto = moto::shared();
+    let (_, id, secret) = moto.create_user(name);
+    let t = Sandbox::new().with_endpoint(moto.endpoint());
+    t.write_config(config);
+    t.add(name, &id, &secret);
+    t
+}
+
+fn caller_arn(done: &crate::support::Done) -> String {
+    let identity: Value = serde_json::from_str(&done.stdout)
+        .unwrap_or_else(|_| panic!("not JSON: {}\n{}", done.stdout, done.stderr));
+    identity["Arn"].as_str().unwrap().to_owned()
+}
+
+const CONFIG: &str = "[default]\nregion = us-east-1\n\
+[profile alice]\n\
+[profile admin]\nsource_profile = alice\nrole_arn = arn:aws:iam::123456789012:role/admin\n\
+[profile auditor]\nsource_profile = admin\nrole_arn = arn:aws:iam::123456789012:role/auditor\n";
+
+#[test]
+fn exec_gives_the_aws_cli_working_credentials_for_a_user_and_its_roles() {
+    let moto = moto::shared();
+    let (user, id, secret) = moto.create_user("alice");
+    let t = Sandbox::new().with_endpoint(moto.endpoint());
+    t.write_config(CONFIG);
+    t.add("alice", &id, &secret);
+    let done = t
+        .vault([
+            "exec",
+            "alice",
+            "--no-session",
+            "--",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
+        .run()
+        .success();
+    assert!(
+        caller_arn(&done).ends_with(&format!(":user/{user}")),
+        "{}",
+        done.stdout
+    );
+    // With a session (moto answers GetSessionToken with its fixed example keys).
+    t.vault(["exec", "alice", "--", "aws", "sts", "get-caller-identity"])
+        .run()
+        .success();
+    let done = t
+        .vault(["exec", "admin", "--", "aws", "sts", "get-caller-identity"])
+        .run()
+        .success();
+    assert!(
+        caller_arn(&done).contains(":assumed-role/admin/"),
+        "{}",
+        done.stdout
+    );
+    let done = t
+        .vault(["exec", "auditor", "--", "aws", "sts", "get-caller-identity"])
+        .run()
+        .success();
+    assert!(
+        caller_arn(&done).contains(":assumed-role/auditor/"),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn exec_sets_and_removes_the_documented_variables() {
+    let t = user_sandbox("alice", CONFIG);
+    let done = t
+        .vault(["exec", "admin", "--", "sh", "-c", "env | sort"])
+        .env("AWS_PROFILE", "stray")
+        .env("AWS_SECURITY_TOKEN", "old")
+        .env("AWS_SDK_LOAD_CONFIG", "1")
+        .run()
+        .success();
+    let vars: std::collections::BTreeMap<&str, &str> = done
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    assert_eq!(vars.get("AWS_VAULT"), Some(&"admin"));
+    assert_eq!(vars.get("AWS_REGION"), Some(&"us-east-1"));
+    assert_eq!(vars.get("AWS_DEFAULT_REGION"), Some(&"us-east-1"));
+    assert!(vars["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
+    assert!(!vars["AWS_SESSION_TOKEN"].is_empty());
+    let expiration = vars["AWS_CREDENTIAL_EXPIRATION"];
+    assert!(
+        expiration.len() == 20 && expiration.ends_with('Z'),
+        "{expiration}"
+    );
+    for gone in ["AWS_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SDK_LOAD_CONFIG"] {
+        assert!(!vars.contains_key(gone), "{gone} was passed on");
+    }
+}
+
+#[test]
+fn exec_inside_an_exec_warns_and_goes_on() {
+    let t = user_sandbox("alice", CONFIG);
+    t.vault(["exec", "alice", "--no-session", "--", "true"])
+        .env("AWS_VAULT", "other")
+        .run()
+        .success()
+        .stderr_has("vault: warning: AWS_VAULT is already set (profile other)");
+}
+
+#[test]
+fn export_formats_are_aws_vaults() {
+    let t = user_sandbox("alice", CONFIG);
+    let env = t
+        .vault(["export", "alice", "--no-session"])
+        .run()
+        .success()
+        .stdout;
+    let names: Vec<&str> = env.lines().map(|l| l.split('=').next().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION"
+        ]
+    );
+    let export_env = t
+        .vault(["export", "admin", "--format", "export-env"])
+        .run()
+        .success()
+        .stdout;
+    let names: Vec<&str> = export_env
+        .lines()
+        .map(|l| l.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "export AWS_ACCESS_KEY_ID",
+            "export AWS_SECRET_ACCESS_KEY",
+            "export AWS_SESSION_TOKEN",
+            "export AWS_CREDENTIAL_EXPIRATION",
+            "export AWS_REGION",
+            "export AWS_DEFAULT_REGION"
+        ]
+    );
+    let json = t
+        .vault(["export", "admin", "--format=json"])
+        .run()
+        .success()
+        .stdout;
+    assert!(
+        json.starts_with("{\n  \"Version\": 1,\n  \"AccessKeyId\": \"ASIA"),
+        "{json}"
+    );
+    assert!(json.ends_with("\"\n}\n"));
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "Version",
+            "AccessKeyId",
+            "SecretAccessKey",
+            "SessionToken",
+            "Expiration"
+        ]
+    );
+    let ini = t
+        .vault(["export", "admin", "--format", "ini"])
+        .run()
+        .success()
+        .stdout;
+    let keys: Vec<&str> = ini.lines().map(|l| l.split('=').next().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "[admin]",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+            "aws_credential_expiration",
+            "region"
+        ]
+    );
+    let long_term = t
+        .vault(["exec", "alice", "--no-session", "--json"])
+        .run()
+        .success()
+        .stdout;
+    let doc: Value = serde_json::from_str(&long_term).unwrap();
+    assert!(
+        doc.get("SessionToken").is_none() && doc.get("Expiration").is_none(),
+        "{long_term}"
+    );
+}
+
+#[test]
+fn export_json_works_as_the_aws_clis_credential_process() {
+    let t = user_sandbox("alice", "");
+    let vault = env!("CARGO_BIN_EXE_vault");
+    t.write_config(&format!(
+        "{CONFIG}[profile via-process]\ncredential_process = {vault} export --format json admin\n"
+    ));
+    let done = t
+        .command("aws")
+        .args([
+            "--profile",
+            "via-process",
+            "sts",
+            "get-caller-identity",
+            "--output",
+            "json",
+        ])
+        .env("AWS_ENDPOINT_URL", moto::shared().endpoint())
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(String::from_utf8_lossy(&done.stdout).contains(":assumed-role/admin/"));
+}
+
+#[test]
+fn a_cached_session_is_reused_without_calling_sts() {
+    let moto = moto::shared();
+    let proxy = Proxy::start(Mode::Forward(moto.port));
+    let (_, id, secret) = moto.create_user("cache");
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    t.write_config(CONFIG);
+    t.add("alice", &id, &secret);
+    t.vault(["exec", "alice", "--", "true"]).run().success();
+    assert_eq!(proxy.count("GetSessionToken"), 1);
+    t.vault(["export", "alice"]).run().success();
+    t.vault(["exec", "admin", "--", "true"]).run().success();
+    assert_eq!(
+        proxy.count("GetSessionToken"),
+        1,
+        "the cached session was not used"
+    );
+    assert_eq!(
+        proxy.count("AssumeRole"),
+        1,
+        "a role without MFA is not cached, as in aws-vault"
+    );
+    t.vault(["list", "--sessions"])
+        .run()
+        .success()
+        .stdout_has("sts.GetSessionToken,");
+    // Within AWS_MIN_TTL of expiry the session is fetched anew.
+    t.vault(["exec", "alice", "--", "true"])
+        .env("AWS_MIN_TTL", "2h")
+        .run()
+        .success();
+    assert_eq!(proxy.count("GetSessionToken"), 2);
+}
+
+#[test]
+fn twenty_parallel_exports_of_a_cold_profile_make_one_sts_call() {
+    let moto = moto::shared();
+    let proxy = Proxy::start(Mode::Forward(moto.port));
+    let (_, id, secret) = moto.create_user("parallel");
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    t.write_config("[default]\nregion = us-east-1\n[profile alice]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n");
+    t.add("alice", &id, &secret);
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            t.vault([
+                "export",
+                "alice",
+                "--format",
+                "json",
+                "--mfa-token",
+                "123456",
+            ])
+            .spawn()
+        })
+        .collect();
+    let outputs: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).unwrap()
+        })
+        .collect();
+    assert_eq!(proxy.count("GetSessionToken"), 1, "{} calls", proxy.total());
+    assert!(
+        outputs.iter().all(|o| *o == outputs[0]),
+        "the 20 callers got different credentials"
+    );
+}
+
+#[test]
+fn clear_deletes_sessions_and_keeps_keys() {
+    let t = user_sandbox("alice", CONFIG);
+    t.vault(["exec", "alice", "--", "true"]).run().success();
+    t.vault(["clear", "admin"])
+        .run()
+        .success()
+        .stdout_is("Cleared 0 sessions.\n");
+    t.vault(["clear", "alice"])
+        .run()
+        .success()
+        .stdout_is("Cleared 1 sessions.\n");
+    t.vault(["exec", "alice", "--", "true"]).run().success();
+    t.vault(["clear"])
+        .run()
+        .success()
+        .stdout_is("Cleared 1 sessions.\n");
+    t.vault(["list", "--sessions"])
+        .run()
+        .success()
+        .stdout_is("");
+    t.vault(["list", "--credentials"])
+        .run()
+        .success()
+        .stdout_is("alice\n");
+}
+
+#[test]
+fn an_unknown_profile_gets_close_names_suggested() {
+    let t = user_sandbox("alice", CONFIG);
+    t.vault(["exec", "admn", "--", "true"])
+        .run()
+        .code(1)
+        .stderr_has("profile 'admn' is not in")
+        .stderr_has("did you mean 'admin'?");
+}

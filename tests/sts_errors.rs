@@ -1,0 +1,132 @@
+//! STS failures: each is a clear error with exit code 1, bounded in time, and leaves the
+//! keystore as it was.
+
+use std::time::{Duration, Instant};
+
+use crate::support::Sandbox;
+use crate::support::moto::{self, Moto};
+use crate::support::proxy::{Mode, Proxy};
+
+const CONFIG: &str = "[default]\nregion = us-east-1\n[profile user]\n\
+[profile role]\nsource_profile = user\nrole_arn = arn:aws:iam::123456789012:role/missing\n";
+
+fn sandbox(endpoint: String) -> Sandbox {
+    let t = Sandbox::new().with_endpoint(endpoint);
+    t.write_config(CONFIG);
+    t.add("user", "AKIAUSERKEY000000001", "user-secret");
+    t
+}
+
+#[test]
+fn keys_sts_rejects_are_reported_and_nothing_is_cached() {
+    // A moto of our own with authentication on: unknown keys are refused.
+    let moto = Moto::start(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let t = sandbox(moto.endpoint());
+    let before = t.files();
+    t.vault(["exec", "user", "--", "true"])
+        .run()
+        .code(1)
+        .stderr_has("vault: error: profile user: GetSessionToken failed: ")
+        .stderr_has("403");
+    assert_eq!(t.files(), before, "a failed call changed the keystore");
+}
+
+#[test]
+fn an_unreachable_sts_fails_in_bounded_time() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t = sandbox(format!("http://127.0.0.1:{closed}"));
+    let started = Instant::now();
+    t.vault(["exec", "user", "--", "true"])
+        .run()
+        .code(1)
+        .stderr_has("cannot reach STS");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+const INTERNAL_ERROR: &str = "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code>\
+<Message>injected failure</Message></Error><RequestId>1</RequestId></ErrorResponse>";
+const THROTTLED: &str = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
+<Message>Rate exceeded</Message></Error><RequestId>2</RequestId></ErrorResponse>";
+const NO_SUCH_ROLE: &str = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+<Message>User: arn:aws:iam::123456789012:user/user is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/missing</Message></Error><RequestId>3</RequestId></ErrorResponse>";
+
+#[test]
+fn server_errors_and_throttling_are_retried_then_reported() {
+    for (status, body, code) in [
+        (500, INTERNAL_ERROR, "InternalFailure"),
+        (400, THROTTLED, "Throttling"),
+    ] {
+        let stub = Proxy::start(Mode::Fault(status, body));
+        let t = sandbox(stub.endpoint());
+        t.vault(["export", "user"])
+            .run()
+            .code(1)
+            .stderr_has(&format!("GetSessionToken failed: {code}"))
+            .stdout_is("");
+        assert_eq!(
+            stub.count("GetSessionToken"),
+            3,
+            "{code}: not retried 3 times"
+        );
+    }
+}
+
+#[test]
+fn a_role_that_does_not_exist_is_reported_with_aws_words() {
+    // moto assumes any role, so the refusal AWS gives is injected for AssumeRole only.
+    let proxy = Proxy::start(Mode::FaultOn(
+        "AssumeRole",
+        403,
+        NO_SUCH_ROLE,
+        moto::shared().port,
+    ));
+    let t = sandbox(proxy.endpoint());
+    t.vault(["exec", "role", "--", "true"])
+        .run()
+        .code(1)
+        .stderr_has("profile role: AssumeRole failed: AccessDenied: User: arn:aws:iam::123456789012:user/user is not authorized to perform: sts:AssumeRole");
+    assert_eq!(proxy.count("AssumeRole"), 1, "a refusal is not retried");
+}
+
+#[test]
+fn a_broken_credential_process_is_reported() {
+    let t = Sandbox::new();
+    t.write_config(
+        "[profile garbage]\ncredential_process = echo garbage\n\
+         [profile failing]\ncredential_process = sh -c 'echo oops >&2; exit 1'\n",
+    );
+    t.vault(["export", "garbage"])
+        .run()
+        .code(1)
+        .stderr_has("credential_process `echo garbage` did not print credential_process JSON");
+    t.vault(["export", "failing"])
+        .run()
+        .code(1)
+        .stderr_has("oops")
+        .stderr_has("failed (exit status: 1)");
+}
+
+#[test]
+fn a_malformed_mfa_code_is_refused_before_any_call() {
+    let proxy = Proxy::start(Mode::Forward(moto::shared().port));
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    t.write_config("[profile user]\nmfa_serial = arn:aws:iam::123456789012:mfa/user\n");
+    t.add("user", "AKIAUSERKEY000000001", "user-secret");
+    let before = t.files();
+    for code in ["", "12345", "1234567", "12a456"] {
+        t.vault(["export", "user", "--mfa-token", code])
+            .run()
+            .code(1)
+            .stderr_has("MFA for arn:aws:iam::123456789012:mfa/user: the MFA code is");
+    }
+    assert_eq!(proxy.total(), 0, "STS was called");
+    assert_eq!(t.files(), before);
+}
