@@ -263,7 +263,7 @@ fn a_cached_session_is_reused_without_calling_sts() {
     t.vault(["list", "--sessions"])
         .run()
         .success()
-        .stdout_has("sts.GetSessionToken,");
+        .stdout_has("sts.GetSessionToken:");
     // Within AWS_MIN_TTL of expiry the session is fetched anew.
     t.vault(["exec", "alice", "--", "true"])
         .env("AWS_MIN_TTL", "2h")
@@ -347,4 +347,99 @@ fn an_unknown_profile_gets_close_names_suggested() {
         .code(1)
         .stderr_has("profile 'admn' is not in")
         .stderr_has("did you mean 'admin'?");
+}
+
+#[test]
+fn a_source_profile_loop_is_reported_as_a_loop() {
+    let t = Sandbox::new();
+    t.write_config("[profile a]\nsource_profile = b\nrole_arn = arn:aws:iam::1:role/a\n[profile b]\nsource_profile = a\nrole_arn = arn:aws:iam::1:role/b\n");
+    t.vault(["exec", "a", "--", "true"])
+        .run()
+        .code(1)
+        .stderr_is("vault: error: source_profile loop in the AWS config file: a -> b -> a; make one of these profiles get its credentials another way\n");
+}
+
+#[test]
+fn assume_role_sends_the_profiles_role_settings() {
+    let moto = moto::shared();
+    let proxy = Proxy::start(Mode::Forward(moto.port));
+    let (_, id, secret) = moto.create_user("tags");
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    t.write_config(
+        "[default]\nregion = us-east-1\n[profile alice]\n\
+         [profile tagged]\nsource_profile = alice\nrole_arn = arn:aws:iam::123456789012:role/tagged\n\
+         external_id = ext-123\nrole_session_name = my-session\nduration_seconds = 1800\n\
+         session_tags = team=blue, env=dev\ntransitive_session_tags = team\nsource_identity = me@example.com\n",
+    );
+    t.add("alice", &id, &secret);
+    t.vault(["exec", "tagged", "--no-session", "--", "true"])
+        .run()
+        .success();
+    let body = &proxy.bodies("AssumeRole")[0];
+    for field in [
+        "RoleArn=arn:aws:iam::123456789012:role/tagged",
+        "ExternalId=ext-123",
+        "RoleSessionName=my-session",
+        "DurationSeconds=1800",
+        "SourceIdentity=me@example.com",
+        "TransitiveTagKeys.member.1=team",
+    ] {
+        assert!(body.contains(field), "{field} missing from {body}");
+    }
+    assert!(
+        body.contains("Tags.member.1.Key=env") && body.contains("Tags.member.2.Value=blue"),
+        "{body}"
+    );
+}
+
+#[test]
+fn web_identity_and_credential_process_sources_work_and_are_cached() {
+    let moto = moto::shared();
+    let proxy = Proxy::start(Mode::Forward(moto.port));
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    let token = t.home().join("token");
+    std::fs::write(&token, "header.payload.signature\n").unwrap();
+    let process_json = r#"{"Version":1,"AccessKeyId":"ASIAPROCESS","SecretAccessKey":"s","SessionToken":"t","Expiration":"2099-01-01T00:00:00Z"}"#;
+    t.write_config(&format!(
+        "[default]\nregion = us-east-1\n\
+         [profile web]\nrole_arn = arn:aws:iam::123456789012:role/web\nweb_identity_token_file = {}\n\
+         [profile web-process]\nrole_arn = arn:aws:iam::123456789012:role/web2\nweb_identity_token_process = printf 'from.a.process'\n\
+         [profile process]\ncredential_process = echo '{process_json}'\n\
+         [profile role-from-process]\nsource_profile = process\nrole_arn = arn:aws:iam::123456789012:role/p\n",
+        token.display()
+    ));
+    let done = t
+        .vault(["exec", "web", "--", "aws", "sts", "get-caller-identity"])
+        .run()
+        .success();
+    assert!(
+        caller_arn(&done).contains(":assumed-role/web/"),
+        "{}",
+        done.stdout
+    );
+    t.vault(["exec", "web", "--", "true"]).run().success();
+    assert_eq!(
+        proxy.count("AssumeRoleWithWebIdentity"),
+        1,
+        "the web identity session was not cached"
+    );
+    assert!(
+        proxy.bodies("AssumeRoleWithWebIdentity")[0]
+            .contains("WebIdentityToken=header.payload.signature&"),
+        "the token was not trimmed"
+    );
+    t.vault(["exec", "web-process", "--", "true"])
+        .run()
+        .success();
+    assert!(
+        proxy.bodies("AssumeRoleWithWebIdentity")[1].contains("WebIdentityToken=from.a.process")
+    );
+    t.vault(["export", "process"])
+        .run()
+        .success()
+        .stdout_has("AWS_ACCESS_KEY_ID=ASIAPROCESS\n");
+    t.vault(["exec", "role-from-process", "--", "true"])
+        .run()
+        .success();
+    assert_eq!(proxy.count("AssumeRole"), 1);
 }

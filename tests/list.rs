@@ -49,10 +49,11 @@ fn single_column_forms_print_one_name_per_line() {
         .run()
         .success()
         .stdout_is("a\n");
-    t.vault(["list", "--sessions"])
-        .run()
-        .success()
-        .stdout_is(&format!("{session}\n"));
+    let labels = t.vault(["list", "--sessions"]).run().success().stdout;
+    assert!(
+        labels.starts_with("sts.AssumeRole:") && labels.lines().count() == 1,
+        "{labels}"
+    );
 }
 
 #[test]
@@ -115,4 +116,46 @@ fn listing_needs_no_passphrase() {
         .run()
         .success()
         .stdout_has("dev");
+}
+
+#[test]
+fn sso_tokens_are_labelled_by_session_name_or_host_and_clear_removes_a_profiles_token() {
+    let t = Sandbox::new();
+    t.write_config(
+        "[profile sso]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n\
+         [profile inline]\nsso_start_url = https://inline.example.com/start\n\
+         [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+    );
+    for url in [
+        "https://corp.awsapps.com/start",
+        "https://inline.example.com/start",
+    ] {
+        std::fs::create_dir_all(t.keys_dir()).unwrap();
+        let name = format!("oidc:{}", url.replace('/', "%2F"));
+        t.jose_encrypt(&t.keys_dir().join(name), PASSPHRASE, "{}");
+    }
+    t.vault(["list", "--sessions"])
+        .run()
+        .success()
+        .stdout_is("oidc:corp\noidc:inline.example.com\n");
+    let table = t.vault(["list"]).run().success().stdout;
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("sso ") && l.contains("oidc:corp")),
+        "{table}"
+    );
+    // aws-vault's `clear PROFILE` never found the token; vault resolves it through sso-session.
+    t.vault(["clear", "sso"])
+        .run()
+        .success()
+        .stdout_is("Cleared 1 sessions.\n");
+    t.vault(["list", "--sessions"])
+        .run()
+        .success()
+        .stdout_is("oidc:inline.example.com\n");
+    t.vault(["clear"])
+        .run()
+        .success()
+        .stdout_is("Cleared 1 sessions.\n");
 }

@@ -164,7 +164,12 @@ fn which(tool: &str) -> String {
 #[test]
 fn a_malformed_ttl_is_an_error_that_names_the_variable() {
     let t = Sandbox::new();
+    t.vault(["list"])
+        .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "15")
+        .run()
+        .success();
     t.vault(["add", "dev", "--env"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
         .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "15")
         .env("AWS_ACCESS_KEY_ID", "AKIA")
         .env("AWS_SECRET_ACCESS_KEY", "s")

@@ -49,6 +49,12 @@ fn check_profile_name(profile: &str) -> Result<(), Error> {
             "{profile:?} cannot be a profile name: it is empty or holds control characters"
         )));
     }
+    // Such a name could not be written as a [profile NAME] header and read back.
+    if profile.trim() != profile || profile.contains(['[', ']']) {
+        return Err(Error::Usage(format!(
+            "{profile:?} cannot be a profile name: it has brackets or surrounding spaces"
+        )));
+    }
     if classify(profile) != KeyKind::Credentials {
         return Err(Error::Usage(format!(
             "{profile:?} cannot be a profile name: the keystore uses names of that form for sessions and SSO tokens"

@@ -35,8 +35,14 @@ pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         return print_names(&stored.credentials, args.json);
     }
     if args.sessions {
-        let keys: Vec<String> = stored.sessions.iter().map(SessionKey::to_key).collect();
-        return print_names(&keys, args.json);
+        let now = ctx.clock.now().unix_timestamp();
+        let labels: Vec<String> = stored
+            .oidc
+            .iter()
+            .map(|url| oidc_cell(url, &config).label)
+            .chain(stored.sessions.iter().map(|s| session_cell(s, now).label))
+            .collect();
+        return print_names(&labels, args.json);
     }
     let rows = table_rows(&config, &stored, ctx);
     if args.json {
@@ -83,10 +89,13 @@ struct Row {
 struct SessionCell {
     #[serde(rename = "type")]
     kind: String,
+    /// The profile that produced the session (none for SSO tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
     /// Unix seconds; absent for SSO tokens, whose expiry is inside the encrypted item.
     #[serde(skip_serializing_if = "Option::is_none")]
     expires: Option<i64>,
-    /// What the text table shows: `sts.GetSessionToken:59m12s`, `oidc:<url>`, or a key.
+    /// What the text table shows: `sts.GetSessionToken:59m12s` or `oidc:<name>`.
     label: String,
 }
 
@@ -97,15 +106,7 @@ fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
         sessions_by_profile
             .entry(session.profile.as_str())
             .or_default()
-            .push(SessionCell {
-                kind: session.kind.clone(),
-                expires: Some(session.expiry),
-                label: format!(
-                    "{}:{}",
-                    session.kind,
-                    duration::format_seconds(session.expiry - now)
-                ),
-            });
+            .push(session_cell(session, now));
     }
     let oidc_by_profile = sso_tokens_by_profile(config, stored, ctx);
     let credentials: BTreeSet<&str> = stored.credentials.iter().map(String::as_str).collect();
@@ -115,7 +116,7 @@ fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
         let mut sessions = sessions_by_profile.remove(name).unwrap_or_default();
         if let Some(url) = oidc_by_profile.get(name) {
             shown_oidc.insert(url.as_str());
-            sessions.insert(0, oidc_cell(url));
+            sessions.insert(0, oidc_cell(url, config));
         }
         rows.push(Row {
             profile: Some(name.to_owned()),
@@ -132,21 +133,13 @@ fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
             });
         }
     }
-    let orphan_sessions = sessions_by_profile.into_values().flatten().map(|mut cell| {
-        // Without a profile row the type alone says too little: show the whole key.
-        cell.label = stored
-            .sessions
-            .iter()
-            .find(|s| Some(s.expiry) == cell.expires && s.kind == cell.kind)
-            .map_or(cell.label, SessionKey::to_key);
-        cell
-    });
     let orphan_oidc = stored
         .oidc
         .iter()
         .filter(|url| !shown_oidc.contains(url.as_str()))
-        .map(|url| oidc_cell(url));
-    for cell in orphan_sessions.chain(orphan_oidc).collect::<Vec<_>>() {
+        .map(|url| oidc_cell(url, config));
+    let orphan_sessions = sessions_by_profile.into_values().flatten();
+    for cell in orphan_oidc.chain(orphan_sessions) {
         rows.push(Row {
             profile: None,
             credentials: None,
@@ -156,11 +149,40 @@ fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
     rows
 }
 
-fn oidc_cell(url: &str) -> SessionCell {
+/// `sts.GetSessionToken:59m12s`, as aws-vault labels a session (negative once expired).
+fn session_cell(session: &SessionKey, now: i64) -> SessionCell {
+    SessionCell {
+        kind: session.kind.clone(),
+        profile: Some(session.profile.clone()),
+        expires: Some(session.expiry),
+        label: format!(
+            "{}:{}",
+            session.kind,
+            duration::format_seconds(session.expiry - now)
+        ),
+    }
+}
+
+/// `oidc:<sso-session name>`, or `oidc:<host of the start URL>` for inline SSO settings, as
+/// the fork labels SSO tokens (their expiry is inside the encrypted item).
+fn oidc_cell(url: &str, config: &Config) -> SessionCell {
+    let id = config.sso_session_for_start_url(url).map_or_else(
+        || {
+            let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+            after_scheme
+                .split('/')
+                .next()
+                .filter(|h| !h.is_empty())
+                .unwrap_or(url)
+                .to_owned()
+        },
+        str::to_owned,
+    );
     SessionCell {
         kind: "oidc".to_owned(),
+        profile: None,
         expires: None,
-        label: format!("oidc:{url}"),
+        label: format!("oidc:{id}"),
     }
 }
 
@@ -280,7 +302,7 @@ mod tests {
             labels[0],
             ["sts.GetSessionToken:1h1m1s", "sts.AssumeRole:-5s"]
         );
-        assert_eq!(labels[1], [session("sts.AssumeRole", "gone", 10).as_str()]);
+        assert_eq!(labels[1], ["sts.AssumeRole:10s"]);
     }
 
     #[test]

@@ -46,7 +46,10 @@ impl Section {
     fn absorb(&mut self, props: ini::Properties, keep_existing: bool) {
         for (key, value) in props {
             let key = lower_trimmed(key);
-            let value = trimmed(value);
+            let value = match unquote(value.trim()) {
+                unquoted if unquoted.len() == value.len() => value,
+                unquoted => unquoted.to_owned(),
+            };
             match self.entries.iter_mut().find(|(k, _)| *k == key) {
                 Some(_) if keep_existing => {}
                 Some(entry) => entry.1 = value,
@@ -113,14 +116,15 @@ fn classify(name: &str) -> Header<'_> {
 impl Document {
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Self, Error> {
         let options = ParseOption {
-            enabled_quote: true,
+            // Quotes and nested values are handled by `prepare` and `unquote`, as Go reads them.
+            enabled_quote: false,
             // Go's INI reader keeps backslashes (Windows paths in credential_process).
             enabled_escape: false,
-            enabled_indented_mutiline_value: true,
+            enabled_indented_mutiline_value: false,
             enabled_preserve_key_leading_whitespace: false,
         };
-        check_lines(text, path)?;
-        let ini = Ini::load_from_str_opt(text, options).map_err(|err| Error::Syntax {
+        let text = prepare(text, path)?;
+        let ini = Ini::load_from_str_opt(&text, options).map_err(|err| Error::Syntax {
             path: path.to_owned(),
             line: err.line + 1,
             message: err.msg.into_owned(),
@@ -160,6 +164,12 @@ impl Document {
         self.sso_sessions.get(name)
     }
 
+    pub(crate) fn sso_sessions(&self) -> impl Iterator<Item = (&str, &Section)> {
+        self.sso_sessions
+            .iter()
+            .map(|(name, section)| (name.as_str(), section))
+    }
+
     /// Profile names in file order; `default` only when it sets something, as aws-vault lists it.
     pub(crate) fn profile_names(&self) -> impl Iterator<Item = &str> {
         self.profile_order
@@ -171,11 +181,18 @@ impl Document {
     }
 }
 
-/// Finds the malformed line before rust-ini does: rust-ini reports an unclosed `[` at the
-/// end of the file rather than on its line.
-fn check_lines(text: &str, path: &Path) -> Result<(), Error> {
-    let mut in_value = false;
-    for (index, raw) in text.lines().enumerate() {
+/// Readies the text for rust-ini the way Go's INI reader (aws-vault's) reads it, keeping every
+/// line where it was so rust-ini's line numbers stay right:
+/// - indented lines under a key with an empty value (`s3 =` blocks) are nested settings that
+///   no AWS credential key uses: they are blanked;
+/// - a value ending in `\` continues on the next line;
+/// - a malformed line is an error naming its line (rust-ini reports an unclosed `[` at the end
+///   of the file instead).
+fn prepare(text: &str, path: &Path) -> Result<String, Error> {
+    let mut out: Vec<String> = Vec::new();
+    let mut nesting = false;
+    let mut lines = text.lines().enumerate();
+    while let Some((index, raw)) = lines.next() {
         let line = raw.trim();
         let fail = |message: &str| Error::Syntax {
             path: path.to_owned(),
@@ -183,22 +200,56 @@ fn check_lines(text: &str, path: &Path) -> Result<(), Error> {
             message: message.to_owned(),
         };
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            out.push(raw.to_owned());
             continue;
         }
+        if nesting && raw.starts_with([' ', '\t']) {
+            out.push(String::new());
+            continue;
+        }
+        nesting = false;
         if line.starts_with('[') {
             if !line.contains(']') {
                 return Err(fail("a section header must end with ]"));
             }
-            in_value = false;
-        } else if in_value && raw.starts_with([' ', '\t']) {
-            // An indented line continues the value above it (`s3 =` blocks).
-        } else if line.contains('=') || line.contains(':') {
-            in_value = true;
-        } else {
+            out.push(raw.to_owned());
+            continue;
+        }
+        let Some(at) = line.find(['=', ':']) else {
             return Err(fail("expected key = value, a [section] or a comment"));
+        };
+        nesting = line[at + 1..].trim().is_empty();
+        let mut joined = raw.trim_end().to_owned();
+        let mut blanks = 0;
+        while joined.ends_with('\\') {
+            joined.pop();
+            match lines.next() {
+                Some((_, next)) => {
+                    joined.push_str(next.trim());
+                    blanks += 1;
+                }
+                None => break,
+            }
+        }
+        out.push(joined);
+        out.extend(std::iter::repeat_n(String::new(), blanks));
+    }
+    Ok(out.join("\n"))
+}
+
+/// Removes the quotes around a value when they are its only quotes of that kind, as Go's INI
+/// reader does: `"a b"` becomes `a b`, `"a" and "b"` stays as written.
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|v| v.strip_suffix(quote))
+            && !inner.contains(quote)
+        {
+            return inner;
         }
     }
-    Ok(())
+    value
 }
 
 #[cfg(test)]
@@ -231,6 +282,41 @@ mod tests {
         let a = doc.profile("a").unwrap();
         assert_eq!(a.get("region"), Some("eu-west-1"));
         assert_eq!(a.get("credential_process"), Some("C:\\bin\\p.exe"));
+    }
+
+    #[test]
+    fn indented_keys_after_a_value_are_keys_of_their_own() {
+        let doc =
+            parse("[profile role]\n    region = us-east-1\n    source_profile = base\n  # note\n");
+        let role = doc.profile("role").unwrap();
+        assert_eq!(role.get("region"), Some("us-east-1"));
+        assert_eq!(role.get("source_profile"), Some("base"));
+    }
+
+    #[test]
+    fn only_surrounding_quotes_are_removed() {
+        let doc = parse(
+            "[profile a]\ncredential_process = \"C:\\Program Files\\t.exe\" --flag\nx = 'single'\ny = \"a\" and \"b\"\n",
+        );
+        let a = doc.profile("a").unwrap();
+        assert_eq!(
+            a.get("credential_process"),
+            Some("\"C:\\Program Files\\t.exe\" --flag")
+        );
+        assert_eq!(a.get("x"), Some("single"));
+        assert_eq!(a.get("y"), Some("\"a\" and \"b\""));
+    }
+
+    #[test]
+    fn a_trailing_backslash_continues_the_value_and_later_lines_keep_their_numbers() {
+        let doc = parse("[profile a]\ncredential_process = tool \\\n   --flag\nregion = r\n");
+        let a = doc.profile("a").unwrap();
+        assert_eq!(a.get("credential_process"), Some("tool --flag"));
+        assert_eq!(a.get("region"), Some("r"));
+        let err = Document::parse("[profile a]\nk = a \\\n b\n[broken\n", Path::new("cfg"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cfg:4:"), "{err}");
     }
 
     #[test]

@@ -306,12 +306,18 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
         .map_err(|_| "expected a whole number of seconds, such as 3600".to_owned())
 }
 
+/// Only `legacy` changes anything; like aws-vault, any other value means the regional default.
+#[allow(clippy::unnecessary_wraps, reason = "the shape take_parsed expects")]
 fn parse_sts_regional_endpoints(value: &str) -> Result<StsRegionalEndpoints, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "legacy" => Ok(StsRegionalEndpoints::Legacy),
-        "regional" => Ok(StsRegionalEndpoints::Regional),
-        _ => Err("expected legacy or regional".to_owned()),
+    if value.eq_ignore_ascii_case("legacy") {
+        return Ok(StsRegionalEndpoints::Legacy);
     }
+    if !value.eq_ignore_ascii_case("regional") {
+        log::debug!(
+            "sts_regional_endpoints = {value} is neither legacy nor regional: using regional"
+        );
+    }
+    Ok(StsRegionalEndpoints::Regional)
 }
 
 fn parse_session_tags(value: &str) -> Result<BTreeMap<String, String>, String> {

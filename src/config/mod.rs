@@ -132,6 +132,18 @@ impl Config {
         self.document.profile(name).is_some()
     }
 
+    /// The `[sso-session]` whose start URL is `url`, if any (the first by name).
+    pub(crate) fn sso_session_for_start_url(&self, url: &str) -> Option<&str> {
+        let mut names: Vec<&str> = self
+            .document
+            .sso_sessions()
+            .filter(|(_, section)| section.get(profile::key::SSO_START_URL) == Some(url))
+            .map(|(name, _)| name)
+            .collect();
+        names.sort_unstable();
+        names.first().copied()
+    }
+
     /// The `source_profile` written in the profile's own section (not inherited), unless it
     /// names the profile itself.
     pub(crate) fn own_source_profile(&self, name: &str) -> Option<&str> {

@@ -8,10 +8,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::Error;
-use super::ini::DEFAULT_PROFILE;
+use super::ini::{DEFAULT_PROFILE, Document};
 use crate::fsutil;
 
 pub(super) fn append_section(path: &Path, name: &str) -> Result<(), Error> {
+    // Write through a symbolic link (a config kept in a dotfiles repository) to its target.
+    let resolved = fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let fail = |source: io::Error| Error::Write {
         path: path.to_owned(),
         source,
@@ -38,6 +41,10 @@ pub(super) fn append_section(path: &Path, name: &str) -> Result<(), Error> {
             });
         }
     };
+    // Another `vault add` may have added the same profile while we waited for the lock.
+    if Document::parse(&text, path).is_ok_and(|doc| doc.profile(name).is_some()) {
+        return Ok(());
+    }
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
@@ -68,6 +75,27 @@ mod tests {
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "# mine\n[profile a]\nregion = x\n\n[profile b]\n\n[default]\n"
+        );
+    }
+
+    #[test]
+    fn writes_through_a_symbolic_link_and_adds_a_section_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dotfiles-config");
+        fs::write(&target, "[default]\n").unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        append_section(&link, "a").unwrap();
+        append_section(&link, "a").unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read_to_string(&target).unwrap(),
+            "[default]\n\n[profile a]\n"
         );
     }
 

@@ -64,7 +64,7 @@ pub(crate) fn open(options: &BackendOptions, ctx: &Ctx) -> Result<Box<dyn Keysto
         "file" => {
             let dir = options.file_dir(ctx)?;
             log::debug!("using the file keystore in {}", dir.display());
-            let source = StandardSource::from_env(&ctx.env)?;
+            let source = StandardSource::from_env(&ctx.env);
             Ok(Box::new(FileKeystore::new(
                 dir,
                 Box::new(source),

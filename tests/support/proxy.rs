@@ -18,15 +18,16 @@ pub enum Mode {
 
 pub struct Proxy {
     pub port: u16,
-    actions: Arc<Mutex<Vec<String>>>,
+    /// (action, form body) of every request.
+    requests: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Proxy {
     pub fn start(mode: Mode) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
         let port = listener.local_addr().unwrap().port();
-        let actions = Arc::new(Mutex::new(Vec::new()));
-        let seen = actions.clone();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (mode, seen) = (mode.clone(), seen.clone());
@@ -35,7 +36,7 @@ impl Proxy {
                 });
             }
         });
-        Self { port, actions }
+        Self { port, requests }
     }
 
     pub fn endpoint(&self) -> String {
@@ -44,21 +45,31 @@ impl Proxy {
 
     /// How many requests named `action` came through.
     pub fn count(&self, action: &str) -> usize {
-        self.actions
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|a| *a == action)
-            .count()
+        self.bodies(action).len()
     }
 
     pub fn total(&self) -> usize {
-        self.actions.lock().unwrap().len()
+        self.requests.lock().unwrap().len()
+    }
+
+    /// The form bodies of the requests named `action`, URL-decoded.
+    pub fn bodies(&self, action: &str) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(a, _)| a == action)
+            .map(|(_, body)| percent_decode(body))
+            .collect()
     }
 }
 
 /// One request per connection: the answer says `Connection: close`.
-fn serve(stream: TcpStream, mode: &Mode, seen: &Mutex<Vec<String>>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    mode: &Mode,
+    seen: &Mutex<Vec<(String, String)>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut head = Vec::new();
     let mut content_length = 0;
@@ -94,7 +105,9 @@ fn serve(stream: TcpStream, mode: &Mode, seen: &Mutex<Vec<String>>) -> std::io::
         Mode::FaultOn(faulty, status, text, _) if *faulty == action => Some((*status, *text)),
         _ => None,
     };
-    seen.lock().unwrap().push(action);
+    seen.lock()
+        .unwrap()
+        .push((action.clone(), form.to_string()));
     let upstream = match mode {
         Mode::Forward(port) | Mode::FaultOn(_, _, _, port) => Some(*port),
         Mode::Fault(..) => None,
@@ -121,4 +134,26 @@ fn serve(stream: TcpStream, mode: &Mode, seen: &Mutex<Vec<String>>) -> std::io::
         (None, None) => unreachable!("a fault proxy always answers"),
     }
     client.flush()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -33,6 +33,9 @@ def main():
             at = seen.find(expected, cursor)
             if at >= 0:
                 cursor = at + len(expected)
+                # Answer as a person would, not within the microsecond between a prompt being
+                # shown and the program turning echo off.
+                time.sleep(0.1)
                 os.write(fd, steps.pop(0)[1].encode())
                 continue
         remaining = deadline - time.monotonic()

@@ -75,28 +75,32 @@ pub(crate) trait PassphraseSource {
 /// The real source: environment, kernel keyring, terminal.
 pub(crate) struct StandardSource {
     from_env: Option<Secret>,
-    ttl: Duration,
+    /// `AWS_VAULT_FILE_PASSPHRASE_TTL` as written; read only when a passphrase is needed, so
+    /// a typo there never stops commands that need none.
+    ttl_setting: Option<String>,
     skip_cache: Cell<bool>,
 }
 
 impl StandardSource {
-    pub(crate) fn from_env(env: &Env) -> Result<Self, Error> {
-        let ttl = match env.non_empty(ENV_TTL) {
-            None => DEFAULT_TTL,
-            Some(text) => duration::parse(text).map_err(|err| Error::InvalidSetting {
+    pub(crate) fn from_env(env: &Env) -> Self {
+        Self {
+            from_env: env.get(ENV_PASSPHRASE).map(Secret::new),
+            ttl_setting: env.non_empty(ENV_TTL).map(str::to_owned),
+            skip_cache: Cell::new(false),
+        }
+    }
+
+    fn ttl(&self) -> Result<Duration, Error> {
+        self.ttl_setting.as_deref().map_or(Ok(DEFAULT_TTL), |text| {
+            duration::parse(text).map_err(|err| Error::InvalidSetting {
                 var: ENV_TTL,
                 reason: err.to_string(),
-            })?,
-        };
-        Ok(Self {
-            from_env: env.get(ENV_PASSPHRASE).map(Secret::new),
-            ttl,
-            skip_cache: Cell::new(false),
+            })
         })
     }
 
     fn cache_enabled(&self) -> bool {
-        !self.ttl.is_zero() && !self.skip_cache.get()
+        self.ttl().is_ok_and(|ttl| !ttl.is_zero()) && !self.skip_cache.get()
     }
 }
 
@@ -108,6 +112,7 @@ impl PassphraseSource for StandardSource {
                 origin: Origin::Env,
             });
         }
+        self.ttl()?;
         if self.cache_enabled()
             && let Some(secret) = cache::get(dir)
         {
@@ -125,7 +130,7 @@ impl PassphraseSource for StandardSource {
 
     fn confirmed(&self, dir: &Path, passphrase: &Passphrase) {
         if passphrase.origin == Origin::Prompt && self.cache_enabled() {
-            cache::put(dir, &passphrase.secret, self.ttl);
+            cache::put(dir, &passphrase.secret, self.ttl().unwrap_or_default());
         }
     }
 
