@@ -5,6 +5,8 @@
 # Needs hyperfine (apt-get install hyperfine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Pinned before HOME moves to the sandbox below, or cargo would look for its toolchain there.
+export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
 cargo build --release --quiet
 VAULT=$PWD/target/release/vault
 WORK=$(mktemp -d)
@@ -33,3 +35,26 @@ hyperfine --warmup 3 --runs 30 --export-markdown "$WORK/config.md" \
   -n 'vault list --profiles (10,000 profiles)' "$VAULT list --profiles" >/dev/null
 cat "$WORK/config.md"
 cargo bench --quiet --bench config 2>/dev/null | grep '^config:'
+
+# exec and export with a cached session (budgets: exec < 5 ms over `true`, export < 10 ms,
+# peak memory < 15 MB). One call to moto fills the cache; the measured runs make none.
+MOTO_SERVER=${MOTO_SERVER:-$(command -v moto_server || echo .venv/bin/moto_server)}
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$MOTO_SERVER" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
+MOTO_PID=$!
+trap 'kill $MOTO_PID; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/moto-api/" && break; sleep 0.1; done
+export AWS_ENDPOINT_URL=http://127.0.0.1:$PORT
+printf '[default]\nregion = eu-west-1\n[profile user]\n' >"$AWS_CONFIG_FILE"
+AWS_ACCESS_KEY_ID=AKIABENCHUSER AWS_SECRET_ACCESS_KEY=bench "$VAULT" add user --env >/dev/null
+"$VAULT" exec user -- true
+hyperfine -N --warmup 5 --runs 50 --export-markdown "$WORK/exec.md" \
+  -n 'true' 'true' \
+  -n 'vault exec user -- true (cached session)' "$VAULT exec user -- true" \
+  -n 'vault export user (cached session)' "$VAULT export user" >/dev/null
+cat "$WORK/exec.md"
+for cmd in "exec user -- true" "export user" "exec user --no-session -- true"; do
+  # shellcheck disable=SC2086
+  kb=$( { /usr/bin/time -f '%M' "$VAULT" $cmd >/dev/null; } 2>&1 | tail -1)
+  echo "peak memory of vault $cmd: $((kb / 1024)) MB ($kb KB)"
+done

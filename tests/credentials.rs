@@ -443,3 +443,28 @@ fn web_identity_and_credential_process_sources_work_and_are_cached() {
         .success();
     assert_eq!(proxy.count("AssumeRole"), 1);
 }
+
+#[test]
+fn a_decrypted_session_is_kept_in_the_kernel_keyring_for_the_next_command() {
+    let t = user_sandbox("alice", CONFIG);
+    t.vault(["export", "alice"]).run().success();
+    // The passphrase came from the environment, so it was not kept; the session was.
+    t.vault(["export", "alice"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .run()
+        .success()
+        .stdout_has("AWS_SESSION_TOKEN=");
+    // With caching turned off, the session must be decrypted, which needs the passphrase.
+    t.vault(["export", "alice"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "0")
+        .run()
+        .code(1)
+        .stderr_has("set AWS_VAULT_FILE_PASSPHRASE for non-interactive use");
+    // A cleared session is never served from the kernel's copy.
+    t.vault(["clear", "alice"]).run().success();
+    t.vault(["export", "alice"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .run()
+        .code(1);
+}

@@ -24,7 +24,7 @@ pub(crate) fn run(args: &ClearArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
         None => None,
     };
     let mut cleared = 0;
-    for key in keystore.list()?.keys {
+    for key in keystore.list()? {
         let doomed = match (classify(&key), &args.profile) {
             (KeyKind::Session(_) | KeyKind::LegacySession | KeyKind::Oidc(_), None) => true,
             (KeyKind::Session(session), Some(profile)) => session.profile == *profile,

@@ -21,8 +21,8 @@ pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         let names: Vec<&str> = config.profile_names().collect();
         return print_names(&names, args.json);
     }
-    let listing = open_keystore(global, ctx)?.list()?;
-    for damaged in &listing.damaged {
+    let keystore = open_keystore(global, ctx)?;
+    for damaged in keystore.damaged()? {
         warn(&format!(
             "{} cannot be read ({}); `vault remove {}` deletes it",
             damaged.location.display(),
@@ -30,7 +30,7 @@ pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
             damaged.key
         ));
     }
-    let stored = Stored::sort(listing.keys);
+    let stored = Stored::sort(keystore.list()?);
     if args.credentials {
         return print_names(&stored.credentials, args.json);
     }

@@ -22,7 +22,6 @@ pub(crate) fn run(args: &RemoveArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
     }
     let stored: Vec<String> = keystore
         .list()?
-        .keys
         .into_iter()
         .filter(|key| classify(key) == KeyKind::Credentials)
         .collect();

@@ -18,6 +18,7 @@ use std::path::Path;
 use ini::{Ini, ParseOption};
 
 use super::Error;
+use super::profile::key;
 
 pub(crate) const DEFAULT_PROFILE: &str = "default";
 
@@ -41,6 +42,14 @@ impl Section {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The entries whose keys the merge copies, with their position in `key::MERGED`.
+    pub(crate) fn merged_entries(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.entries.iter().filter_map(|(k, v)| {
+            let slot = key::merged_slot(k)?;
+            (!v.is_empty()).then_some((slot, v.as_str()))
+        })
     }
 
     fn absorb(&mut self, props: ini::Properties, keep_existing: bool) {
@@ -189,7 +198,7 @@ impl Document {
 /// - a malformed line is an error naming its line (rust-ini reports an unclosed `[` at the end
 ///   of the file instead).
 fn prepare(text: &str, path: &Path) -> Result<String, Error> {
-    let mut out: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(text.len());
     let mut nesting = false;
     let mut lines = text.lines().enumerate();
     while let Some((index, raw)) = lines.next() {
@@ -200,11 +209,11 @@ fn prepare(text: &str, path: &Path) -> Result<String, Error> {
             message: message.to_owned(),
         };
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            out.push(raw.to_owned());
+            out.push('\n');
             continue;
         }
         if nesting && raw.starts_with([' ', '\t']) {
-            out.push(String::new());
+            out.push('\n');
             continue;
         }
         nesting = false;
@@ -212,29 +221,27 @@ fn prepare(text: &str, path: &Path) -> Result<String, Error> {
             if !line.contains(']') {
                 return Err(fail("a section header must end with ]"));
             }
-            out.push(raw.to_owned());
-            continue;
+        } else {
+            let Some(at) = line.find(['=', ':']) else {
+                return Err(fail("expected key = value, a [section] or a comment"));
+            };
+            nesting = line[at + 1..].trim().is_empty();
         }
-        let Some(at) = line.find(['=', ':']) else {
-            return Err(fail("expected key = value, a [section] or a comment"));
-        };
-        nesting = line[at + 1..].trim().is_empty();
-        let mut joined = raw.trim_end().to_owned();
         let mut blanks = 0;
-        while joined.ends_with('\\') {
-            joined.pop();
-            match lines.next() {
-                Some((_, next)) => {
-                    joined.push_str(next.trim());
-                    blanks += 1;
-                }
-                None => break,
-            }
+        let mut current = raw.trim_end();
+        while let Some(head) = current.strip_suffix('\\') {
+            out.push_str(head);
+            // A backslash on the last line continues into nothing.
+            current = lines.next().map_or("", |(_, next)| next.trim());
+            blanks += 1;
         }
-        out.push(joined);
-        out.extend(std::iter::repeat_n(String::new(), blanks));
+        out.push_str(current);
+        out.push('\n');
+        for _ in 0..blanks {
+            out.push('\n');
+        }
     }
-    Ok(out.join("\n"))
+    Ok(out)
 }
 
 /// Removes the quotes around a value when they are its only quotes of that kind, as Go's INI

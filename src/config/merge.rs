@@ -41,11 +41,8 @@ struct Layers<'a> {
     sso_session: Option<(&'a str, Origin<'a>)>,
 }
 
-fn slot(key: &str) -> usize {
-    key::MERGED
-        .iter()
-        .position(|k| *k == key)
-        .expect("every key the merge handles is in key::MERGED")
+fn slot(name: &str) -> usize {
+    key::merged_slot(name).expect("every key the merge handles is in key::MERGED")
 }
 
 impl<'a> Layers<'a> {
@@ -58,11 +55,15 @@ impl<'a> Layers<'a> {
     }
 
     fn offer(&mut self, key: &'static str, value: Option<&'a str>, origin: Origin<'a>) {
-        let slot = &mut self.values[slot(key)];
-        if slot.is_none()
-            && let Some(value) = value.filter(|v| !v.is_empty())
-        {
-            *slot = Some((value, origin));
+        if let Some(value) = value {
+            self.offer_slot(slot(key), value, origin);
+        }
+    }
+
+    fn offer_slot(&mut self, slot: usize, value: &'a str, origin: Origin<'a>) {
+        let chosen = &mut self.values[slot];
+        if chosen.is_none() && !value.is_empty() {
+            *chosen = Some((value, origin));
         }
     }
 
@@ -187,8 +188,8 @@ fn absorb_section<'a>(
                 layers.force(sso_key, sso.get(sso_key), origin);
             }
         }
-        for &merged in key::MERGED {
-            layers.offer(merged, section.get(merged), origin);
+        for (slot, value) in section.merged_entries() {
+            layers.offer_slot(slot, value, origin);
         }
     }
     match section.and_then(|s| s.get(key::INCLUDE_PROFILE)) {

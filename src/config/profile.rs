@@ -58,6 +58,11 @@ pub(crate) mod key {
         WEB_IDENTITY_TOKEN_FILE,
         WEB_IDENTITY_TOKEN_PROCESS,
     ];
+
+    /// The position of `name` in [`MERGED`], if the merge copies it.
+    pub(crate) fn merged_slot(name: &str) -> Option<usize> {
+        MERGED.iter().position(|k| *k == name)
+    }
 }
 
 /// `sts_regional_endpoints`: only `legacy` changes anything (global endpoint for 16 regions).

@@ -123,7 +123,7 @@ impl<'a> SessionCache<'a> {
     fn prune(&self) -> Result<Vec<SessionKey>, keystore::Error> {
         let now = self.clock.now().unix_timestamp();
         let mut live = Vec::new();
-        for key in self.keystore.list()?.keys {
+        for key in self.keystore.list()? {
             match classify(&key) {
                 KeyKind::Session(session) if session.expiry > now => live.push(session),
                 KeyKind::Session(_) | KeyKind::LegacySession if !self.pruned.get() => {
@@ -189,7 +189,7 @@ mod tests {
             "within AWS_MIN_TTL"
         );
         assert_eq!(
-            ks.list().unwrap().keys.len(),
+            ks.list().unwrap().len(),
             1,
             "the older session was replaced"
         );
@@ -211,7 +211,7 @@ mod tests {
             .unwrap();
         }
         assert_eq!(cache(&ks).lookup(&id("live")).unwrap(), Some(creds(3600)));
-        let mut keys = ks.list().unwrap().keys;
+        let mut keys = ks.list().unwrap();
         keys.sort();
         assert_eq!(keys.len(), 2);
         assert_eq!(keys[0], "dev");

@@ -99,7 +99,6 @@ pub(crate) fn get(
 ) -> Result<(Credentials, ProfileChain), crate::Error> {
     let stored: HashSet<String> = keystore
         .list()?
-        .keys
         .into_iter()
         .filter(|key| classify(key) == KeyKind::Credentials)
         .collect();

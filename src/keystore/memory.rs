@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
 
-use super::{Error, Item, Keystore, Listing};
+use super::{Error, Item, Keystore};
 
 #[derive(Default)]
 pub(crate) struct MemoryKeystore {
@@ -59,11 +59,8 @@ impl Keystore for MemoryKeystore {
             })
     }
 
-    fn list(&self) -> Result<Listing, Error> {
+    fn list(&self) -> Result<Vec<String>, Error> {
         self.check()?;
-        Ok(Listing {
-            keys: self.items.borrow().keys().cloned().collect(),
-            damaged: Vec::new(),
-        })
+        Ok(self.items.borrow().keys().cloned().collect())
     }
 }

@@ -31,15 +31,13 @@ pub(crate) trait Keystore {
     fn set(&self, item: &Item) -> Result<(), Error>;
     /// Removes `key`; `Error::NotFound` when there is none.
     fn remove(&self, key: &str) -> Result<(), Error>;
-    /// Every key, without decrypting anything.
-    fn list(&self) -> Result<Listing, Error>;
-}
-
-/// What `list` found: the keys, and the entries that cannot be read at all.
-#[derive(Debug, Default)]
-pub(crate) struct Listing {
-    pub(crate) keys: Vec<String>,
-    pub(crate) damaged: Vec<Damaged>,
+    /// Every key, without decrypting or even reading anything.
+    fn list(&self) -> Result<Vec<String>, Error>;
+    /// The stored entries that are not readable items at all (truncated, garbage). Only the
+    /// `list` command asks, since finding them means reading every entry.
+    fn damaged(&self) -> Result<Vec<Damaged>, Error> {
+        Ok(Vec::new())
+    }
 }
 
 /// A stored entry that is not a readable item (truncated, garbage, wrong format).

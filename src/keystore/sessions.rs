@@ -7,7 +7,7 @@ use super::{Error, Keystore};
 /// returns how many were deleted.
 pub(crate) fn remove_sessions_of(keystore: &dyn Keystore, profile: &str) -> Result<usize, Error> {
     let mut removed = 0;
-    for key in keystore.list()?.keys {
+    for key in keystore.list()? {
         if matches!(classify(&key), KeyKind::Session(s) if s.profile == profile) {
             match keystore.remove(&key) {
                 Ok(()) => removed += 1,
@@ -61,7 +61,7 @@ mod tests {
             ks.set(&item).unwrap();
         }
         assert_eq!(remove_sessions_of(&ks, "dev").unwrap(), 2);
-        let mut left = ks.list().unwrap().keys;
+        let mut left = ks.list().unwrap();
         left.sort();
         assert_eq!(left.len(), 2);
         assert!(left.contains(&"dev".to_owned()));
@@ -73,6 +73,6 @@ mod tests {
         ks.set(&session("dev", 1)).unwrap();
         ks.fail_next_call("backend down");
         assert!(remove_sessions_of(&ks, "dev").is_err());
-        assert_eq!(ks.list().unwrap().keys.len(), 1, "nothing was lost");
+        assert_eq!(ks.list().unwrap().len(), 1, "nothing was lost");
     }
 }

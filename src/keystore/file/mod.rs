@@ -16,8 +16,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::keys::{KeyKind, classify};
 use super::passphrase::{Origin, PassphraseSource};
-use super::{Damaged, Error, Item, Keystore, Listing};
+use super::{Damaged, Error, Item, Keystore};
 use crate::ctx::Clock;
 use crate::fsutil;
 use crate::secret::Secret;
@@ -111,12 +112,15 @@ impl FileKeystore {
         Ok(probes)
     }
 
-    /// The passphrase, obtained and checked once per process.
-    fn passphrase(&self, preferred_probe: Option<&str>) -> Result<Secret, Error> {
+    /// The passphrase, obtained and checked once per process, and the plaintext of the
+    /// `preferred` item when checking decrypted it (so `get` decrypts it only once: each
+    /// decryption costs 8192 rounds of PBKDF2).
+    fn unlock(&self, preferred: Option<&str>) -> Result<(Secret, Option<Vec<u8>>), Error> {
         if let Some(secret) = self.unlocked.borrow().as_ref() {
-            return Ok(secret.clone());
+            return Ok((secret.clone(), None));
         }
-        let probes = self.probes(preferred_probe)?;
+        let preferred_path = preferred.map(|key| self.path_for(key));
+        let probes = self.probes(preferred)?;
         loop {
             let passphrase = self.source.obtain(&self.dir, probes.is_empty())?;
             if passphrase.secret.expose().is_empty() {
@@ -129,14 +133,14 @@ impl FileKeystore {
                     ),
                 });
             }
-            let opens = probes.is_empty()
-                || probes
-                    .iter()
-                    .any(|(_, text)| jwe::decrypt(&passphrase.secret, text).is_ok());
-            if opens {
+            let opened = probes.iter().find_map(|(path, text)| {
+                let plaintext = jwe::decrypt(&passphrase.secret, text).ok()?;
+                Some((Some(path) == preferred_path.as_ref()).then_some(plaintext))
+            });
+            if probes.is_empty() || opened.is_some() {
                 self.source.confirmed(&self.dir, &passphrase);
                 *self.unlocked.borrow_mut() = Some(passphrase.secret.clone());
-                return Ok(passphrase.secret);
+                return Ok((passphrase.secret, opened.flatten()));
             }
             if passphrase.origin == Origin::Cache {
                 log::debug!(
@@ -152,6 +156,19 @@ impl FileKeystore {
                 origin: passphrase.origin.describe(),
                 hint: passphrase.origin.hint(),
             });
+        }
+    }
+
+    /// Keeps a cached session's decrypted item in the kernel keyring until it expires, so the
+    /// next command need not decrypt it again (decrypting costs 8192 rounds of PBKDF2).
+    fn keep_session(&self, item: &Item) {
+        if let KeyKind::Session(session) = classify(&item.key) {
+            let left = session.expiry - self.clock.now().unix_timestamp();
+            if let Ok(left) = u64::try_from(left) {
+                let ttl = Duration::from_secs(left);
+                self.source
+                    .keep(&self.dir, &item.key, Some((&item.to_json(), ttl)));
+            }
         }
     }
 
@@ -181,35 +198,50 @@ impl Keystore for FileKeystore {
             key: key.to_owned(),
             backend: BACKEND,
         })?;
+        // A session decrypted by an earlier command, while its file still exists.
+        if matches!(classify(key), KeyKind::Session(_))
+            && let Some(json) = self.source.recall(&self.dir, key)
+            && let Ok(item) = Item::from_json(json.expose().as_bytes())
+        {
+            return Ok(item);
+        }
         let damaged = |reason: String| Error::Damaged {
             path: path.clone(),
             reason,
         };
         jwe::check_shape(&text).map_err(&damaged)?;
-        let passphrase = self.passphrase(Some(key))?;
-        let plaintext = jwe::decrypt(&passphrase, &text).map_err(|err| match err {
-            jwe::DecryptError::Malformed(reason) => damaged(reason),
-            jwe::DecryptError::Rejected => damaged(
-                "it does not decrypt with the passphrase that opens the other items".to_owned(),
-            ),
-        })?;
-        Item::from_json(&plaintext).map_err(damaged)
+        let plaintext = match self.unlock(Some(key))? {
+            (_, Some(plaintext)) => plaintext,
+            (passphrase, None) => jwe::decrypt(&passphrase, &text).map_err(|err| match err {
+                jwe::DecryptError::Malformed(reason) => damaged(reason),
+                jwe::DecryptError::Rejected => damaged(
+                    "it does not decrypt with the passphrase that opens the other items".to_owned(),
+                ),
+            })?,
+        };
+        let item = Item::from_json(&plaintext).map_err(damaged)?;
+        self.keep_session(&item);
+        Ok(item)
     }
 
     fn set(&self, item: &Item) -> Result<(), Error> {
-        let passphrase = self.passphrase(Some(&item.key))?;
+        let (passphrase, _) = self.unlock(Some(&item.key))?;
         let text = jwe::encrypt(&passphrase, &item.to_json(), self.clock.now())
             .map_err(|reason| Error::io("cannot encrypt the item", io::Error::other(reason)))?;
         fsutil::create_private_dir(&self.dir)
             .map_err(|e| Error::io(format!("cannot create {}", self.dir.display()), e))?;
         self.remove_stale_temp_files();
         let path = self.path_for(&item.key);
+        self.source.keep(&self.dir, &item.key, None);
         fsutil::write_atomic(&path, text.as_bytes(), 0o600)
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+        self.keep_session(item);
+        Ok(())
     }
 
     fn remove(&self, key: &str) -> Result<(), Error> {
         let path = self.path_for(key);
+        self.source.keep(&self.dir, key, None);
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Err(Error::NotFound {
@@ -220,24 +252,27 @@ impl Keystore for FileKeystore {
         }
     }
 
-    fn list(&self) -> Result<Listing, Error> {
-        let mut listing = Listing::default();
+    fn list(&self) -> Result<Vec<String>, Error> {
+        Ok(self.entries()?.into_iter().map(|(key, _)| key).collect())
+    }
+
+    fn damaged(&self) -> Result<Vec<Damaged>, Error> {
+        let mut damaged = Vec::new();
         for (key, path) in self.entries()? {
             let shape = match Self::read(&path) {
                 Ok(Some(text)) => jwe::check_shape(&text),
-                Ok(None) => continue, // removed while we listed
+                Ok(None) => continue, // removed while we looked
                 Err(err) => Err(err.to_string()),
             };
             if let Err(reason) = shape {
-                listing.damaged.push(Damaged {
-                    key: key.clone(),
+                damaged.push(Damaged {
+                    key,
                     location: path,
                     reason,
                 });
             }
-            listing.keys.push(key);
         }
-        Ok(listing)
+        Ok(damaged)
     }
 }
 
@@ -308,7 +343,7 @@ mod tests {
         ks.set(&item("dev", "s1")).unwrap();
         ks.set(&item("oidc:https://x/start", "s2")).unwrap();
         assert_eq!(ks.get("dev").unwrap(), item("dev", "s1"));
-        assert_eq!(ks.list().unwrap().keys, ["dev", "oidc:https://x/start"]);
+        assert_eq!(ks.list().unwrap(), ["dev", "oidc:https://x/start"]);
         assert!(dir.path().join("oidc:https:%2F%2Fx%2Fstart").exists());
         ks.remove("dev").unwrap();
         assert!(matches!(ks.get("dev"), Err(Error::NotFound { .. })));
@@ -368,10 +403,10 @@ mod tests {
         let text = fs::read_to_string(dir.path().join("good")).unwrap();
         fs::write(dir.path().join("cut"), &text[..text.len() / 2]).unwrap();
         fs::write(dir.path().join(".x.vault-tmp-1-0"), "partial").unwrap();
-        let listing = ks.list().unwrap();
-        assert_eq!(listing.keys, ["cut", "good"]);
-        assert_eq!(listing.damaged.len(), 1);
-        assert_eq!(listing.damaged[0].key, "cut");
+        assert_eq!(ks.list().unwrap(), ["cut", "good"]);
+        let damaged = ks.damaged().unwrap();
+        assert_eq!(damaged.len(), 1);
+        assert_eq!(damaged[0].key, "cut");
         let err = ks.get("cut").unwrap_err().to_string();
         assert!(
             err.contains(&dir.path().join("cut").display().to_string()),

@@ -1,8 +1,9 @@
 //! Keeps the file keystore's passphrase in the Linux kernel keyring for a while, so it is not
-//! asked on every command (aws-vault asks every time: its issues #977, #366).
+//! asked on every command (aws-vault asks every time: its issues #977, #366), and decrypted
+//! cached sessions beside it, so a cached `exec` skips the PBKDF2 that decrypting costs.
 //!
-//! The passphrase is a `user` key in the session keyring, readable only by processes that
-//! possess that keyring, and the kernel drops it when its timeout passes.
+//! Each is a `user` key in the session keyring, readable only by processes that possess that
+//! keyring, and the kernel drops it when its timeout passes.
 //!
 //! A process started without a login session (ssh without pam_keyinit, cron, containers) has
 //! no session keyring of its own, only the per-user fallback, where adding keys is unreliable.
@@ -12,7 +13,6 @@
 //! reach, is never used.
 
 use std::ffi::CString;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -22,42 +22,37 @@ use linux_keyutils::{
 
 use crate::secret::Secret;
 
-fn description(dir: &Path) -> String {
-    format!("vault:file-passphrase:{}", dir.display())
-}
-
-pub(super) fn get(dir: &Path) -> Option<Secret> {
+/// The value kept under `name`, if the kernel still has it.
+pub(super) fn get(name: &str) -> Option<Secret> {
     let keyring = session_keyring().map_err(log_unavailable).ok()?;
-    let key = keyring.search(&description(dir)).ok()?;
+    let key = keyring.search(name).ok()?;
     let bytes = key.read_to_vec().ok()?;
     String::from_utf8(bytes).ok().map(Secret::new)
 }
 
-pub(super) fn put(dir: &Path, secret: &Secret, ttl: Duration) {
+/// Keeps `secret` under `name` until `ttl` passes.
+pub(super) fn put(name: &str, secret: &Secret, ttl: Duration) {
     let result = session_keyring().and_then(|keyring| {
         let key = keyring
-            .add_key(&description(dir), secret.expose().as_bytes())
+            .add_key(name, secret.expose().as_bytes())
             .map_err(|e| format!("adding the key failed: {e:?}"))?;
         let seconds = usize::try_from(ttl.as_secs().max(1)).unwrap_or(usize::MAX);
         key.set_timeout(seconds)
             .map_err(|e| format!("setting its timeout failed: {e:?}"))
             .inspect_err(|_| {
-                // A passphrase that would never expire is worse than none kept.
+                // A secret that would never expire is worse than none kept.
                 let _ = key.invalidate();
             })
     });
     match result {
-        Ok(()) => log::debug!(
-            "kept the passphrase in the kernel keyring for {}s",
-            ttl.as_secs()
-        ),
+        Ok(()) => log::debug!("kept {name} in the kernel keyring for {}s", ttl.as_secs()),
         Err(reason) => log_unavailable(reason),
     }
 }
 
-pub(super) fn forget(dir: &Path) {
+pub(super) fn forget(name: &str) {
     if let Ok(keyring) = session_keyring()
-        && let Ok(key) = keyring.search(&description(dir))
+        && let Ok(key) = keyring.search(name)
     {
         let _ = key.invalidate();
     }

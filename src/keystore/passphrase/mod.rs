@@ -70,6 +70,21 @@ pub(crate) trait PassphraseSource {
     fn confirmed(&self, dir: &Path, passphrase: &Passphrase);
     /// `passphrase` came from the cache and did not open the keystore: forget it.
     fn rejected(&self, dir: &Path);
+    /// A decrypted item kept from an earlier process (see [`PassphraseSource::keep`]).
+    fn recall(&self, _dir: &Path, _key: &str) -> Option<Secret> {
+        None
+    }
+    /// Keeps a decrypted item for later processes, for at most `ttl`, where the passphrase
+    /// itself may be kept; `None` forgets it.
+    fn keep(&self, _dir: &Path, _key: &str, _item: Option<(&Secret, Duration)>) {}
+}
+
+fn passphrase_name(dir: &Path) -> String {
+    format!("vault:file-passphrase:{}", dir.display())
+}
+
+fn item_name(dir: &Path, key: &str) -> String {
+    format!("vault:file-item:{}:{key}", dir.display())
 }
 
 /// The real source: environment, kernel keyring, terminal.
@@ -114,7 +129,7 @@ impl PassphraseSource for StandardSource {
         }
         self.ttl()?;
         if self.cache_enabled()
-            && let Some(secret) = cache::get(dir)
+            && let Some(secret) = cache::get(&passphrase_name(dir))
         {
             log::debug!("using the passphrase kept in the kernel keyring");
             return Ok(Passphrase {
@@ -130,13 +145,35 @@ impl PassphraseSource for StandardSource {
 
     fn confirmed(&self, dir: &Path, passphrase: &Passphrase) {
         if passphrase.origin == Origin::Prompt && self.cache_enabled() {
-            cache::put(dir, &passphrase.secret, self.ttl().unwrap_or_default());
+            cache::put(
+                &passphrase_name(dir),
+                &passphrase.secret,
+                self.ttl().unwrap_or_default(),
+            );
         }
     }
 
     fn rejected(&self, dir: &Path) {
-        cache::forget(dir);
+        cache::forget(&passphrase_name(dir));
         self.skip_cache.set(true);
+    }
+
+    fn recall(&self, dir: &Path, key: &str) -> Option<Secret> {
+        if !self.cache_enabled() {
+            return None;
+        }
+        cache::get(&item_name(dir, key))
+    }
+
+    fn keep(&self, dir: &Path, key: &str, item: Option<(&Secret, Duration)>) {
+        match item {
+            Some((json, ttl)) if self.cache_enabled() => {
+                let ttl = ttl.min(self.ttl().unwrap_or_default());
+                cache::put(&item_name(dir, key), json, ttl);
+            }
+            Some(_) => {}
+            None => cache::forget(&item_name(dir, key)),
+        }
     }
 }
 
@@ -173,16 +210,15 @@ mod cache {
 
 #[cfg(not(target_os = "linux"))]
 mod cache {
-    use std::path::Path;
     use std::time::Duration;
 
     use crate::secret::Secret;
 
-    pub(super) fn get(_: &Path) -> Option<Secret> {
+    pub(super) fn get(_: &str) -> Option<Secret> {
         None
     }
-    pub(super) fn put(_: &Path, _: &Secret, _: Duration) {
+    pub(super) fn put(_: &str, _: &Secret, _: Duration) {
         log::debug!("no kernel keyring on this platform: the passphrase is asked each time");
     }
-    pub(super) fn forget(_: &Path) {}
+    pub(super) fn forget(_: &str) {}
 }
