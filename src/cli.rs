@@ -45,12 +45,22 @@ pub(crate) enum Command {
     Exec(ExecArgs),
     /// Print temporary credentials for scripts and SDKs
     Export(ExportArgs),
+    /// Print the shell integration for eval in a startup file
+    Hook(HookArgs),
     /// List profiles, stored credentials and cached sessions
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Remove a profile's long-term access keys from the keystore
     #[command(visible_alias = "rm")]
     Remove(RemoveArgs),
+    /// Print the prompt segment (profile and time left), for prompt frameworks
+    Prompt(PromptArgs),
+    /// Renew the active profile's credentials in this shell
+    Refresh(RefreshArgs),
+    /// Put back the variables `use` changed in this shell
+    Unuse,
+    /// Put a profile's temporary credentials into this shell (through the shell hook)
+    Use(UseArgs),
     /// Print the version
     Version,
 }
@@ -136,6 +146,35 @@ pub(crate) enum ExportFormat {
     Json,
     /// A credentials-file section
     Ini,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HookArgs {
+    /// The shell to integrate with
+    #[arg(value_enum)]
+    pub(crate) shell: crate::shell::ShellKind,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PromptArgs {
+    /// Layout: %p is the profile, %t the time left [default: AWS_VAULT_PROMPT_FORMAT, else "%p %t"]
+    #[arg(long)]
+    pub(crate) format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RefreshArgs {
+    /// Do nothing unless the credentials are inside their refresh window; never prompt
+    #[arg(long)]
+    pub(crate) if_needed: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UseArgs {
+    #[command(flatten)]
+    pub(crate) credentials: CredentialArgs,
+    /// The profile whose credentials this shell gets
+    pub(crate) profile: String,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,14 @@ impl Env {
         self.get(name).filter(|v| !v.is_empty())
     }
 
+    /// Sets (`Some`) or removes (`None`) a variable in this snapshot only.
+    pub(crate) fn set(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(value) => self.vars.insert(name.to_owned(), value.to_owned()),
+            None => self.vars.remove(name),
+        };
+    }
+
     pub(crate) fn home(&self) -> Option<PathBuf> {
         self.non_empty("HOME").map(PathBuf::from)
     }
@@ -74,6 +82,8 @@ pub(crate) fn inherited_environment() -> Vec<(std::ffi::OsString, std::ffi::OsSt
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Clock {
     System,
+    /// The system clock moved by this many seconds.
+    Offset(i64),
     #[cfg_attr(not(test), allow(dead_code))]
     Fixed(OffsetDateTime),
 }
@@ -86,6 +96,10 @@ impl Clock {
     pub(crate) fn now(self) -> OffsetDateTime {
         match self {
             Self::System => OffsetDateTime::from(std::time::SystemTime::now()),
+            Self::Offset(seconds) => {
+                OffsetDateTime::from(std::time::SystemTime::now())
+                    + time::Duration::seconds(seconds)
+            }
             Self::Fixed(at) => at,
         }
     }
@@ -96,13 +110,23 @@ impl Clock {
 pub(crate) struct Ctx {
     pub(crate) env: Env,
     pub(crate) clock: Clock,
+    /// Whether vault may ask questions on the terminal (not from the prompt hook).
+    pub(crate) interactive: bool,
 }
 
 impl Ctx {
     pub(crate) fn from_process() -> Self {
+        let env = Env::from_process();
+        // VAULT_CLOCK_OFFSET moves the clock of the binary and the hook functions alike, so
+        // tests can reach a refresh window without waiting for it.
+        let clock = match env.non_empty("VAULT_CLOCK_OFFSET").map(str::parse::<i64>) {
+            Some(Ok(offset)) => Clock::Offset(offset),
+            _ => Clock::System,
+        };
         Self {
-            env: Env::from_process(),
-            clock: Clock::System,
+            env,
+            clock,
+            interactive: true,
         }
     }
 }

@@ -14,7 +14,9 @@ mod fsutil;
 pub mod keystore;
 mod logging;
 mod process;
+mod prompt;
 mod secret;
+mod shell;
 mod suggest;
 mod tty;
 

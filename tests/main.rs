@@ -18,4 +18,5 @@ mod moto_harness;
 mod passphrase;
 mod remove;
 mod secrets;
+mod shell;
 mod sts_errors;

@@ -277,6 +277,7 @@ mod tests {
         let ctx = Ctx {
             env: Env::default(),
             clock: Clock::Fixed(now),
+            interactive: false,
         };
         let config = Config::parse(PathBuf::from("config"), "[profile dev]\n").unwrap();
         let session = |kind: &str, profile: &str, left: i64| {

@@ -8,8 +8,11 @@ mod clear;
 mod credentials;
 mod exec;
 mod export;
+mod hook;
 mod list;
+mod prompt;
 mod remove;
+mod use_profile;
 
 use std::io::{self, Write};
 
@@ -24,6 +27,11 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Clear(args) => clear::run(args, &cli.global, ctx),
         Command::Exec(args) => exec::run(args, &cli.global, ctx),
         Command::Export(args) => export::run(args, &cli.global, ctx),
+        Command::Hook(args) => hook::run(args),
+        Command::Prompt(args) => prompt::run(args, ctx),
+        Command::Refresh(args) => use_profile::refresh(args, &cli.global, ctx),
+        Command::Unuse => use_profile::unuse(ctx),
+        Command::Use(args) => use_profile::use_profile(args, &cli.global, ctx),
         Command::List(args) => list::run(args, &cli.global, ctx),
         Command::Remove(args) => remove::run(args, &cli.global, ctx),
         Command::Version => print(&format!("vault {}\n", env!("CARGO_PKG_VERSION"))),
@@ -34,6 +42,7 @@ fn open_keystore(global: &GlobalArgs, ctx: &Ctx) -> Result<Box<dyn Keystore>, Er
     let options = BackendOptions {
         backend: global.backend.clone(),
         file_dir: global.file_dir.clone(),
+        interactive: ctx.interactive,
     };
     Ok(keystore::open(&options, ctx)?)
 }

@@ -13,6 +13,8 @@ use crate::tty;
 pub(crate) struct MfaSource {
     /// `--mfa-token`: used for every MFA call of this run.
     pub(crate) token: Option<Secret>,
+    /// Whether the terminal may be asked (not from the prompt hook).
+    pub(crate) interactive: bool,
 }
 
 impl MfaSource {
@@ -25,6 +27,12 @@ impl MfaSource {
             token.clone()
         } else if let Some(command) = mfa_process {
             run_mfa_process(serial, command)?
+        } else if !self.interactive {
+            return Err(Error::Mfa {
+                serial: serial.to_owned(),
+                reason: "a code is needed, and vault does not ask from the prompt hook; run: vault refresh"
+                    .to_owned(),
+            });
         } else {
             tty::read_line(&format!("Enter MFA code for {serial}: "))
                 .map(Secret::new)
@@ -82,11 +90,13 @@ mod tests {
     fn a_flag_token_is_used_and_checked() {
         let source = MfaSource {
             token: Some(Secret::new("123456")),
+            interactive: false,
         };
         assert_eq!(source.code_for("arn:mfa", None).unwrap().expose(), "123456");
         for bad in ["", "12345", "1234567", "12345a"] {
             let source = MfaSource {
                 token: Some(Secret::new(bad)),
+                interactive: false,
             };
             assert!(source.code_for("arn:mfa", None).is_err(), "{bad:?}");
         }
@@ -94,7 +104,10 @@ mod tests {
 
     #[test]
     fn mfa_process_output_is_trimmed_and_checked() {
-        let source = MfaSource { token: None };
+        let source = MfaSource {
+            token: None,
+            interactive: false,
+        };
         assert_eq!(
             source
                 .code_for("s", Some("echo ' 654321 '"))
@@ -108,5 +121,20 @@ mod tests {
             .to_string();
         assert!(err.contains("failed"), "{err}");
         assert!(source.code_for("s", Some("echo nope")).is_err());
+    }
+}
+
+#[cfg(test)]
+mod hook_tests {
+    use super::*;
+
+    #[test]
+    fn without_a_terminal_allowed_no_prompt_is_shown() {
+        let source = MfaSource {
+            token: None,
+            interactive: false,
+        };
+        let err = source.code_for("arn:mfa", None).unwrap_err().to_string();
+        assert!(err.contains("does not ask from the prompt hook"), "{err}");
     }
 }

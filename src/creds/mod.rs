@@ -122,6 +122,7 @@ pub(crate) fn get(
     let sts = aws::AwsSts::default();
     let mfa = MfaSource {
         token: request.mfa.clone(),
+        interactive: ctx.interactive,
     };
     let cx = Context {
         keystore,

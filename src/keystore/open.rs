@@ -30,6 +30,8 @@ pub(crate) const KNOWN_BACKENDS: &[&str] = &[
 pub(crate) struct BackendOptions {
     pub(crate) backend: Option<String>,
     pub(crate) file_dir: Option<PathBuf>,
+    /// Whether a passphrase may be asked for (not from the prompt hook).
+    pub(crate) interactive: bool,
 }
 
 impl BackendOptions {
@@ -64,7 +66,7 @@ pub(crate) fn open(options: &BackendOptions, ctx: &Ctx) -> Result<Box<dyn Keysto
         "file" => {
             let dir = options.file_dir(ctx)?;
             log::debug!("using the file keystore in {}", dir.display());
-            let source = StandardSource::from_env(&ctx.env);
+            let source = StandardSource::from_env(&ctx.env, options.interactive);
             Ok(Box::new(FileKeystore::new(
                 dir,
                 Box::new(source),

@@ -94,14 +94,16 @@ pub(crate) struct StandardSource {
     /// a typo there never stops commands that need none.
     ttl_setting: Option<String>,
     skip_cache: Cell<bool>,
+    interactive: bool,
 }
 
 impl StandardSource {
-    pub(crate) fn from_env(env: &Env) -> Self {
+    pub(crate) fn from_env(env: &Env, interactive: bool) -> Self {
         Self {
             from_env: env.get(ENV_PASSPHRASE).map(Secret::new),
             ttl_setting: env.non_empty(ENV_TTL).map(str::to_owned),
             skip_cache: Cell::new(false),
+            interactive,
         }
     }
 
@@ -135,6 +137,12 @@ impl PassphraseSource for StandardSource {
             return Ok(Passphrase {
                 secret,
                 origin: Origin::Cache,
+            });
+        }
+        if !self.interactive {
+            return Err(Error::NoPassphrase {
+                dir: dir.to_owned(),
+                reason: "it is not kept, and vault does not ask from the prompt hook".to_owned(),
             });
         }
         prompt(dir, new_store).map(|secret| Passphrase {

@@ -1,0 +1,11 @@
+//! `vault hook SHELL`: print the shell integration, for `eval` in a startup file.
+
+use super::print;
+use crate::cli::HookArgs;
+use crate::error::Error;
+use crate::shell;
+
+pub(crate) fn run(args: &HookArgs) -> Result<(), Error> {
+    let exe = std::env::current_exe().map_err(|e| Error::io("cannot find the vault binary", e))?;
+    print(&shell::hook(args.shell, &exe))
+}

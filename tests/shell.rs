@@ -1,0 +1,250 @@
+//! The hook in real bash, zsh and fish: syntax and lint, `use` / `unuse` round trips, hostile
+//! values, failures that must leave the shell as it was, and the prompt segment rules.
+
+use std::process::{Command, Output};
+
+use crate::support::Sandbox;
+
+const VAULT: &str = env!("CARGO_BIN_EXE_vault");
+
+/// A profile whose credentials come from a credential_process printing these values.
+fn process_profile(name: &str, region: Option<&str>, token: &str) -> String {
+    let json = serde_json::json!({
+        "Version": 1, "AccessKeyId": format!("ASIA{}", name.len()), "SecretAccessKey": "secret",
+        "SessionToken": token, "Expiration": "2099-01-01T00:00:00Z",
+    })
+    .to_string();
+    let region = region
+        .map(|r| format!("region = {r}\n"))
+        .unwrap_or_default();
+    // printf's format is the JSON with % doubled; single quotes with '\'' for a quote.
+    let printf = json.replace('%', "%%").replace('\'', "'\\''");
+    format!("[profile {name}]\n{region}credential_process = printf '{printf}'\n")
+}
+
+fn run(t: &Sandbox, shell: &str, script: &str) -> Output {
+    let mut command = t.command(shell);
+    match shell {
+        "bash" => command.args([
+            "--noprofile",
+            "--norc",
+            "-e",
+            "-u",
+            "-o",
+            "pipefail",
+            "-c",
+            script,
+        ]),
+        "zsh" => command.args(["--no-rcs", "-e", "-u", "-c", script]),
+        _ => command.args(["--no-config", "-c", script]),
+    };
+    command
+        .env("VAULT", VAULT)
+        .output()
+        .expect("the shell runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn the_hooks_parse_and_pass_the_linters() {
+    let t = Sandbox::new();
+    let dir = t.home().join("a dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A path with a space keeps its quotes through fish_indent, as any path must.
+    let exe = dir.join("vault");
+    std::fs::copy(VAULT, &exe).unwrap();
+    for (shell, check) in [
+        ("bash", vec!["bash", "-n"]),
+        ("bash", vec!["shellcheck", "-s", "bash", "-"]),
+        ("zsh", vec!["zsh", "-n"]),
+        ("fish", vec!["fish", "--no-execute"]),
+        ("fish", vec!["fish_indent", "--check"]),
+    ] {
+        let hook = Command::new(&exe).args(["hook", shell]).output().unwrap();
+        assert!(hook.status.success());
+        let mut child = Command::new(check[0])
+            .args(&check[1..])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|_| panic!("{} is required (apt-get install {})", check[0], check[0]));
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), &hook.stdout).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{check:?} on the {shell} hook:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+const ROUND_TRIP_CONFIG_TOKENS: (&str, &str) = ("token-of-p", "token-of-q");
+
+fn round_trip_sandbox() -> Sandbox {
+    let t = Sandbox::new();
+    let config = process_profile("p", Some("eu-west-1"), ROUND_TRIP_CONFIG_TOKENS.0)
+        + &process_profile("q", Some("eu-north-1"), ROUND_TRIP_CONFIG_TOKENS.1);
+    t.write_config(&config);
+    t
+}
+
+const EXPECTED_ROUND_TRIP: &str = "\
+p|orig-region|unset|token-of-p|p
+q|ap-south-1|unset|token-of-q|q
+after|unset|orig-region|orig-profile|unset|unset|unset
+again|unset|orig-region|orig-profile
+";
+
+#[test]
+fn use_and_unuse_round_trip_in_bash_and_zsh() {
+    let t = round_trip_sandbox();
+    let script = r#"
+eval "$("$VAULT" hook SHELL)"
+export AWS_REGION=orig-region AWS_PROFILE=orig-profile
+unset AWS_DEFAULT_REGION AWS_VAULT
+vault use p
+printf '%s|%s|%s|%s|%s\n' "$AWS_VAULT" "$AWS_REGION" "${AWS_PROFILE-unset}" "$AWS_SESSION_TOKEN" "${VAULT_SEGMENT%% *}"
+vault use q --region ap-south-1
+printf '%s|%s|%s|%s|%s\n' "$AWS_VAULT" "$AWS_REGION" "${AWS_PROFILE-unset}" "$AWS_SESSION_TOKEN" "${VAULT_SEGMENT%% *}"
+vault unuse
+printf 'after|%s|%s|%s|%s|%s|%s\n' "${AWS_VAULT-unset}" "$AWS_REGION" "$AWS_PROFILE" "${AWS_SESSION_TOKEN-unset}" "${__VAULT_STATE-unset}" "${VAULT_EXPIRES_AT-unset}"
+vault unuse
+printf 'again|%s|%s|%s\n' "${AWS_VAULT-unset}" "$AWS_REGION" "$AWS_PROFILE"
+"#;
+    for shell in ["bash", "zsh"] {
+        let out = stdout(&run(
+            &t,
+            shell,
+            &script.replace("SHELL)", &format!("{shell})")),
+        ));
+        assert_eq!(out, EXPECTED_ROUND_TRIP, "{shell}");
+    }
+}
+
+#[test]
+fn use_and_unuse_round_trip_in_fish() {
+    let t = round_trip_sandbox();
+    let script = r"
+$VAULT hook fish | source
+set -gx AWS_REGION orig-region; set -gx AWS_PROFILE orig-profile
+set -e AWS_DEFAULT_REGION; set -e AWS_VAULT
+function show; set -q $argv[1]; and echo -n $$argv[1]; or echo -n unset; end
+vault use p
+printf '%s|%s|%s|%s|%s\n' $AWS_VAULT $AWS_REGION (show AWS_PROFILE) $AWS_SESSION_TOKEN (string split ' ' $VAULT_SEGMENT)[1]
+vault use q --region ap-south-1
+printf '%s|%s|%s|%s|%s\n' $AWS_VAULT $AWS_REGION (show AWS_PROFILE) $AWS_SESSION_TOKEN (string split ' ' $VAULT_SEGMENT)[1]
+vault unuse
+printf 'after|%s|%s|%s|%s|%s|%s\n' (show AWS_VAULT) $AWS_REGION $AWS_PROFILE (show AWS_SESSION_TOKEN) (show __VAULT_STATE) (show VAULT_EXPIRES_AT)
+vault unuse
+printf 'again|%s|%s|%s\n' (show AWS_VAULT) $AWS_REGION $AWS_PROFILE
+";
+    assert_eq!(stdout(&run(&t, "fish", script)), EXPECTED_ROUND_TRIP);
+}
+
+#[test]
+fn a_failed_use_changes_nothing() {
+    let t = round_trip_sandbox();
+    t.write_config(
+        &(t.read_config()
+            + "[profile broken]\ncredential_process = sh -c 'exit 3'\n\
+           [profile mfa]\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n"),
+    );
+    t.add("mfa", "AKIAMFAUSER000000001", "s");
+    let script = r#"
+eval "$("$VAULT" hook bash)"
+vault use p
+before=$(env | grep -E '^(AWS_|VAULT_|__VAULT)' | sort)
+status=0; vault use nosuchprofile 2>/dev/null || status=$?
+echo "unknown: $status"
+status=0; vault use broken 2>/dev/null || status=$?
+echo "broken: $status"
+status=0; vault use mfa --mfa-token 12 2>/dev/null || status=$?
+echo "bad mfa: $status"
+status=0; AWS_ENDPOINT_URL=http://127.0.0.1:1 vault use mfa --mfa-token 123456 2>/dev/null || status=$?
+echo "sts down: $status"
+after=$(env | grep -E '^(AWS_|VAULT_|__VAULT)' | sort)
+[ "$before" = "$after" ] && echo unchanged
+"#;
+    assert_eq!(
+        stdout(&run(&t, "bash", script)),
+        "unknown: 1\nbroken: 1\nbad mfa: 1\nsts down: 1\nunchanged\n"
+    );
+}
+
+#[test]
+fn without_the_hook_use_names_the_line_to_add() {
+    let t = round_trip_sandbox();
+    // `script` gives vault a terminal for stdout, as a person typing `vault use` would have.
+    let out = t
+        .command("script")
+        .args(["-qec", &format!("{VAULT} use p"), "/dev/null"])
+        .env("SHELL", "/usr/bin/zsh")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("eval \"$(vault hook zsh)\"   # in ~/.zshrc"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("token-of-p"),
+        "credentials reached the terminal: {text}"
+    );
+}
+
+#[test]
+fn the_prompt_segment_follows_the_shared_table_in_every_shell() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        profile: Option<String>,
+        left: Option<i64>,
+        format: Option<String>,
+        segment: String,
+    }
+    let cases: Vec<Case> = serde_json::from_str(include_str!("data/prompt_cases.json")).unwrap();
+    let t = Sandbox::new();
+    for shell in ["bash", "zsh", "fish"] {
+        for case in &cases {
+            // The shell's clock is pinned through VAULT_CLOCK_OFFSET, which the binary honours
+            // too: now = 2,000,000,000.
+            let set = |name: &str, value: &Option<String>| match (shell, value) {
+                ("fish", Some(v)) => format!("set -gx {name} '{}'\n", v.replace('\'', "\\'")),
+                ("fish", None) => format!("set -e {name}\n"),
+                (_, Some(v)) => format!("export {name}='{}'\n", v.replace('\'', "'\\''")),
+                (_, None) => format!("unset {name}\n"),
+            };
+            let mut script = match shell {
+                "fish" => "$VAULT hook fish | source\n".to_owned(),
+                _ => format!("eval \"$(\"$VAULT\" hook {shell})\"\n"),
+            };
+            script += &set("AWS_VAULT", &case.profile);
+            script += &set("AWS_VAULT_PROMPT_FORMAT", &case.format);
+            script += &set(
+                "VAULT_EXPIRES_AT",
+                &case.left.map(|l| (2_000_000_000 + l).to_string()),
+            );
+            script += &match shell {
+                "fish" => "set -gx VAULT_CLOCK_BOOT 0; read -l up rest </proc/uptime; set -gx VAULT_CLOCK_OFFSET (math \"2000000000 - \"(string split -m1 . -- $up)[1])\n__vault_prompt\n".to_owned(),
+                _ => "export VAULT_CLOCK_OFFSET=$((2000000000 - EPOCHSECONDS))\n__vault_prompt\n".to_owned(),
+            };
+            let out = stdout(&run(&t, shell, &script));
+            assert_eq!(
+                out, case.segment,
+                "{shell}: {:?} {:?} {:?}",
+                case.profile, case.left, case.format
+            );
+        }
+    }
+}
