@@ -61,8 +61,9 @@ __vault_update() {
     fi
     if [ -n "${__vault_refresh_failed-}" ]; then __vault_left="$__vault_left!"; fi
   fi
-  __vault_text=${__vault_text//%t/$__vault_left}
-  __vault_text=${__vault_text//%p/$AWS_VAULT}
+  # Quoted replacements: bash 5.2 would otherwise expand & in them to the match.
+  __vault_text=${__vault_text//%t/"$__vault_left"}
+  __vault_text=${__vault_text//%p/"$AWS_VAULT"}
   __vault_text=${__vault_text#"${__vault_text%%[![:space:]]*}"}
   VAULT_SEGMENT=${__vault_text%"${__vault_text##*[![:space:]]}"}
 }

@@ -12,6 +12,7 @@ mod cli;
 mod credentials;
 mod exec;
 mod file_keystore;
+mod injection;
 mod list;
 mod mfa;
 mod moto_harness;
