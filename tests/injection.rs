@@ -1,6 +1,7 @@
 //! Hostile values through `use` and `unuse` in real bash, zsh and fish: every value comes back
 //! byte for byte, and no payload ever runs.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::support::Sandbox;
@@ -133,6 +134,10 @@ struct Row {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario, three shells, read top to bottom"
+)]
 fn two_thousand_hostile_values_round_trip_in_every_shell_and_never_run() {
     let t = Sandbox::new();
     let canary = t.home().join("canary");
@@ -158,12 +163,13 @@ fn two_thousand_hostile_values_round_trip_in_every_shell_and_never_run() {
         });
         let file = processes.join(format!("{i}.json"));
         std::fs::write(&file, json.to_string()).unwrap();
-        config.push_str(&format!(
+        let _ = write!(
+            config,
             "[profile {}]\nregion = {}\ncredential_process = cat {}\n",
             row.name,
             row.region,
             file.display()
-        ));
+        );
         rows.push(row);
     }
     t.write_config(&config);
