@@ -13,18 +13,17 @@ use nix::unistd::Pid;
 
 use crate::process;
 
-/// Signals a terminal or a supervisor sends that the command should receive instead of vault.
+/// Signals a supervisor sends to vault that the command should receive instead.
 const FORWARDED: &[Signal] = &[
     Signal::SIGHUP,
-    Signal::SIGINT,
-    Signal::SIGQUIT,
     Signal::SIGTERM,
     Signal::SIGUSR1,
     Signal::SIGUSR2,
-    Signal::SIGWINCH,
-    Signal::SIGCONT,
-    Signal::SIGTSTP,
 ];
+/// Signals the terminal already sends to the command itself (to the whole foreground group):
+/// vault must outlive them to report the command's exit, but forwarding them would make a
+/// second Ctrl-C, which tools like Terraform read as "abort now".
+const SURVIVED: &[Signal] = &[Signal::SIGINT, Signal::SIGQUIT];
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -92,14 +91,16 @@ pub(crate) fn run_forwarding_signals(
     })?;
     // From here the signals wait for the forwarding thread instead of ending vault.
     let mut signals = SigSet::empty();
-    for &sig in FORWARDED {
+    for &sig in FORWARDED.iter().chain(SURVIVED) {
         signals.add(sig);
     }
     let _ = signals.thread_block();
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
     std::thread::spawn(move || {
         while let Ok(sig) = signals.wait() {
-            let _ = signal::kill(pid, sig);
+            if FORWARDED.contains(&sig) {
+                let _ = signal::kill(pid, sig);
+            }
         }
     });
     let status = child.wait().map_err(|e| Error::Start {

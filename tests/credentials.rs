@@ -447,24 +447,105 @@ fn web_identity_and_credential_process_sources_work_and_are_cached() {
 #[test]
 fn a_decrypted_session_is_kept_in_the_kernel_keyring_for_the_next_command() {
     let t = user_sandbox("alice", CONFIG);
-    t.vault(["export", "alice"]).run().success();
-    // The passphrase came from the environment, so it was not kept; the session was.
+    let kept = "using the decrypted session kept in the kernel keyring";
+    // Typed at the prompt: the passphrase and the session it fetched are kept.
+    let dir = t.keys_dir().display().to_string();
     t.vault(["export", "alice"])
+        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+        .on_terminal(&[(
+            &format!("Enter passphrase to unlock \"{dir}\": "),
+            &format!("{}\n", crate::support::PASSPHRASE),
+        )])
+        .run()
+        .success();
+    t.vault(["--debug", "export", "alice"])
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
         .run()
         .success()
-        .stdout_has("AWS_SESSION_TOKEN=");
-    // With caching turned off, the session must be decrypted, which needs the passphrase.
-    t.vault(["export", "alice"])
+        .stderr_has(kept);
+    // A script that gives the passphrase in the environment gets nothing from the kernel.
+    let done = t.vault(["--debug", "export", "alice"]).run().success();
+    assert!(!done.stderr.contains(kept), "{}", done.stderr);
+    // A replaced file is decrypted anew, never answered from the copy of the old one.
+    let session = std::fs::read_dir(t.keys_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sts.GetSessionToken,")
+        })
+        .unwrap();
+    let plain = t
+        .jose_decrypt(&session, crate::support::PASSPHRASE)
+        .unwrap();
+    t.jose_encrypt(&session, crate::support::PASSPHRASE, &plain);
+    let done = t
+        .vault(["--debug", "export", "alice"])
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
-        .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "0")
+        .run()
+        .success();
+    assert!(!done.stderr.contains(kept), "{}", done.stderr);
+}
+
+#[test]
+fn a_zero_duration_means_the_defaults() {
+    let moto = moto::shared();
+    let proxy = Proxy::start(Mode::Forward(moto.port));
+    let (_, id, secret) = moto.create_user("zero");
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    t.write_config(CONFIG);
+    t.add("alice", &id, &secret);
+    t.vault(["export", "alice", "-d", "0"]).run().success();
+    t.vault(["export", "alice"])
+        .env("AWS_VAULT_DURATION", "0")
+        .run()
+        .success();
+    assert!(
+        proxy.bodies("GetSessionToken")[0].contains("DurationSeconds=3600"),
+        "{:?}",
+        proxy.bodies("GetSessionToken")
+    );
+    assert_eq!(
+        proxy.count("GetSessionToken"),
+        1,
+        "the first session was not reused"
+    );
+}
+
+#[test]
+fn a_nested_exec_uses_the_inner_profiles_region() {
+    let t = user_sandbox(
+        "alice",
+        &format!(
+            "{CONFIG}[profile west]\nsource_profile = alice\nrole_arn = arn:aws:iam::123456789012:role/west\nregion = us-west-2\n"
+        ),
+    );
+    let vault = env!("CARGO_BIN_EXE_vault");
+    let done = t
+        .vault([
+            "exec",
+            "alice",
+            "--",
+            "sh",
+            "-c",
+            &format!("'{vault}' exec west -- sh -c 'echo $AWS_REGION $AWS_VAULT'"),
+        ])
+        .run()
+        .success();
+    assert_eq!(done.stdout, "us-west-2 west\n");
+}
+
+#[test]
+fn a_credential_process_that_calls_vault_for_its_own_profile_is_refused() {
+    let t = Sandbox::new();
+    let vault = env!("CARGO_BIN_EXE_vault");
+    t.write_config(&format!(
+        "[profile loop]\ncredential_process = {vault} export --format json loop\n"
+    ));
+    t.vault(["export", "loop"])
         .run()
         .code(1)
-        .stderr_has("set AWS_VAULT_FILE_PASSPHRASE for non-interactive use");
-    // A cleared session is never served from the kernel's copy.
-    t.vault(["clear", "alice"]).run().success();
-    t.vault(["export", "alice"])
-        .env_remove("AWS_VAULT_FILE_PASSPHRASE")
-        .run()
-        .code(1);
+        .stderr_has("its credential_process runs vault for loop again, which would never end");
 }

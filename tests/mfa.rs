@@ -123,4 +123,5 @@ fn the_prompt_appears_on_the_terminal_while_stdout_is_captured() {
     assert_eq!(json["Version"], 1);
     assert!(json["SessionToken"].as_str().is_some_and(|t| !t.is_empty()));
     assert_eq!(proxy.count("GetSessionToken"), 1);
+    assert!(proxy.bodies("GetSessionToken")[0].contains("TokenCode=123456"));
 }

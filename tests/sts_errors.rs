@@ -66,6 +66,7 @@ fn server_errors_and_throttling_are_retried_then_reported() {
     ] {
         let stub = Proxy::start(Mode::Fault(status, body));
         let t = sandbox(stub.endpoint());
+        let before = t.files();
         t.vault(["export", "user"])
             .run()
             .code(1)
@@ -76,6 +77,7 @@ fn server_errors_and_throttling_are_retried_then_reported() {
             3,
             "{code}: not retried 3 times"
         );
+        assert_eq!(t.files(), before);
     }
 }
 
@@ -89,11 +91,13 @@ fn a_role_that_does_not_exist_is_reported_with_aws_words() {
         moto::shared().port,
     ));
     let t = sandbox(proxy.endpoint());
+    let before = t.files();
     t.vault(["exec", "role", "--", "true"])
         .run()
         .code(1)
         .stderr_has("profile role: AssumeRole failed: AccessDenied: User: arn:aws:iam::123456789012:user/user is not authorized to perform: sts:AssumeRole");
     assert_eq!(proxy.count("AssumeRole"), 1, "a refusal is not retried");
+    assert_eq!(t.files(), before);
 }
 
 #[test]

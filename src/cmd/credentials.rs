@@ -22,16 +22,29 @@ pub(super) fn fetch(
     }
     let config = Config::load(&ctx.env)?;
     let keystore = open_keystore(global, ctx)?;
+    let mut env = ctx.env.clone();
+    if ctx.env.non_empty("AWS_VAULT").is_some() {
+        // Inside `vault exec`, the region variables are the outer profile's, set by vault, not
+        // a choice of the user's: the inner profile's own region must win.
+        env.set("AWS_REGION", None);
+        env.set("AWS_DEFAULT_REGION", None);
+    }
+    let inner = Ctx {
+        env,
+        clock: ctx.clock,
+        interactive: ctx.interactive,
+    };
     let request = Request {
         profile: profile.to_owned(),
         overrides: Overrides {
             region: args.region.clone(),
-            duration: args.duration,
+            // aws-vault reads 0 as "not given".
+            duration: args.duration.filter(|d| !d.is_zero()),
         },
         options: ChainOptions {
             no_session: args.no_session,
         },
         mfa: args.mfa_token.clone().map(Secret::new),
     };
-    creds::get(ctx, &config, keystore.as_ref(), &request)
+    creds::get(&inner, &config, keystore.as_ref(), &request)
 }

@@ -3,6 +3,7 @@
 //! child that gets our signals and whose exit code we return.
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 
 use super::credentials::fetch;
 use super::export;
@@ -53,6 +54,13 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
     );
 
     let command = command_line(args, ctx);
+    let help_wanted = ctx.env.get("AWS_VAULT_DISABLE_HELP_MESSAGE") != Some("1");
+    if args.command.is_empty() && help_wanted && !global.debug && std::io::stdout().is_terminal() {
+        super::note(&format!(
+            "Starting subshell {}, use `exit` to exit the subshell",
+            command[0].to_string_lossy()
+        ));
+    }
     let path_var = env
         .iter()
         .find(|(k, _)| k == "PATH")
@@ -63,6 +71,7 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         program.display(),
         args.profile
     );
+    crate::keystore::detach_from_shared_keyring();
     let reason = child::replace_process(&program, &command, &env);
     log::debug!("execve failed ({reason}); running the command as a child instead");
     let code = child::run_forwarding_signals(&program, &command, &env)?;

@@ -55,6 +55,11 @@ fn print(text: &str) -> Result<(), Error> {
         .map_err(|e| Error::io("cannot write to stdout", e))
 }
 
+/// A message on stderr, as aws-vault words it.
+fn note(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
+}
+
 /// A warning on stderr.
 fn warn(text: &str) {
     let _ = writeln!(io::stderr().lock(), "vault: warning: {text}");

@@ -20,10 +20,7 @@ impl Provider for Cached {
             );
             return Ok(creds);
         }
-        let _guard = cx
-            .locks
-            .acquire(&self.id.prefix())
-            .map_err(|e| Error::Lock(e.to_string()))?;
+        let _guard = cx.locks.acquire(&self.id.prefix());
         if let Some(creds) = cx.cache.lookup(&self.id)? {
             log::debug!(
                 "profile {}: another vault process fetched the {} session",

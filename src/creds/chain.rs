@@ -124,9 +124,9 @@ impl Builder<'_> {
         };
 
         let mut source = source;
-        // As in aws-vault: a role profile takes GetSessionToken only on keys of its own;
-        // otherwise its source profile has already decided.
-        if source.is_long_term() && (has_stored_keys || role_arn.is_none()) {
+        // As in aws-vault: only a profile without a role takes GetSessionToken. A role is
+        // assumed straight from its source, even from keys stored under the role's own name.
+        if source.is_long_term() && role_arn.is_none() {
             match self.session_token_refusal(index) {
                 None => {
                     self.chained_mfa.clone_from(&profile.mfa_serial);

@@ -58,10 +58,25 @@ impl CredentialProcess {
     }
 }
 
+/// Names the profiles whose credential_process is running, for the vault processes it may
+/// start: `vault export P` inside P's own credential_process would otherwise recurse forever
+/// (or wait forever for P's lock, which its parent holds).
+const RUNNING_FOR: &str = "__VAULT_CREDENTIAL_PROCESS_FOR";
+
+pub(crate) fn running_for(env: &crate::ctx::Env) -> impl Iterator<Item = &str> {
+    env.non_empty(RUNNING_FOR)
+        .unwrap_or_default()
+        .split('\n')
+        .filter(|p| !p.is_empty())
+}
+
 impl Provider for CredentialProcess {
-    fn retrieve(&self, _cx: &Context<'_>) -> Result<Credentials, Error> {
+    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
         log::debug!("profile {}: running credential_process", self.profile);
+        let mut running: Vec<&str> = running_for(cx.env).collect();
+        running.push(&self.profile);
         let output = process::shell(&self.command)
+            .env(RUNNING_FOR, running.join("\n"))
             .stdin(Stdio::inherit())
             .stderr(Stdio::inherit())
             .output()

@@ -7,8 +7,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::ctx::Env;
 use crate::fsutil;
@@ -34,12 +35,20 @@ impl Locks {
         Self { dir }
     }
 
-    /// Waits for the lock called `name`. Without anywhere to keep lock files, there is no
-    /// lock, which costs duplicate STS calls, never correctness.
-    pub(crate) fn acquire(&self, name: &str) -> io::Result<Option<Guard>> {
-        let Some(dir) = &self.dir else {
-            return Ok(None);
-        };
+    /// Waits for the lock called `name`. Where no lock file can be made, there is no lock,
+    /// which costs duplicate STS calls, never correctness.
+    pub(crate) fn acquire(&self, name: &str) -> Option<Guard> {
+        let dir = self.dir.as_ref()?;
+        match Self::lock(dir, name) {
+            Ok(guard) => Some(guard),
+            Err(err) => {
+                log::debug!("no lock for {name} in {}: {err}", dir.display());
+                None
+            }
+        }
+    }
+
+    fn lock(dir: &Path, name: &str) -> io::Result<Guard> {
         fsutil::create_private_dir(dir)?;
         let file_name: String = name
             .chars()
@@ -58,9 +67,13 @@ impl Locks {
             .mode(0o600)
             .open(dir.join(format!("{file_name}.lock")))?;
         if file.try_lock().is_err() {
-            log::debug!("waiting for another vault process to finish {name}");
+            // Someone may be at an MFA prompt; say why nothing happens.
+            let _ = writeln!(
+                std::io::stderr(),
+                "vault: waiting for another vault process that is getting the same credentials"
+            );
             file.lock()?;
         }
-        Ok(Some(Guard { _file: file }))
+        Ok(Guard { _file: file })
     }
 }

@@ -51,10 +51,10 @@ pub enum Error {
     Source { profile: String, reason: String },
     #[error("MFA for {serial}: {reason}")]
     Mfa { serial: String, reason: String },
-    #[error("cannot lock the session cache: {0}")]
-    Lock(String),
-    #[error("{var}: {reason}")]
-    InvalidSetting { var: &'static str, reason: String },
+    #[error(
+        "profile {profile}: its credential_process runs vault for {profile} again, which would never end; give {profile} stored keys (`vault add {profile}`) or point credential_process at another profile"
+    )]
+    Recursion { profile: String },
     #[error(transparent)]
     Keystore(#[from] keystore::Error),
 }
@@ -79,6 +79,7 @@ pub(crate) struct Context<'a> {
     pub(crate) cache: SessionCache<'a>,
     pub(crate) locks: lock::Locks,
     pub(crate) clock: Clock,
+    pub(crate) env: &'a Env,
 }
 
 /// What the user asked for on the command line.
@@ -102,6 +103,12 @@ pub(crate) fn get(
         .into_iter()
         .filter(|key| classify(key) == KeyKind::Credentials)
         .collect();
+    if credential_process::running_for(&ctx.env).any(|p| p == request.profile) {
+        return Err(Error::Recursion {
+            profile: request.profile.clone(),
+        }
+        .into());
+    }
     if !config.has_profile(&request.profile) && !stored.contains(&request.profile) {
         return Err(config
             .unknown_profile(&request.profile, stored.iter().map(String::as_str))
@@ -128,21 +135,24 @@ pub(crate) fn get(
         keystore,
         sts: &sts,
         mfa: &mfa,
-        cache: SessionCache::new(keystore, ctx.clock, min_ttl(&ctx.env)?),
+        cache: SessionCache::new(keystore, ctx.clock, min_ttl(&ctx.env)),
         locks: lock::Locks::from_env(&ctx.env),
         clock: ctx.clock,
+        env: &ctx.env,
     };
     let creds = provider.retrieve(&cx)?;
     Ok((creds, chain))
 }
 
-/// `AWS_MIN_TTL`: how long a cached session must still be valid to be reused.
-pub(crate) fn min_ttl(env: &Env) -> Result<Duration, Error> {
-    env.non_empty("AWS_MIN_TTL")
-        .map_or(Ok(DEFAULT_MIN_TTL), |text| {
-            duration::parse(text).map_err(|err| Error::InvalidSetting {
-                var: "AWS_MIN_TTL",
-                reason: err.to_string(),
-            })
-        })
+/// `AWS_MIN_TTL`: how long a cached session must still be valid to be reused. Like aws-vault,
+/// a value that is not a duration is ignored (with a note under --debug).
+pub(crate) fn min_ttl(env: &Env) -> Duration {
+    match env.non_empty("AWS_MIN_TTL").map(duration::parse) {
+        Some(Ok(ttl)) => ttl,
+        Some(Err(err)) => {
+            log::debug!("ignoring AWS_MIN_TTL: {err}");
+            DEFAULT_MIN_TTL
+        }
+        None => DEFAULT_MIN_TTL,
+    }
 }

@@ -36,6 +36,20 @@ impl Provider for StoredKeys {
 
 /// `****************ABCD`, as aws-vault shows key ids.
 pub(crate) fn mask(access_key_id: &str) -> String {
-    let visible = access_key_id.len().saturating_sub(4);
-    format!("{}{}", "*".repeat(visible), &access_key_id[visible..])
+    let chars: Vec<char> = access_key_id.chars().collect();
+    let hidden = chars.len().saturating_sub(4);
+    let shown: String = chars[hidden..].iter().collect();
+    format!("{}{shown}", "*".repeat(hidden))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn masks_all_but_the_last_four_characters_of_any_text() {
+        assert_eq!(mask("AKIAIOSFODNN7EXAMPLE"), "****************MPLE");
+        assert_eq!(mask("AKIAéAAA"), "****éAAA");
+        assert_eq!(mask("ab"), "ab");
+    }
 }

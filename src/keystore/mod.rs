@@ -18,6 +18,7 @@ use std::path::PathBuf;
 
 pub(crate) use item::{Item, MasterCredentials};
 pub(crate) use open::{BackendOptions, open};
+pub(crate) use passphrase::detach_from_shared_keyring;
 
 /// A keystore. Implementations never prompt except through what they were built with.
 pub(crate) trait Keystore {

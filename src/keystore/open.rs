@@ -39,10 +39,13 @@ impl BackendOptions {
     fn file_dir(&self, ctx: &Ctx) -> Result<PathBuf, Error> {
         if let Some(dir) = &self.file_dir {
             let text = dir.to_string_lossy();
-            return Ok(match (text.strip_prefix("~/"), ctx.env.home()) {
+            let dir = match (text.strip_prefix("~/"), ctx.env.home()) {
                 (Some(rest), Some(home)) => home.join(rest),
                 _ => dir.clone(),
-            });
+            };
+            // Absolute, so what is kept in the kernel keyring for one directory is never
+            // taken for another's.
+            return Ok(std::path::absolute(&dir).unwrap_or(dir));
         }
         ctx.env
             .home()

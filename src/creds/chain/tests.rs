@@ -19,7 +19,8 @@ fn config() -> Config {
          [profile role-of-process]\nsource_profile = process\nrole_arn = arn:aws:iam::4:role/e\nduration_seconds = 7200\n\
          [profile web]\nrole_arn = arn:aws:iam::5:role/w\nweb_identity_token_file = /tmp/t\n\
          [profile sso]\nsso_start_url = https://x.awsapps.com/start\n\
-         [profile nothing]\nregion = eu-west-1\n"
+         [profile nothing]\nregion = eu-west-1\n\
+         [profile user-role]\nrole_arn = arn:aws:iam::6:role/own\nmfa_serial = {USER_MFA}\nduration_seconds = 7200\n"
     );
     Config::parse(PathBuf::from("config"), &text).unwrap()
 }
@@ -93,6 +94,14 @@ fn a_role_from_temporary_credentials_is_capped_at_1h() {
     assert_eq!(
         plan("role-of-process", false).unwrap(),
         "AssumeRole(role-of-process, mfa none, 3600s) <- cached credential_process(process)"
+    );
+}
+
+#[test]
+fn a_role_with_keys_of_its_own_is_assumed_straight_from_them() {
+    assert_eq!(
+        plan("user-role", false).unwrap(),
+        format!("cached AssumeRole(user-role, mfa {USER_MFA}, 7200s) <- stored keys of user-role")
     );
 }
 

@@ -63,6 +63,11 @@ pub(super) fn decrypt(passphrase: &Secret, text: &str) -> Result<Vec<u8>, Decryp
         .map_err(|_| DecryptError::Rejected)
 }
 
+/// The authentication tag of a compact JWE: it differs for every encryption.
+pub(super) fn tag(text: &str) -> &str {
+    text.trim().rsplit('.').next().unwrap_or_default()
+}
+
 /// Checks, without the passphrase, that `text` is a compact JWE with aws-vault's algorithms
 /// and parts of the right sizes. This is what `list` uses to report damaged files, and it
 /// keeps malformed input away from josekit.

@@ -161,13 +161,17 @@ impl FileKeystore {
 
     /// Keeps a cached session's decrypted item in the kernel keyring until it expires, so the
     /// next command need not decrypt it again (decrypting costs 8192 rounds of PBKDF2).
-    fn keep_session(&self, item: &Item) {
+    fn keep_session(&self, item: &Item, encrypted: &str) {
         if let KeyKind::Session(session) = classify(&item.key) {
             let left = session.expiry - self.clock.now().unix_timestamp();
             if let Ok(left) = u64::try_from(left) {
                 let ttl = Duration::from_secs(left);
-                self.source
-                    .keep(&self.dir, &item.key, Some((&item.to_json(), ttl)));
+                let kept = Secret::new(format!(
+                    "{}\n{}",
+                    jwe::tag(encrypted),
+                    item.to_json().expose()
+                ));
+                self.source.keep(&self.dir, &item.key, Some((&kept, ttl)));
             }
         }
     }
@@ -198,11 +202,15 @@ impl Keystore for FileKeystore {
             key: key.to_owned(),
             backend: BACKEND,
         })?;
-        // A session decrypted by an earlier command, while its file still exists.
+        // A session decrypted by an earlier command, if the file is still the one it came
+        // from: its GCM tag, an authenticator of that very encryption, is kept beside it.
         if matches!(classify(key), KeyKind::Session(_))
-            && let Some(json) = self.source.recall(&self.dir, key)
-            && let Ok(item) = Item::from_json(json.expose().as_bytes())
+            && let Some(kept) = self.source.recall(&self.dir, key)
+            && let Some((tag, json)) = kept.expose().split_once('\n')
+            && tag == jwe::tag(&text)
+            && let Ok(item) = Item::from_json(json.as_bytes())
         {
+            log::debug!("using the decrypted session kept in the kernel keyring");
             return Ok(item);
         }
         let damaged = |reason: String| Error::Damaged {
@@ -220,7 +228,7 @@ impl Keystore for FileKeystore {
             })?,
         };
         let item = Item::from_json(&plaintext).map_err(damaged)?;
-        self.keep_session(&item);
+        self.keep_session(&item, &text);
         Ok(item)
     }
 
@@ -235,7 +243,7 @@ impl Keystore for FileKeystore {
         self.source.keep(&self.dir, &item.key, None);
         fsutil::write_atomic(&path, text.as_bytes(), 0o600)
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-        self.keep_session(item);
+        self.keep_session(item, &text);
         Ok(())
     }
 

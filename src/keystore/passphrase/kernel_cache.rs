@@ -79,11 +79,15 @@ fn session_keyring() -> Result<KeyRing, String> {
     if session != user_session {
         return ours(session);
     }
-    let joined = join_shared_session()?;
-    let session = ours(
-        KeyRing::from_special_id(KeyRingIdentifier::Session, false)
-            .map_err(|e| format!("joined session keyring vanished: {e:?}"))?,
-    )?;
+    let joined = join_session(Some(&shared_session_name()))?;
+    JOINED_SHARED.store(true, Ordering::Relaxed);
+    let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
+        .map_err(|e| format!("joined session keyring vanished: {e:?}"))
+        .and_then(ours)
+        .inspect_err(|_| {
+            // Someone else's keyring: leave it, so nothing of ours (or a child's) lands there.
+            leave_shared_session();
+        })?;
     // Later vault processes of this user must be able to find and join it by name.
     let perms = KeyPermissionsBuilder::builder()
         .posessor(Permission::ALL)
@@ -128,14 +132,28 @@ fn shared_session_name() -> String {
     format!("vault-session-{}", current_uid())
 }
 
-/// KEYCTL_JOIN_SESSION_KEYRING with a name: join the keyring of that name or create it.
-/// linux-keyutils does not wrap this call.
-fn join_shared_session() -> Result<KeySerialId, String> {
+/// Whether this process joined the shared session keyring.
+static JOINED_SHARED: AtomicBool = AtomicBool::new(false);
+
+/// Moves this process (and so the programs it starts) from the shared session keyring to a new
+/// anonymous one, so a command `vault exec` runs cannot read what vault keeps there.
+pub(super) fn leave_shared_session() {
+    if JOINED_SHARED.swap(false, Ordering::Relaxed)
+        && let Err(reason) = join_session(None)
+    {
+        log::debug!("could not leave the shared session keyring: {reason}");
+    }
+}
+
+/// KEYCTL_JOIN_SESSION_KEYRING: join the keyring of that name or create it; with no name, a new
+/// anonymous one. linux-keyutils does not wrap this call.
+fn join_session(name: Option<&str>) -> Result<KeySerialId, String> {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    let name = CString::new(shared_session_name()).expect("no NUL in a number");
-    // SAFETY: keyctl(JOIN_SESSION_KEYRING, name) reads a NUL-terminated string that lives
-    // across the call, and has no other memory effects on this process.
-    let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.as_ptr()) };
+    let name = name.map(|n| CString::new(n).expect("no NUL in a keyring name"));
+    let name_ptr = name.as_ref().map_or(std::ptr::null(), |n| n.as_ptr());
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING, name) reads a NUL-terminated string (or NULL) that
+    // lives across the call, and has no other memory effects on this process.
+    let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name_ptr) };
     if id < 0 {
         return Err(format!(
             "joining a session keyring failed: {}",

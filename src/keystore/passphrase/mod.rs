@@ -167,7 +167,9 @@ impl PassphraseSource for StandardSource {
     }
 
     fn recall(&self, dir: &Path, key: &str) -> Option<Secret> {
-        if !self.cache_enabled() {
+        // Scripts that give the passphrase in the environment opted out of keeping secrets in
+        // the kernel; nothing is kept for them, or served to them.
+        if !self.cache_enabled() || self.from_env.is_some() {
             return None;
         }
         cache::get(&item_name(dir, key))
@@ -175,7 +177,7 @@ impl PassphraseSource for StandardSource {
 
     fn keep(&self, dir: &Path, key: &str, item: Option<(&Secret, Duration)>) {
         match item {
-            Some((json, ttl)) if self.cache_enabled() => {
+            Some((json, ttl)) if self.cache_enabled() && self.from_env.is_none() => {
                 let ttl = ttl.min(self.ttl().unwrap_or_default());
                 cache::put(&item_name(dir, key), json, ttl);
             }
@@ -213,7 +215,12 @@ fn prompt(dir: &Path, new_store: bool) -> Result<Secret, Error> {
 /// The kernel keyring where it exists; elsewhere nothing is cached.
 #[cfg(target_os = "linux")]
 mod cache {
-    pub(super) use super::kernel_cache::{forget, get, put};
+    pub(super) use super::kernel_cache::{forget, get, leave_shared_session, put};
+}
+
+/// Before starting a command: keep it out of the shared keyring vault may have joined.
+pub(crate) fn detach_from_shared_keyring() {
+    cache::leave_shared_session();
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -229,4 +236,5 @@ mod cache {
         log::debug!("no kernel keyring on this platform: the passphrase is asked each time");
     }
     pub(super) fn forget(_: &str) {}
+    pub(super) fn leave_shared_session() {}
 }
