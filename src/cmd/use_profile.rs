@@ -130,7 +130,9 @@ fn apply(
         None => None,
     };
     values.push((REFRESH_AT, refresh_at));
-    values.push((CLOCK_BOOT, boot_time(now).map(|boot| boot.to_string())));
+    // By the real clock: the hook adds VAULT_CLOCK_OFFSET itself.
+    let real_now = crate::ctx::Clock::System.now().unix_timestamp();
+    values.push((CLOCK_BOOT, boot_time(real_now).map(|boot| boot.to_string())));
     // The region: the one resolved for the profile (which already prefers a region the user
     // set, unless --region was given); without one, whatever the shell had.
     for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
