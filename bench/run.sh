@@ -62,3 +62,39 @@ for cmd in "exec user -- true" "export user" "exec user --no-session -- true"; d
   kb=$( { /usr/bin/time -f '%M' "$VAULT" $cmd >/dev/null; } 2>&1 | tail -1)
   echo "peak memory of vault $cmd: $((kb / 1024)) MB ($kb KB)"
 done
+
+# Shell integration (budgets: prompt segment + pre-command hook < 0.2 ms per prompt in bash and
+# zsh with no process; `eval "$(vault hook zsh)"` < 5 ms; `vault use P` cached < 10 ms, side by
+# side with awsume).
+# (The passphrase is still kept from the pty run above.)
+bash -c "
+  eval \"\$('$VAULT' hook bash)\"
+  vault use user
+  start=\${EPOCHREALTIME/./}
+  for i in {1..1000}; do __vault_precmd; done
+  end=\${EPOCHREALTIME/./}
+  echo \"bash: prompt segment + pre-command hook: \$(( (end - start) / 1000 )) us per prompt (1,000 prompts)\""
+zsh -f -c "
+  eval \"\$('$VAULT' hook zsh)\"
+  vault use user
+  float start=\$EPOCHREALTIME
+  for i in {1..1000}; do __vault_preexec; __vault_precmd; done
+  float end=\$EPOCHREALTIME
+  printf 'zsh: prompt segment + pre-command hook: %.0f us per prompt (1,000 prompts)\\n' \$(( (end - start) * 1000 ))"
+hyperfine -N --warmup 5 --runs 50 --export-markdown "$WORK/hook.md" \
+  -n 'zsh -f -c :' "zsh -f -c :" \
+  -n 'zsh -f -c eval "$(vault hook zsh)"' "zsh -f -c 'eval \"\$($VAULT hook zsh)\"'" >/dev/null
+cat "$WORK/hook.md"
+
+# awsume (PyPI) reads the same profile from a credentials file.
+AWSUME=${AWSUME:-$(command -v awsumepy || true)}
+printf '[user]\naws_access_key_id = AKIABENCHUSER\naws_secret_access_key = bench\n' >"$HOME/.aws/credentials"
+export __VAULT_SHELL=bash
+cmds=(-n 'vault use user (cached session)' "$VAULT use user")
+if [ -n "$AWSUME" ]; then
+  cmds+=(-n 'awsume user' "$AWSUME user")
+else
+  echo "awsume not found (pip install awsume, or set AWSUME): measuring vault alone"
+fi
+hyperfine -N --warmup 3 --runs 30 --export-markdown "$WORK/use.md" "${cmds[@]}" >/dev/null
+cat "$WORK/use.md"

@@ -248,3 +248,46 @@ fn the_prompt_segment_follows_the_shared_table_in_every_shell() {
         }
     }
 }
+
+#[test]
+fn loading_the_hook_twice_is_harmless() {
+    let t = round_trip_sandbox();
+    let script = r#"
+eval "$("$VAULT" hook bash)"
+eval "$("$VAULT" hook bash)"
+printf '%s\n' "$PROMPT_COMMAND"
+vault use p
+vault unuse
+printf '%s\n' "${AWS_VAULT-unset}"
+"#;
+    assert_eq!(stdout(&run(&t, "bash", script)), "__vault_precmd\nunset\n");
+    let script = r#"
+eval "$("$VAULT" hook zsh)"
+eval "$("$VAULT" hook zsh)"
+print -r -- "${precmd_functions[*]} / ${preexec_functions[*]}"
+"#;
+    assert_eq!(stdout(&run(&t, "zsh", script)), "__vault_precmd / __vault_preexec\n");
+}
+
+#[test]
+fn a_refresh_that_would_need_a_prompt_marks_the_segment_and_warns_once() {
+    let moto = crate::support::moto::shared();
+    let t = Sandbox::new().with_endpoint(moto.endpoint());
+    t.write_config("[profile mfa]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n");
+    t.add("mfa", "AKIAREFRESH000000001", "s");
+    // One hour of credentials; 56 minutes later, the 5-minute cache margin has passed, so a
+    // refresh needs a new MFA code, which the hook never asks for.
+    let script = r#"
+eval "$("$VAULT" hook bash)"
+vault use mfa --mfa-token 123456
+export VAULT_CLOCK_OFFSET=3360
+__vault_precmd
+__vault_precmd
+__vault_precmd
+printf '%s\n' "$VAULT_SEGMENT"
+"#;
+    let output = run(&t, "bash", script);
+    assert_eq!(stdout(&output), "mfa 4m!\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("could not be refreshed without asking").count(), 1, "{stderr}");
+}
