@@ -266,14 +266,19 @@ eval "$("$VAULT" hook zsh)"
 eval "$("$VAULT" hook zsh)"
 print -r -- "${precmd_functions[*]} / ${preexec_functions[*]}"
 "#;
-    assert_eq!(stdout(&run(&t, "zsh", script)), "__vault_precmd / __vault_preexec\n");
+    assert_eq!(
+        stdout(&run(&t, "zsh", script)),
+        "__vault_precmd / __vault_preexec\n"
+    );
 }
 
 #[test]
 fn a_refresh_that_would_need_a_prompt_marks_the_segment_and_warns_once() {
     let moto = crate::support::moto::shared();
     let t = Sandbox::new().with_endpoint(moto.endpoint());
-    t.write_config("[profile mfa]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n");
+    t.write_config(
+        "[profile mfa]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n",
+    );
     t.add("mfa", "AKIAREFRESH000000001", "s");
     // One hour of credentials; 56 minutes later, the 5-minute cache margin has passed, so a
     // refresh needs a new MFA code, which the hook never asks for.
@@ -289,5 +294,63 @@ printf '%s\n' "$VAULT_SEGMENT"
     let output = run(&t, "bash", script);
     assert_eq!(stdout(&output), "mfa 4m!\n");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(stderr.matches("could not be refreshed without asking").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("could not be refreshed without asking")
+            .count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_role_refreshes_without_a_prompt_from_the_cached_mfa_session() {
+    let moto = crate::support::moto::shared();
+    let t = Sandbox::new().with_endpoint(moto.endpoint());
+    t.write_config(
+        "[default]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n\
+         [profile user]\n[profile role]\nsource_profile = user\nrole_arn = arn:aws:iam::123456789012:role/r\n",
+    );
+    t.add("user", "AKIAROLEREFRESH00001", "s");
+    // The role lasts 1h on an 8h MFA session; 56 minutes later the hook refreshes the role
+    // from the cached session, with no code asked for.
+    let script = r#"
+eval "$("$VAULT" hook bash)"
+vault use role --mfa-token 123456
+first=$AWS_ACCESS_KEY_ID
+export VAULT_CLOCK_OFFSET=3360
+__vault_precmd
+[ "$AWS_ACCESS_KEY_ID" != "$first" ] && echo refreshed
+printf '%s\n' "$VAULT_SEGMENT"
+"#;
+    let output = run(&t, "bash", script);
+    // moto dates the new role session by the real clock, an hour from now; by the moved clock
+    // that is 4 minutes. No "!": nothing needed asking.
+    assert_eq!(
+        stdout(&output),
+        "refreshed\nrole 4m\n",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn credentials_never_reach_an_xtrace() {
+    let t = round_trip_sandbox();
+    for (shell, trace_on) in [("bash", "set -x"), ("zsh", "setopt xtrace")] {
+        let script = format!(
+            "eval \"$(\"$VAULT\" hook {shell})\"\n{trace_on}\nvault use p\nvault unuse\necho ok\n"
+        );
+        let output = run(&t, shell, &script);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains('+'),
+            "{shell}: the trace was not on:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("token-of-p") && !stderr.contains("secret"),
+            "{shell} traced credentials:\n{stderr}"
+        );
+        assert_eq!(stdout(&output), "ok\n");
+    }
 }

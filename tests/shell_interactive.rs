@@ -212,8 +212,14 @@ fn starts(log: &Path) -> usize {
 /// The hook and prompt exactly as the README tells users to write them.
 fn readme_setup(shell: &str) -> (&'static str, &'static str) {
     match shell {
-        "bash" => ("bash --noprofile --norc -i", "eval \"$(\"$VAULT\" hook bash)\"; PS1='${VAULT_SEGMENT:+[$VAULT_SEGMENT] }\\$ '"),
-        _ => ("zsh -f -i", "eval \"$(\"$VAULT\" hook zsh)\"; setopt PROMPT_SUBST; PROMPT='${VAULT_SEGMENT:+[$VAULT_SEGMENT] }%# '"),
+        "bash" => (
+            "bash --noprofile --norc -i",
+            "eval \"$(\"$VAULT\" hook bash)\"; PS1='${VAULT_SEGMENT:+[$VAULT_SEGMENT] }\\$ '",
+        ),
+        _ => (
+            "zsh -f -i",
+            "eval \"$(\"$VAULT\" hook zsh)\"; setopt PROMPT_SUBST; PROMPT='${VAULT_SEGMENT:+[$VAULT_SEGMENT] }%# '",
+        ),
     }
 }
 

@@ -35,6 +35,9 @@ pub(crate) struct FileKeystore {
     source: Box<dyn PassphraseSource>,
     clock: Clock,
     unlocked: RefCell<Option<Secret>>,
+    /// The directory's entries, read once per process and kept up to date by our own writes
+    /// (a cached `exec` lists the keys several times; with 1,000 items that adds up).
+    listing: RefCell<Option<Vec<(String, PathBuf)>>>,
 }
 
 impl FileKeystore {
@@ -44,6 +47,7 @@ impl FileKeystore {
             source,
             clock,
             unlocked: RefCell::new(None),
+            listing: RefCell::new(None),
         }
     }
 
@@ -67,6 +71,26 @@ impl FileKeystore {
 
     /// (key, path) of every item file, sorted by key.
     fn entries(&self) -> Result<Vec<(String, PathBuf)>, Error> {
+        if let Some(listing) = self.listing.borrow().as_ref() {
+            return Ok(listing.clone());
+        }
+        let entries = self.read_entries()?;
+        *self.listing.borrow_mut() = Some(entries.clone());
+        Ok(entries)
+    }
+
+    /// Brings the remembered listing up to date after we wrote (`Some`) or removed a key.
+    fn note_change(&self, key: &str, path: Option<PathBuf>) {
+        if let Some(listing) = self.listing.borrow_mut().as_mut() {
+            listing.retain(|(k, _)| k != key);
+            if let Some(path) = path {
+                let at = listing.partition_point(|(k, _)| k.as_str() < key);
+                listing.insert(at, (key.to_owned(), path));
+            }
+        }
+    }
+
+    fn read_entries(&self) -> Result<Vec<(String, PathBuf)>, Error> {
         let reading = match fs::read_dir(&self.dir) {
             Ok(reading) => reading,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -243,6 +267,7 @@ impl Keystore for FileKeystore {
         self.source.keep(&self.dir, &item.key, None);
         fsutil::write_atomic(&path, text.as_bytes(), 0o600)
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+        self.note_change(&item.key, Some(path));
         self.keep_session(item, &text);
         Ok(())
     }
@@ -250,6 +275,7 @@ impl Keystore for FileKeystore {
     fn remove(&self, key: &str) -> Result<(), Error> {
         let path = self.path_for(key);
         self.source.keep(&self.dir, key, None);
+        self.note_change(key, None);
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Err(Error::NotFound {
@@ -411,6 +437,8 @@ mod tests {
         let text = fs::read_to_string(dir.path().join("good")).unwrap();
         fs::write(dir.path().join("cut"), &text[..text.len() / 2]).unwrap();
         fs::write(dir.path().join(".x.vault-tmp-1-0"), "partial").unwrap();
+        // A new process sees the files written behind the first one's back.
+        let (ks, _, _) = store(dir.path(), vec![("pw", Origin::Env)]);
         assert_eq!(ks.list().unwrap(), ["cut", "good"]);
         let damaged = ks.damaged().unwrap();
         assert_eq!(damaged.len(), 1);
@@ -420,6 +448,18 @@ mod tests {
             err.contains(&dir.path().join("cut").display().to_string()),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_remembered_listing_follows_our_own_writes_and_removals() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ks, _, _) = store(dir.path(), vec![("pw", Origin::Env)]);
+        ks.set(&item("b", "s")).unwrap();
+        assert_eq!(ks.list().unwrap(), ["b"]);
+        ks.set(&item("a", "s")).unwrap();
+        ks.set(&item("c", "s")).unwrap();
+        ks.remove("b").unwrap();
+        assert_eq!(ks.list().unwrap(), ["a", "c"]);
     }
 
     #[test]
