@@ -21,6 +21,8 @@ impl Provider for Cached {
             return Ok(creds);
         }
         let _guard = cx.locks.acquire(&self.id.prefix());
+        // Whoever held the lock may have stored the session meanwhile.
+        cx.keystore.reread();
         if let Some(creds) = cx.cache.lookup(&self.id)? {
             log::debug!(
                 "profile {}: another vault process fetched the {} session",

@@ -39,6 +39,8 @@ pub(crate) trait Keystore {
     fn damaged(&self) -> Result<Vec<Damaged>, Error> {
         Ok(Vec::new())
     }
+    /// Other processes may have changed the store (we waited for their lock): read it anew.
+    fn reread(&self) {}
 }
 
 /// A stored entry that is not a readable item (truncated, garbage, wrong format).

@@ -290,6 +290,10 @@ impl Keystore for FileKeystore {
         Ok(self.entries()?.into_iter().map(|(key, _)| key).collect())
     }
 
+    fn reread(&self) {
+        self.listing.borrow_mut().take();
+    }
+
     fn damaged(&self) -> Result<Vec<Damaged>, Error> {
         let mut damaged = Vec::new();
         for (key, path) in self.entries()? {
