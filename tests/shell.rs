@@ -183,6 +183,36 @@ after=$(env | grep -E '^(AWS_|VAULT_|__VAULT)' | sort)
 }
 
 #[test]
+fn an_mfa_code_sts_rejects_changes_nothing() {
+    use crate::support::proxy::{Mode, Proxy};
+    const REJECTED: &str = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+<Message>MultiFactorAuthentication failed with invalid MFA one time pass code.</Message></Error>\
+<RequestId>4</RequestId></ErrorResponse>";
+    let proxy = Proxy::start(Mode::FaultOn(
+        "GetSessionToken",
+        403,
+        REJECTED,
+        crate::support::moto::shared().port,
+    ));
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    t.write_config(
+        "[profile mfa]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n",
+    );
+    t.add("mfa", "AKIAWRONGMFA00000001", "s");
+    let script = r#"
+eval "$("$VAULT" hook bash)"
+export AWS_PROFILE=mine
+before=$(env | grep -E '^(AWS_|VAULT_|__VAULT)' | sort)
+status=0; vault use mfa --mfa-token 000000 2>/dev/null || status=$?
+after=$(env | grep -E '^(AWS_|VAULT_|__VAULT)' | sort)
+echo "status $status"
+[ "$before" = "$after" ] && echo unchanged
+"#;
+    assert_eq!(stdout(&run(&t, "bash", script)), "status 1\nunchanged\n");
+    assert_eq!(proxy.count("GetSessionToken"), 1);
+}
+
+#[test]
 fn without_the_hook_use_names_the_line_to_add() {
     let t = round_trip_sandbox();
     // `script` gives vault a terminal for stdout, as a person typing `vault use` would have.
