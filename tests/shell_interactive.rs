@@ -3,103 +3,15 @@
 //! prompt starts no process (counted with strace).
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::Sandbox;
+use crate::support::tmux::Tmux;
 
-const VAULT: &str = env!("CARGO_BIN_EXE_vault");
-
-/// A tmux server of our own, killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(t: &Sandbox, name: &str, command: &str) -> Self {
-        let tmux = Self {
-            socket: format!("vault-{name}-{}", std::process::id()),
-        };
-        let launcher = t.home().join(format!("launch-{name}.sh"));
-        // The sandbox environment, written out for the shell tmux starts.
-        let exports: String = t
-            .vault(["--version"])
-            .envs()
-            .iter()
-            .map(|(k, v)| format!("export {k}='{}'", v.replace('\'', "'\\''")))
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n";
-        std::fs::write(
-            &launcher,
-            format!("{exports}export VAULT='{VAULT}' TERM=xterm\nexec {command}\n"),
-        )
-        .unwrap();
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "200",
-            "-y",
-            "50",
-            "sh",
-            &launcher.display().to_string(),
-        ]);
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let output = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    fn send(&self, keys: &str) {
-        self.run(&["send-keys", "-t", "t", "-l", keys]);
-        self.run(&["send-keys", "-t", "t", "Enter"]);
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_for_any(&[text])
-    }
-
-    fn wait_for_any(&self, texts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.screen();
-            if texts.iter().any(|text| screen.contains(text)) {
-                return screen;
-            }
-            assert!(Instant::now() < deadline, "never saw {texts:?}:\n{screen}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// The prompt right after `vault use p`: two hours, or a second less. (capture-pane drops
-    /// the space after the prompt.)
-    fn wait_for_fresh_prompt(&self) -> String {
-        self.wait_for_any(&["[p 2h00m]>", "[p 1h59m]>"])
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
+/// The prompt right after `vault use p`: two hours, or a second less. (capture-pane drops the
+/// space after the prompt.)
+fn wait_for_fresh_prompt(tmux: &Tmux) -> String {
+    tmux.wait_for_any(&["[p 2h00m]>", "[p 1h59m]>"])
 }
 
 /// A profile whose credential_process hands out 2-hour credentials by the clock the binary
@@ -149,7 +61,7 @@ fn the_prompt_counts_down_and_credentials_refresh_in_place() {
         tmux.send(hook);
         tmux.wait_for("[]>");
         tmux.send("vault use p");
-        let screen = tmux.wait_for_fresh_prompt();
+        let screen = wait_for_fresh_prompt(&tmux);
         assert!(!screen.contains("error"), "{shell}:\n{screen}");
         tmux.send("echo first=$AWS_ACCESS_KEY_ID");
         let first = key_on_screen(&tmux.wait_for("first=ASIA"), "first=");
@@ -275,7 +187,7 @@ fn the_fish_hook_adds_no_process_per_prompt() {
         if with_hook {
             tmux.send(hook);
             tmux.send("vault use p");
-            tmux.wait_for_fresh_prompt();
+            wait_for_fresh_prompt(&tmux);
         } else {
             tmux.send("function fish_prompt; echo -n '[]> '; end");
         }

@@ -3,6 +3,7 @@
 
 pub mod moto;
 pub mod proxy;
+pub mod tmux;
 
 use std::ffi::OsStr;
 use std::fs;
