@@ -10,10 +10,11 @@ __VAULT_EXE=__VAULT_EXE_QUOTED__
 vault() {
   case "${1-}" in
     use | unuse | refresh)
-      # Credentials must never reach an xtrace: trace stays off until they are applied.
-      local __vault_xtrace=''
-      case $- in *x*) __vault_xtrace=1 ;; esac
-      { set +x; } 2>/dev/null
+      # Credentials must never reach a trace: xtrace and verbose stay off until they are applied.
+      local __vault_flags=''
+      case $- in *x*) __vault_flags+=x ;; esac
+      case $- in *v*) __vault_flags+=v ;; esac
+      { set +xv; } 2>/dev/null
       local __vault_code __vault_status=0
       __vault_code="$(__VAULT_SHELL=bash "$__VAULT_EXE" "$@")" || __vault_status=$?
       if [ "$__vault_status" -eq 0 ] && [ -n "$__vault_code" ]; then
@@ -21,7 +22,7 @@ vault() {
         __vault_refresh_failed=
       fi
       __vault_update
-      if [ -n "$__vault_xtrace" ]; then set -x; fi
+      if [ -n "$__vault_flags" ]; then set "-$__vault_flags"; fi
       return "$__vault_status"
       ;;
     *)
@@ -30,14 +31,24 @@ vault() {
   esac
 }
 
-# The shell's own clock, plus the offset tests use: no process started.
+# Whether $1 is a whole number: values read from the environment go through arithmetic, which
+# in bash would run what they might hold.
+__vault_int() {
+  [[ ${1-} =~ ^-?[0-9]+$ ]]
+}
+
+# The shell's own clock, plus the offset tests use: no process started (bash 4.2 and later).
 __vault_now() {
   if [ -n "${EPOCHSECONDS-}" ]; then
     __vault_clock=$EPOCHSECONDS
-  else
+  elif ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))); then
     printf -v __vault_clock '%(%s)T' -1
+  else
+    __vault_clock=$(date +%s)
   fi
-  __vault_clock=$((__vault_clock + ${VAULT_CLOCK_OFFSET:-0}))
+  if __vault_int "${VAULT_CLOCK_OFFSET-}"; then
+    __vault_clock=$((__vault_clock + VAULT_CLOCK_OFFSET))
+  fi
 }
 
 # VAULT_SEGMENT: "prod 42m", "prod 1h05m", "prod 59s", "prod expired", or empty.
@@ -47,7 +58,7 @@ __vault_update() {
     return 0
   fi
   local __vault_left='' __vault_text=${AWS_VAULT_PROMPT_FORMAT:-%p %t}
-  if [ -n "${VAULT_EXPIRES_AT-}" ]; then
+  if __vault_int "${VAULT_EXPIRES_AT-}"; then
     __vault_now
     local __vault_secs=$((VAULT_EXPIRES_AT - __vault_clock))
     if ((__vault_secs <= 0)); then
@@ -68,10 +79,11 @@ __vault_update() {
   VAULT_SEGMENT=${__vault_text%"${__vault_text##*[![:space:]]}"}
 }
 
-# Before each prompt: refresh inside the window (never prompting), then the segment.
+# Before each prompt: refresh inside the window (never prompting), then the segment. It runs
+# after the user's own PROMPT_COMMAND, which still sees the command's $?, and it always
+# succeeds, so `set -e` or an ERR trap in the shell never fires because of it.
 __vault_precmd() {
-  local __vault_last=$?
-  if [ -n "${AWS_VAULT-}" ] && [ -n "${VAULT_REFRESH_AT-}" ] && [ -z "${__vault_refresh_failed-}" ]; then
+  if [ -n "${AWS_VAULT-}" ] && __vault_int "${VAULT_REFRESH_AT-}" && [ -z "${__vault_refresh_failed-}" ]; then
     __vault_now
     if ((__vault_clock >= VAULT_REFRESH_AT)); then
       if ! vault refresh --if-needed 2>/dev/null; then
@@ -81,7 +93,7 @@ __vault_precmd() {
     fi
   fi
   __vault_update
-  return "$__vault_last"
+  return 0
 }
 
 # The prompt function for frameworks that call one (it prints the segment).
@@ -90,8 +102,8 @@ __vault_prompt() {
   printf '%s' "$VAULT_SEGMENT"
 }
 
-case ";${PROMPT_COMMAND-};" in
-  *";__vault_precmd;"*) ;;
-  *) PROMPT_COMMAND="__vault_precmd${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;;
+case ";${PROMPT_COMMAND[*]-};" in
+  *__vault_precmd*) ;;
+  *) PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND;}__vault_precmd" ;;
 esac
 __vault_update

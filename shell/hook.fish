@@ -10,6 +10,8 @@ set -g __VAULT_EXE __VAULT_EXE_QUOTED__
 function vault --description 'vault: AWS credentials, with use/unuse/refresh applied to this shell'
     switch "$argv[1]"
         case use unuse refresh
+            # Credentials must never reach a trace.
+            set -l fish_trace
             set -lx __VAULT_SHELL fish
             set -l __vault_code ($__VAULT_EXE $argv)
             set -l __vault_status $status
@@ -25,13 +27,18 @@ function vault --description 'vault: AWS credentials, with use/unuse/refresh app
 end
 
 # fish has no clock variable. /proc/uptime read by a builtin plus the boot time `use` recorded
-# (VAULT_CLOCK_BOOT) gives the time with no process started.
+# (VAULT_CLOCK_BOOT) gives the time with no process started; without /proc (macOS), `date`.
 function __vault_now
-    set -g __vault_clock 0
-    if set -q VAULT_CLOCK_BOOT; and read -l __vault_up __vault_idle </proc/uptime
+    set -l __vault_offset 0
+    if string match -qr -- '^-?[0-9]+$' "$VAULT_CLOCK_OFFSET"
+        set __vault_offset $VAULT_CLOCK_OFFSET
+    end
+    if string match -qr -- '^[0-9]+$' "$VAULT_CLOCK_BOOT"; and read -l __vault_up __vault_idle </proc/uptime 2>/dev/null
         # Whole seconds of uptime, as the boot time was computed.
         set -l __vault_whole (string split -m1 . -- $__vault_up)[1]
-        set -g __vault_clock (math --scale=0 "$VAULT_CLOCK_BOOT + $__vault_whole + 0$VAULT_CLOCK_OFFSET")
+        set -g __vault_clock (math --scale=0 "$VAULT_CLOCK_BOOT + $__vault_whole + $__vault_offset")
+    else
+        set -g __vault_clock (math --scale=0 (date +%s)" + $__vault_offset")
     end
 end
 
@@ -46,7 +53,7 @@ function __vault_update
     if set -q AWS_VAULT_PROMPT_FORMAT; and test -n "$AWS_VAULT_PROMPT_FORMAT"
         set __vault_text $AWS_VAULT_PROMPT_FORMAT
     end
-    if set -q VAULT_EXPIRES_AT; and test -n "$VAULT_EXPIRES_AT"
+    if string match -qr -- '^[0-9]+$' "$VAULT_EXPIRES_AT"
         __vault_now
         set -l __vault_secs (math --scale=0 "$VAULT_EXPIRES_AT - $__vault_clock")
         if test $__vault_secs -le 0
@@ -68,7 +75,7 @@ function __vault_update
 end
 
 function __vault_preexec --on-event fish_preexec
-    if set -q AWS_VAULT; and set -q VAULT_REFRESH_AT; and test -z "$__vault_refresh_failed"
+    if set -q AWS_VAULT; and string match -qr -- '^[0-9]+$' "$VAULT_REFRESH_AT"; and test -z "$__vault_refresh_failed"
         __vault_now
         if test $__vault_clock -ge $VAULT_REFRESH_AT
             if not vault refresh --if-needed 2>/dev/null

@@ -8,6 +8,8 @@ $global:__VAULT_EXE = __VAULT_EXE_QUOTED__
 
 function global:vault {
     if ($args.Count -gt 0 -and @('use', 'unuse', 'refresh') -contains $args[0]) {
+        # Credentials must never reach a trace.
+        Set-PSDebug -Off
         $env:__VAULT_SHELL = 'pwsh'
         try {
             $__vault_code = & $global:__VAULT_EXE @args | Out-String
@@ -68,11 +70,12 @@ function global:__vault_prompt {
 
 if (-not $global:__vault_original_prompt) {
     $global:__vault_original_prompt = $function:prompt
+    # Wraps the prompt that exists now: define your own prompt before loading the hook.
     function global:prompt {
-        $__vault_last = $?
+        $__vault_exit = $global:LASTEXITCODE
         __vault_refresh_if_needed
         __vault_update
-        if (-not $__vault_last) { $global:LASTEXITCODE = $global:LASTEXITCODE }
+        $global:LASTEXITCODE = $__vault_exit
         & $global:__vault_original_prompt
     }
 }

@@ -11,8 +11,8 @@ __VAULT_EXE=__VAULT_EXE_QUOTED__
 vault() {
   case "${1-}" in
     use | unuse | refresh)
-      # Credentials must never reach an xtrace: trace stays off while they are applied.
-      setopt local_options no_xtrace
+      # Credentials must never reach a trace: xtrace and verbose stay off while they are applied.
+      setopt local_options no_xtrace no_verbose
       local __vault_code __vault_status=0
       __vault_code="$(__VAULT_SHELL=zsh "$__VAULT_EXE" "$@")" || __vault_status=$?
       if [[ $__vault_status -eq 0 && -n $__vault_code ]]; then
@@ -28,6 +28,14 @@ vault() {
   esac
 }
 
+# VAULT_CLOCK_OFFSET when it is a whole number (tests move the clock with it), else 0.
+__vault_offset() {
+  typeset -g __vault_offset_value=0
+  if [[ ${VAULT_CLOCK_OFFSET-} == (|-)<-> ]]; then
+    __vault_offset_value=$VAULT_CLOCK_OFFSET
+  fi
+}
+
 # VAULT_SEGMENT: "prod 42m", "prod 1h05m", "prod 59s", "prod expired", or empty.
 __vault_update() {
   if [[ -z ${AWS_VAULT-} ]]; then
@@ -35,8 +43,9 @@ __vault_update() {
     return 0
   fi
   local __vault_left='' __vault_text=${AWS_VAULT_PROMPT_FORMAT:-%p %t}
-  if [[ -n ${VAULT_EXPIRES_AT-} ]]; then
-    local -i __vault_secs=$((VAULT_EXPIRES_AT - EPOCHSECONDS - ${VAULT_CLOCK_OFFSET:-0}))
+  if [[ ${VAULT_EXPIRES_AT-} == <-> ]]; then
+    __vault_offset
+    local -i __vault_secs=$((VAULT_EXPIRES_AT - EPOCHSECONDS - __vault_offset_value))
     if ((__vault_secs <= 0)); then
       __vault_left=expired
     elif ((__vault_secs < 60)); then
@@ -54,10 +63,12 @@ __vault_update() {
   typeset -g VAULT_SEGMENT=${__vault_text%"${__vault_text##*[![:space:]]}"}
 }
 
-# Before each command: refresh inside the window, never prompting.
+# Before each command: refresh inside the window, never prompting. Values from the
+# environment are checked to be numbers before arithmetic, which would run what they hold.
 __vault_preexec() {
-  if [[ -n ${AWS_VAULT-} && -n ${VAULT_REFRESH_AT-} && -z ${__vault_refresh_failed-} ]] &&
-    ((EPOCHSECONDS + ${VAULT_CLOCK_OFFSET:-0} >= VAULT_REFRESH_AT)); then
+  __vault_offset
+  if [[ -n ${AWS_VAULT-} && ${VAULT_REFRESH_AT-} == <-> && -z ${__vault_refresh_failed-} ]] &&
+    ((EPOCHSECONDS + ${__vault_offset_value:-0} >= VAULT_REFRESH_AT)); then
     if ! vault refresh --if-needed 2>/dev/null; then
       typeset -g __vault_refresh_failed=1
       print -ru2 -- "vault: the credentials of $AWS_VAULT expire soon and could not be refreshed without asking; run: vault refresh"
@@ -65,10 +76,10 @@ __vault_preexec() {
   fi
 }
 
+# zsh keeps $? for the prompt across precmd; this always succeeds, so ERR_EXIT never fires.
 __vault_precmd() {
-  local __vault_last=$?
   __vault_update
-  return $__vault_last
+  return 0
 }
 
 # The prompt function for frameworks that call one (it prints the segment).

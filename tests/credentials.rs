@@ -549,3 +549,17 @@ fn a_credential_process_that_calls_vault_for_its_own_profile_is_refused() {
         .code(1)
         .stderr_has("its credential_process runs vault for loop again, which would never end");
 }
+
+#[test]
+fn exec_does_not_pass_on_a_shells_use_state() {
+    let t = user_sandbox("alice", CONFIG);
+    let done = t
+        .vault(["exec", "alice", "--", "sh", "-c", "env | grep -c -E '^(VAULT_EXPIRES_AT|VAULT_REFRESH_AT|VAULT_CLOCK_BOOT|__VAULT_STATE)=' || true"])
+        .env("VAULT_EXPIRES_AT", "1")
+        .env("VAULT_REFRESH_AT", "1")
+        .env("VAULT_CLOCK_BOOT", "1")
+        .env("__VAULT_STATE", "AWS_PROFILE")
+        .run()
+        .success();
+    assert_eq!(done.stdout, "0\n");
+}

@@ -384,3 +384,51 @@ fn credentials_never_reach_an_xtrace() {
         assert_eq!(stdout(&output), "ok\n");
     }
 }
+
+#[test]
+fn the_prompt_hook_never_sets_off_err_exit_after_a_failed_command() {
+    let t = round_trip_sandbox();
+    for (shell, strict) in [("bash", "set -e"), ("zsh", "setopt err_exit")] {
+        let script = format!(
+            "eval \"$(\"$VAULT\" hook {shell})\"\n{strict}\n[ -f /no/such/file ] && echo never\n__vault_precmd\necho alive\n"
+        );
+        assert_eq!(stdout(&run(&t, shell, &script)), "alive\n", "{shell}");
+    }
+}
+
+#[test]
+fn numbers_from_the_environment_are_checked_before_arithmetic() {
+    let t = round_trip_sandbox();
+    let canary = t.home().join("canary");
+    for shell in ["bash", "zsh"] {
+        let script = format!(
+            "export AWS_VAULT=p VAULT_EXPIRES_AT='a[$(touch {c})]' VAULT_REFRESH_AT='b[$(touch {c})]' VAULT_CLOCK_OFFSET='c[$(touch {c})]'\n\
+             eval \"$(\"$VAULT\" hook {shell})\"\n__vault_precmd\nprintf '%s\\n' \"$VAULT_SEGMENT\"\n",
+            c = canary.display()
+        );
+        assert_eq!(stdout(&run(&t, shell, &script)), "p\n", "{shell}");
+        assert!(
+            !canary.exists(),
+            "{shell} ran code from an environment value"
+        );
+    }
+}
+
+#[test]
+fn fish_never_traces_credentials() {
+    let t = round_trip_sandbox();
+    let script = r"
+$VAULT hook fish | source
+set fish_trace 1
+vault use p
+set -e fish_trace
+echo $AWS_VAULT
+";
+    let output = run(&t, "fish", script);
+    assert_eq!(stdout(&output), "p\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("token-of-p") && !stderr.contains("secret"),
+        "fish traced credentials:\n{stderr}"
+    );
+}

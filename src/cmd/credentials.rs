@@ -11,6 +11,7 @@ use crate::secret::Secret;
 pub(super) fn fetch(
     profile: &str,
     args: &CredentialArgs,
+    min_ttl: Option<std::time::Duration>,
     global: &GlobalArgs,
     ctx: &Ctx,
 ) -> Result<(Credentials, ProfileChain), Error> {
@@ -45,6 +46,7 @@ pub(super) fn fetch(
             no_session: args.no_session,
         },
         mfa: args.mfa_token.clone().map(Secret::new),
+        min_ttl,
     };
     creds::get(&inner, &config, keystore.as_ref(), &request)
 }

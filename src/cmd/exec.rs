@@ -22,10 +22,15 @@ const REMOVED: &[&str] = &[
     "AWS_DEFAULT_PROFILE",
     "AWS_PROFILE",
     "AWS_SDK_LOAD_CONFIG",
+    // A shell's `vault use` state describes that shell's profile, not this command's.
+    "VAULT_EXPIRES_AT",
+    "VAULT_REFRESH_AT",
+    "VAULT_CLOCK_BOOT",
+    "__VAULT_STATE",
 ];
 
 pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let (creds, chain) = fetch(&args.profile, &args.credentials, global, ctx)?;
+    let (creds, chain) = fetch(&args.profile, &args.credentials, None, global, ctx)?;
     let target = chain.target();
     if args.json {
         let text = export::render(

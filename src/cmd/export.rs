@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::secret::Secret;
 
 pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let (creds, chain) = fetch(&args.profile, &args.credentials, global, ctx)?;
+    let (creds, chain) = fetch(&args.profile, &args.credentials, None, global, ctx)?;
     let region = chain.target().region.as_deref();
     print(&render(args.format, &args.profile, &creds, region))
 }

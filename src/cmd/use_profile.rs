@@ -28,7 +28,15 @@ pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
     saved.region.clone_from(&args.credentials.region);
     saved.duration_secs = args.credentials.duration.map(|d| d.as_secs());
     saved.no_session = args.credentials.no_session;
-    apply(&args.profile, &args.credentials, &saved, shell, global, ctx)
+    apply(
+        &args.profile,
+        &args.credentials,
+        None,
+        &saved,
+        shell,
+        global,
+        ctx,
+    )
 }
 
 pub(crate) fn refresh(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
@@ -56,13 +64,22 @@ pub(crate) fn refresh(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
         no_session: saved.no_session,
         region: saved.region.clone(),
     };
+    // A cached session inside the refresh window would hand back the same credentials.
+    let expires_at = ctx
+        .env
+        .non_empty(EXPIRES_AT)
+        .and_then(|v| v.parse::<i64>().ok());
+    let window = match (expires_at, refresh_at) {
+        (Some(expires), Some(at)) => u64::try_from(expires - at).ok().map(Duration::from_secs),
+        _ => None,
+    };
     // From the prompt hook, nothing may wait for an answer.
     let quiet = Ctx {
         env: ctx.env.clone(),
         clock: ctx.clock,
         interactive: ctx.interactive && !args.if_needed,
     };
-    apply(profile, &credentials, &saved, shell, global, &quiet)
+    apply(profile, &credentials, window, &saved, shell, global, &quiet)
 }
 
 pub(crate) fn unuse(ctx: &Ctx) -> Result<(), Error> {
@@ -87,6 +104,7 @@ pub(crate) fn unuse(ctx: &Ctx) -> Result<(), Error> {
 fn apply(
     profile: &str,
     credentials: &CredentialArgs,
+    min_ttl: Option<Duration>,
     saved: &Saved,
     shell: ShellKind,
     global: &GlobalArgs,
@@ -98,7 +116,7 @@ fn apply(
         clock: ctx.clock,
         interactive: ctx.interactive,
     };
-    let (creds, chain) = fetch(profile, credentials, global, &as_before)?;
+    let (creds, chain) = fetch(profile, credentials, min_ttl, global, &as_before)?;
     let now = ctx.clock.now().unix_timestamp();
     let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
     let region = chain.target().region.clone();
@@ -126,7 +144,14 @@ fn apply(
         (EXPIRES_AT, expires.map(|at| at.to_string())),
     ];
     let refresh_at = match expires {
-        Some(at) => Some((at - refresh_window(&original, at - now)?).to_string()),
+        // Credentials that cannot be renewed further (a session near its end) are tried again
+        // a minute later, not at every prompt.
+        Some(at) => Some(
+            (at - refresh_window(&original, at - now)?)
+                .max(now + 60)
+                .min(at)
+                .to_string(),
+        ),
         None => None,
     };
     values.push((REFRESH_AT, refresh_at));

@@ -25,14 +25,15 @@ impl MfaSource {
     ) -> Result<Secret, Error> {
         let code = if let Some(token) = &self.token {
             token.clone()
-        } else if let Some(command) = mfa_process {
-            run_mfa_process(serial, command)?
         } else if !self.interactive {
+            // Not even mfa_process: it may wait for a YubiKey touch the user cannot see.
             return Err(Error::Mfa {
                 serial: serial.to_owned(),
                 reason: "a code is needed, and vault does not ask from the prompt hook; run: vault refresh"
                     .to_owned(),
             });
+        } else if let Some(command) = mfa_process {
+            run_mfa_process(serial, command)?
         } else {
             tty::read_line(&format!("Enter MFA code for {serial}: "))
                 .map(Secret::new)
@@ -106,7 +107,7 @@ mod tests {
     fn mfa_process_output_is_trimmed_and_checked() {
         let source = MfaSource {
             token: None,
-            interactive: false,
+            interactive: true,
         };
         assert_eq!(
             source
@@ -129,12 +130,17 @@ mod hook_tests {
     use super::*;
 
     #[test]
-    fn without_a_terminal_allowed_no_prompt_is_shown() {
+    fn from_the_prompt_hook_neither_a_prompt_nor_mfa_process_runs() {
         let source = MfaSource {
             token: None,
             interactive: false,
         };
         let err = source.code_for("arn:mfa", None).unwrap_err().to_string();
         assert!(err.contains("does not ask from the prompt hook"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let command = format!("touch {}; echo 123456", marker.display());
+        assert!(source.code_for("arn:mfa", Some(&command)).is_err());
+        assert!(!marker.exists(), "mfa_process ran from the hook");
     }
 }

@@ -89,6 +89,9 @@ pub(crate) struct Request {
     pub(crate) overrides: Overrides,
     pub(crate) options: ChainOptions,
     pub(crate) mfa: Option<crate::secret::Secret>,
+    /// A cached session must have at least this long left to be used (over `AWS_MIN_TTL`):
+    /// `refresh` asks for more than its refresh window, or it would get the same credentials.
+    pub(crate) min_ttl: Option<Duration>,
 }
 
 /// The credentials for `request.profile`, and the chain they came from.
@@ -135,7 +138,11 @@ pub(crate) fn get(
         keystore,
         sts: &sts,
         mfa: &mfa,
-        cache: SessionCache::new(keystore, ctx.clock, min_ttl(&ctx.env)),
+        cache: SessionCache::new(
+            keystore,
+            ctx.clock,
+            min_ttl(&ctx.env).max(request.min_ttl.unwrap_or_default()),
+        ),
         locks: lock::Locks::from_env(&ctx.env),
         clock: ctx.clock,
         env: &ctx.env,

@@ -14,8 +14,10 @@ impl Emitter for Fish {
         format!("set -gx {name} {}\n", quote(value))
     }
 
+    /// Only the global: a universal variable of the user's must survive (`set -e` would erase
+    /// it from disk for every session).
     fn unset(&self, name: &str) -> String {
-        format!("set -e {name}\n")
+        format!("set -e -g {name}\n")
     }
 }
 
