@@ -34,7 +34,8 @@ vault() {
 # Whether $1 is a whole number: values read from the environment go through arithmetic, which
 # in bash would run what they might hold.
 __vault_int() {
-  [[ ${1-} =~ ^-?[0-9]+$ ]]
+  local __vault_digits=${1#-}
+  [[ -n $__vault_digits && $__vault_digits != *[!0-9]* ]]
 }
 
 # The shell's own clock, plus the offset tests use: no process started (bash 4.2 and later).
@@ -59,7 +60,8 @@ __vault_update() {
   fi
   local __vault_left='' __vault_text=${AWS_VAULT_PROMPT_FORMAT:-%p %t}
   if __vault_int "${VAULT_EXPIRES_AT-}"; then
-    __vault_now
+    # The prompt hook has just read the clock; anyone else reads it here.
+    if [ "${1-}" != fresh ]; then __vault_now; fi
     local __vault_secs=$((VAULT_EXPIRES_AT - __vault_clock))
     if ((__vault_secs <= 0)); then
       __vault_left=expired
@@ -83,16 +85,21 @@ __vault_update() {
 # after the user's own PROMPT_COMMAND, which still sees the command's $?, and it always
 # succeeds, so `set -e` or an ERR trap in the shell never fires because of it.
 __vault_precmd() {
-  if [ -n "${AWS_VAULT-}" ] && __vault_int "${VAULT_REFRESH_AT-}" && [ -z "${__vault_refresh_failed-}" ]; then
-    __vault_now
+  [ -n "${AWS_VAULT-}" ] || {
+    VAULT_SEGMENT=
+    return 0
+  }
+  __vault_now
+  if __vault_int "${VAULT_REFRESH_AT-}" && [ -z "${__vault_refresh_failed-}" ]; then
     if ((__vault_clock >= VAULT_REFRESH_AT)); then
       if ! vault refresh --if-needed 2>/dev/null; then
         __vault_refresh_failed=1
         printf '%s\n' "vault: the credentials of $AWS_VAULT expire soon and could not be refreshed without asking; run: vault refresh" >&2
       fi
+      __vault_now
     fi
   fi
-  __vault_update
+  __vault_update fresh
   return 0
 }
 
