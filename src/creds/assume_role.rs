@@ -32,11 +32,7 @@ impl Provider for AssumeRole {
         };
         let request = AssumeRoleRequest {
             role_arn: self.role_arn.clone(),
-            session_name: self
-                .profile
-                .role_session_name
-                .clone()
-                .unwrap_or_else(|| default_session_name(cx)),
+            session_name: session_name(&self.profile, cx),
             duration: self.duration,
             external_id: self.profile.external_id.clone(),
             mfa,
@@ -70,7 +66,10 @@ impl Provider for AssumeRole {
     }
 }
 
-/// aws-vault's default session name: the current Unix time in nanoseconds.
-pub(crate) fn default_session_name(cx: &Context<'_>) -> String {
-    cx.clock.now().unix_timestamp_nanos().to_string()
+/// The profile's `role_session_name`, else aws-vault's default: the Unix time in nanoseconds.
+pub(crate) fn session_name(profile: &ProfileConfig, cx: &Context<'_>) -> String {
+    profile
+        .role_session_name
+        .clone()
+        .unwrap_or_else(|| cx.clock.now().unix_timestamp_nanos().to_string())
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::assume_role::default_session_name;
+use super::assume_role::session_name;
 use super::credentials::Credentials;
 use super::sts::{Target, WebIdentityRequest};
 use super::{Context, Error, Provider};
@@ -60,11 +60,7 @@ impl Provider for WebIdentity {
     fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
         let request = WebIdentityRequest {
             role_arn: self.role_arn.clone(),
-            session_name: self
-                .profile
-                .role_session_name
-                .clone()
-                .unwrap_or_else(|| default_session_name(cx)),
+            session_name: session_name(&self.profile, cx),
             duration: self.duration,
             token: self.token()?,
         };
