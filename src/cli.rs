@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
+
+use crate::complete;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,7 +28,13 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
     /// Keystore backend [possible values: file]
-    #[arg(long, global = true, env = "AWS_VAULT_BACKEND", value_name = "BACKEND")]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_BACKEND",
+        value_name = "BACKEND",
+        add = ArgValueCompleter::new(complete::backends)
+    )]
     pub(crate) backend: Option<String>,
     /// Log what vault does to stderr (never secrets)
     #[arg(long, global = true)]
@@ -41,6 +50,8 @@ pub(crate) enum Command {
     Add(AddArgs),
     /// Delete cached sessions (all of them, or one profile's)
     Clear(ClearArgs),
+    /// Print the tab-completion script for a shell (the hook already includes it)
+    Completion(HookArgs),
     /// Run a command with temporary credentials in its environment
     Exec(ExecArgs),
     /// Print temporary credentials for scripts and SDKs
@@ -77,12 +88,14 @@ pub(crate) struct AddArgs {
     #[arg(long, overrides_with = "add_config")]
     pub(crate) no_add_config: bool,
     /// The profile to store keys for
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: String,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ClearArgs {
     /// Only this profile's sessions and SSO token
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
 }
 
@@ -99,7 +112,7 @@ pub(crate) struct CredentialArgs {
     #[arg(short, long)]
     pub(crate) no_session: bool,
     /// Region for STS and for the credentials, over the profile's and the environment's
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", add = ArgValueCompleter::new(complete::regions))]
     pub(crate) region: Option<String>,
 }
 
@@ -115,6 +128,7 @@ pub(crate) struct ExecArgs {
     #[arg(short, long, hide = true)]
     pub(crate) json: bool,
     /// The profile whose credentials the command gets
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: String,
     /// The command and its arguments [default: $SHELL]
     #[arg(
@@ -133,6 +147,7 @@ pub(crate) struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ExportFormat::Env)]
     pub(crate) format: ExportFormat,
     /// The profile whose credentials to print
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: String,
 }
 
@@ -174,6 +189,7 @@ pub(crate) struct UseArgs {
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,
     /// The profile whose credentials this shell gets
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: String,
 }
 
@@ -199,6 +215,7 @@ pub(crate) struct RemoveArgs {
     #[arg(short, long)]
     pub(crate) force: bool,
     /// The profile whose keys to remove
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: String,
     /// Remove only the profile's cached sessions (aws-vault's hidden legacy flag)
     #[arg(short, long, hide = true)]

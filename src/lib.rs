@@ -4,6 +4,7 @@
 mod child;
 mod cli;
 mod cmd;
+mod complete;
 pub mod config;
 mod creds;
 mod ctx;
@@ -21,6 +22,15 @@ mod suggest;
 mod tty;
 
 pub use error::Error;
+
+/// Answers a shell's tab-completion request (`VAULT_COMPLETE` is set) and exits; otherwise
+/// returns at once. `main` calls it first, before anything is written.
+pub fn complete_from_env() {
+    use clap::CommandFactory;
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command)
+        .var(shell::COMPLETE_VAR)
+        .complete();
+}
 
 /// Parses `args` and runs the command they name.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), Error> {

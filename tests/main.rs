@@ -9,6 +9,7 @@ mod support;
 
 mod add;
 mod cli;
+mod completion;
 mod credentials;
 mod exec;
 mod file_keystore;

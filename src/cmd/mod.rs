@@ -28,6 +28,7 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Exec(args) => exec::run(args, &cli.global, ctx),
         Command::Export(args) => export::run(args, &cli.global, ctx),
         Command::Hook(args) => hook::run(args),
+        Command::Completion(args) => print(&crate::shell::completion(args.shell, "vault")),
         Command::Prompt(args) => prompt::run(args, ctx),
         Command::Refresh(args) => use_profile::refresh(args, &cli.global, ctx),
         Command::Unuse => use_profile::unuse(ctx),
