@@ -98,3 +98,14 @@ else
 fi
 hyperfine -N --warmup 3 --runs 30 --export-markdown "$WORK/use.md" "${cmds[@]}" >/dev/null
 cat "$WORK/use.md"
+
+# Completion (budget: < 15 ms per TAB with 1,000 profiles), side by side with awsume-autocomplete.
+for i in $(seq 1 1000); do printf '[profile p%04d]\nregion = eu-west-1\nrole_arn = arn:aws:iam::123456789012:role/r%d\n' "$i" "$i"; done >"$AWS_CONFIG_FILE"
+AUTOCOMPLETE=${AWSUME_AUTOCOMPLETE:-$(command -v awsume-autocomplete || true)}
+cmds=(-n 'vault: TAB after `vault use p` (1,000 profiles)' "$VAULT -- vault use p")
+if [ -n "$AUTOCOMPLETE" ]; then
+  cmds+=(-n 'awsume-autocomplete (1,000 profiles)' "$AUTOCOMPLETE")
+fi
+VAULT_COMPLETE=bash _CLAP_COMPLETE_INDEX=2 _CLAP_IFS=$'\n' \
+  hyperfine -N --warmup 3 --runs 30 --export-markdown "$WORK/complete.md" "${cmds[@]}" >/dev/null
+cat "$WORK/complete.md"

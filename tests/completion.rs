@@ -209,3 +209,38 @@ fn the_committed_completion_files_are_what_the_binary_writes() {
         );
     }
 }
+
+#[test]
+fn flags_and_their_values_complete_after_other_flags() {
+    let t = sandbox(CONFIG);
+    assert_eq!(
+        bash_candidates(&t, "vault exec --no-session --reg"),
+        ["--region"]
+    );
+    assert_eq!(bash_candidates(&t, "vault export --format j"), ["json"]);
+    assert_eq!(bash_candidates(&t, "vault --backend fi"), ["file"]);
+}
+
+#[test]
+fn zsh_completes_interactively_with_compinit() {
+    use crate::support::tmux::Tmux;
+    let t = sandbox(CONFIG);
+    let tmux = Tmux::start(&t, "zsh-complete", "zsh -f -i");
+    tmux.wait_for_any(&["#", "%", "$"]);
+    tmux.send(
+        "autoload -Uz compinit && compinit -u; eval \"$(\"$VAULT\" hook zsh)\"; PROMPT='ready> '",
+    );
+    tmux.wait_for("ready>");
+    // "ex" is both exec and export; "exe" is only exec, and TAB writes it out.
+    tmux.run(&["send-keys", "-t", "t", "-l", "vault exe"]);
+    tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    tmux.wait_for("ready> vault exec");
+    tmux.run(&["send-keys", "-t", "t", "C-u"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", "vault use "]);
+    tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    let screen = tmux.wait_for("prod-eu");
+    assert!(
+        screen.contains("prod") && screen.contains("dev"),
+        "{screen}"
+    );
+}
