@@ -32,3 +32,12 @@ else
     complete -o nospace -o bashdefault -F _clap_complete_vault vault
 fi
 
+
+__vault_complete_quoted() {
+    _clap_complete_vault "$@"
+    local __vault_i
+    for __vault_i in "${!COMPREPLY[@]}"; do
+        printf -v 'COMPREPLY[__vault_i]' '%q' "${COMPREPLY[__vault_i]}"
+    done
+}
+complete -o nospace -o bashdefault -o nosort -F __vault_complete_quoted vault

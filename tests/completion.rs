@@ -19,13 +19,13 @@ const CONFIG: &str = "[default]\nregion = eu-west-1\n\
 [profile prod-eu]\nregion = eu-central-1\n[profile dev]\n";
 
 /// Candidates bash's registered completion function offers for `line` (the last word is the
-/// one being completed).
+/// one being completed), each read back the way bash reads what it inserts.
 fn bash_candidates(t: &Sandbox, line: &str) -> Vec<String> {
     let script = format!(
         "eval \"$(\"$VAULT\" hook bash)\"\nCOMP_LINE='{line}'; read -r -a COMP_WORDS <<< \"$COMP_LINE\"\n\
          [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')\nCOMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9\n\
-         _clap_complete_vault vault \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
-         printf '%s\\0' \"${{COMPREPLY[@]}}\"\n"
+         __vault_complete_quoted vault \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         for c in \"${{COMPREPLY[@]}}\"; do eval \"v=$c\"; printf '%s\\0' \"$v\"; done\n"
     );
     let output = t
         .command("bash")

@@ -84,8 +84,25 @@ pub(crate) fn completion(kind: ShellKind, completer: &str) -> String {
         // Writing to a Vec cannot fail.
         let _ = shell.write_registration(COMPLETE_VAR, "vault", "vault", completer, &mut script);
     }
-    String::from_utf8_lossy(&script).into_owned()
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if kind == ShellKind::Bash {
+        // bash inserts a candidate as it is: quote each, or a profile name with a space or a
+        // quote would break the command line (zsh and fish quote by themselves).
+        script.push_str(BASH_QUOTING);
+    }
+    script
 }
+
+const BASH_QUOTING: &str = r#"
+__vault_complete_quoted() {
+    _clap_complete_vault "$@"
+    local __vault_i
+    for __vault_i in "${!COMPREPLY[@]}"; do
+        printf -v 'COMPREPLY[__vault_i]' '%q' "${COMPREPLY[__vault_i]}"
+    done
+}
+complete -o nospace -o bashdefault -o nosort -F __vault_complete_quoted vault
+"#;
 
 /// The placeholder the hook scripts carry for the quoted absolute path of the binary.
 const EXE_PLACEHOLDER: &str = "__VAULT_EXE_QUOTED__";
