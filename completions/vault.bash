@@ -34,7 +34,11 @@ fi
 
 
 __vault_complete_quoted() {
-    _clap_complete_vault "$@"
+    # No globbing of candidates (a profile named * would become file names), and no stderr
+    # on the command line.
+    local -
+    set -f
+    _clap_complete_vault "$@" 2>/dev/null
     local __vault_i
     for __vault_i in "${!COMPREPLY[@]}"; do
         printf -v 'COMPREPLY[__vault_i]' '%q' "${COMPREPLY[__vault_i]}"

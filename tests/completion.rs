@@ -125,6 +125,7 @@ fn hostile_profile_names_are_offered_as_written_and_never_run() {
         format!("$(touch {})", canary.display()),
         format!("`touch {}`", canary.display()),
         "日本語-prof".to_owned(),
+        "*".to_owned(),
     ];
     let config = names
         .iter()

@@ -298,7 +298,7 @@ print -r -- "${precmd_functions[*]} / ${preexec_functions[*]}"
 "#;
     assert_eq!(
         stdout(&run(&t, "zsh", script)),
-        "__vault_precmd / __vault_preexec\n"
+        "__vault_precmd __vault_register_completion / __vault_preexec\n"
     );
 }
 
