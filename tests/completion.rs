@@ -245,3 +245,22 @@ fn zsh_completes_interactively_with_compinit() {
         "{screen}"
     );
 }
+
+#[test]
+fn bash_completes_interactively_with_its_own_word_splitting() {
+    use crate::support::tmux::Tmux;
+    let t = sandbox(&format!("{CONFIG}[profile with space]\n"));
+    let tmux = Tmux::start(&t, "bash-complete", "bash --noprofile --norc -i");
+    tmux.wait_for_any(&["#", "$"]);
+    tmux.send("eval \"$(\"$VAULT\" hook bash)\"; PS1='ready> '");
+    tmux.wait_for("ready>");
+    // bash splits `--region=eu-west-` at the =; the completion still answers for the value.
+    tmux.run(&["send-keys", "-t", "t", "-l", "vault exec --region=eu-west-"]);
+    tmux.run(&["send-keys", "-t", "t", "Tab", "Tab"]);
+    tmux.wait_for("eu-west-3");
+    tmux.run(&["send-keys", "-t", "t", "C-u"]);
+    // A name with a space is inserted as one word.
+    tmux.run(&["send-keys", "-t", "t", "-l", "vault use wi"]);
+    tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    tmux.wait_for("ready> vault use with\\ space");
+}

@@ -99,10 +99,38 @@ __vault_complete_quoted() {
     # on the command line.
     local -
     set -f
-    _clap_complete_vault "$@" 2>/dev/null
-    local __vault_i
+    # bash splits words at = and : (COMP_WORDBREAKS): join the pieces typed without a space
+    # between them, so vault sees `--region=eu-` whole, then answer for bash's last piece.
+    local __vault_line=${COMP_LINE:0:COMP_POINT} __vault_pos=0 __vault_end=-1 __vault_i __vault_w
+    local -a __vault_words=()
+    local __vault_cword=0
+    for __vault_i in "${!COMP_WORDS[@]}"; do
+        __vault_w=${COMP_WORDS[__vault_i]}
+        local __vault_rest=${__vault_line:__vault_pos}
+        local __vault_before=${__vault_rest%%"$__vault_w"*}
+        local __vault_start=$((__vault_pos + ${#__vault_before}))
+        # An empty word is the one at the cursor.
+        if [[ -z $__vault_w ]]; then __vault_start=${#__vault_line}; fi
+        if ((__vault_i > 0 && __vault_start == __vault_end && ${#__vault_words[@]} > 0)); then
+            __vault_words[-1]+=$__vault_w
+        else
+            __vault_words+=("$__vault_w")
+        fi
+        __vault_end=$((__vault_start + ${#__vault_w}))
+        __vault_pos=$__vault_end
+        if ((__vault_i == COMP_CWORD)); then __vault_cword=$((${#__vault_words[@]} - 1)); fi
+    done
+    local __vault_joined=${__vault_words[__vault_cword]}
+    local __vault_cut=$((${#__vault_joined} - ${#COMP_WORDS[COMP_CWORD]}))
+    local -a COMP_WORDS=("${__vault_words[@]}")
+    local COMP_CWORD=$__vault_cword
+    _clap_complete_vault "$1" "$__vault_joined" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
     for __vault_i in "${!COMPREPLY[@]}"; do
-        printf -v 'COMPREPLY[__vault_i]' '%q' "${COMPREPLY[__vault_i]}"
+        __vault_w=${COMPREPLY[__vault_i]}
+        if ((__vault_cut > 0)) && [[ $__vault_w == "${__vault_joined:0:__vault_cut}"* ]]; then
+            __vault_w=${__vault_w:__vault_cut}
+        fi
+        printf -v 'COMPREPLY[__vault_i]' '%q' "$__vault_w"
     done
 }
 complete -o nospace -o bashdefault -o nosort -F __vault_complete_quoted vault
