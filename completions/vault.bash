@@ -61,6 +61,16 @@ __vault_complete_quoted() {
     done
     local __vault_joined=${__vault_words[__vault_cword]}
     local __vault_cut=$((${#__vault_joined} - ${#COMP_WORDS[COMP_CWORD]}))
+    # vault is asked about the word as it will read: after an opening quote readline quotes the
+    # answer itself; otherwise backslash escapes are undone here and redone below.
+    local __vault_quoted=''
+    case ${COMP_WORDS[COMP_CWORD]} in
+        \'* | \"*)
+            __vault_quoted=1
+            __vault_joined=${__vault_joined:0:__vault_cut}${__vault_joined:__vault_cut+1}
+            ;;
+        *) __vault_joined=${__vault_joined//\\/} ;;
+    esac
     local -a COMP_WORDS=("${__vault_words[@]}")
     local COMP_CWORD=$__vault_cword
     _clap_complete_vault "$1" "$__vault_joined" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
@@ -69,7 +79,11 @@ __vault_complete_quoted() {
         if ((__vault_cut > 0)) && [[ $__vault_w == "${__vault_joined:0:__vault_cut}"* ]]; then
             __vault_w=${__vault_w:__vault_cut}
         fi
-        printf -v 'COMPREPLY[__vault_i]' '%q' "$__vault_w"
+        if [[ -n $__vault_quoted ]]; then
+            COMPREPLY[__vault_i]=$__vault_w
+        else
+            printf -v 'COMPREPLY[__vault_i]' '%q' "$__vault_w"
+        fi
     done
 }
 complete -o nospace -o bashdefault -o nosort -F __vault_complete_quoted vault

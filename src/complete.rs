@@ -113,5 +113,6 @@ pub(crate) fn regions(current: &OsStr) -> Vec<CompletionCandidate> {
 }
 
 pub(crate) fn backends(current: &OsStr) -> Vec<CompletionCandidate> {
-    matching(current, crate::keystore::KNOWN_BACKENDS.iter().copied())
+    // Only what this build can open: the other names aws-vault knows would only fail.
+    matching(current, crate::keystore::AVAILABLE_BACKENDS.iter().copied())
 }

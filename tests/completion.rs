@@ -263,4 +263,13 @@ fn bash_completes_interactively_with_its_own_word_splitting() {
     tmux.run(&["send-keys", "-t", "t", "-l", "vault use wi"]);
     tmux.run(&["send-keys", "-t", "t", "Tab"]);
     tmux.wait_for("ready> vault use with\\ space");
+    tmux.run(&["send-keys", "-t", "t", "C-u"]);
+    // A partly typed escaped name, and one after an opening quote.
+    tmux.run(&["send-keys", "-t", "t", "-l", "vault use with\\ s"]);
+    tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    tmux.wait_for("ready> vault use with\\ space");
+    tmux.run(&["send-keys", "-t", "t", "C-u"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", "vault use 'with s"]);
+    tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    tmux.wait_for("ready> vault use 'with space'");
 }

@@ -17,7 +17,7 @@ use std::io;
 use std::path::PathBuf;
 
 pub(crate) use item::{Item, MasterCredentials};
-pub(crate) use open::{BackendOptions, KNOWN_BACKENDS, open};
+pub(crate) use open::{AVAILABLE_BACKENDS, BackendOptions, open};
 pub(crate) use passphrase::detach_from_shared_keyring;
 
 /// A keystore. Implementations never prompt except through what they were built with.

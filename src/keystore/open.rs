@@ -25,6 +25,9 @@ pub(crate) const KNOWN_BACKENDS: &[&str] = &[
     "winhello",
 ];
 
+/// The backends this build can open: what `--backend` completes to.
+pub(crate) const AVAILABLE_BACKENDS: &[&str] = &["file"];
+
 /// The keystore settings from global flags and their environment variables.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BackendOptions {
