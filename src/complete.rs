@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 
 use clap_complete::engine::CompletionCandidate;
 
-use crate::config::{Config, Overrides};
+use crate::config::Config;
 use crate::ctx::Env;
 
 /// AWS region codes, for `--region`.
@@ -75,9 +75,9 @@ pub(crate) fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
         .filter(|name| name.starts_with(prefix.as_ref()))
         .map(|name| {
             let help = config
-                .resolve_chain(name, &Overrides::default(), &env)
+                .resolve_profile(name, &env)
                 .ok()
-                .map(|chain| describe(chain.target()))
+                .map(|profile| describe(&profile))
                 .filter(|h| !h.is_empty());
             CompletionCandidate::new(name).help(help.map(Into::into))
         })

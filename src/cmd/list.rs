@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{open_keystore, print, warn};
 use crate::cli::{GlobalArgs, ListArgs};
-use crate::config::{Config, Overrides};
+use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::duration;
 use crate::error::Error;
@@ -195,9 +195,9 @@ fn sso_tokens_by_profile(config: &Config, stored: &Stored, ctx: &Ctx) -> BTreeMa
     }
     for name in config.profile_names() {
         let url = config
-            .resolve_chain(name, &Overrides::default(), &ctx.env)
+            .resolve_profile(name, &ctx.env)
             .ok()
-            .and_then(|chain| chain.target().sso_start_url.clone());
+            .and_then(|profile| profile.sso_start_url);
         if let Some(url) = url.filter(|u| stored.oidc.contains(u)) {
             map.insert(name.to_owned(), url);
         }

@@ -163,6 +163,19 @@ impl Config {
         chain::resolve(self, target, overrides, env)
     }
 
+    /// Resolves `name` alone, without following `source_profile`, for callers that read only
+    /// the target's own settings (completion descriptions, `list`'s SSO column).
+    pub(crate) fn resolve_profile(&self, name: &str, env: &Env) -> Result<ProfileConfig, Error> {
+        merge::merge_profile(
+            &self.document,
+            &self.path,
+            name,
+            &Overrides::default(),
+            env,
+            true,
+        )
+    }
+
     /// The error for a profile that is neither in the config nor among `stored` names, with
     /// the closest names from both as suggestions.
     pub(crate) fn unknown_profile<'a>(
