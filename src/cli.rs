@@ -27,7 +27,8 @@ pub(crate) struct Cli {
 /// Flags that every command accepts, before or after the command name.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// Keystore backend [possible values: file]
+    /// Keystore backend: secret-service, keyctl, pass or file [default: the Secret Service
+    /// when a session bus has one, else file]
     #[arg(
         long,
         global = true,
@@ -42,6 +43,47 @@ pub(crate) struct GlobalArgs {
     /// Directory of the file keystore [default: ~/.awsvault/keys]
     #[arg(long, global = true, env = "AWS_VAULT_FILE_DIR", value_name = "DIR")]
     pub(crate) file_dir: Option<PathBuf>,
+    /// Secret Service collection of the secret-service backend [default: awsvault]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
+        value_name = "NAME"
+    )]
+    pub(crate) secret_service_collection: Option<String>,
+    /// Kernel keyring of the keyctl backend: user, usersession, session, process or thread
+    /// [default: user]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_KEYCTL_SCOPE",
+        value_name = "SCOPE"
+    )]
+    pub(crate) keyctl_scope: Option<String>,
+    /// Password store of the pass backend [default: $PASSWORD_STORE_DIR, else ~/.password-store]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
+        value_name = "DIR"
+    )]
+    pub(crate) pass_dir: Option<PathBuf>,
+    /// The pass command [default: pass]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_PASS_CMD",
+        value_name = "COMMAND"
+    )]
+    pub(crate) pass_cmd: Option<String>,
+    /// Folder inside the password store for vault's entries [default: none]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_PASS_PREFIX",
+        value_name = "PREFIX"
+    )]
+    pub(crate) pass_prefix: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +103,8 @@ pub(crate) enum Command {
     /// List profiles, stored credentials and cached sessions
     #[command(visible_alias = "ls")]
     List(ListArgs),
+    /// Copy stored keys from one keystore backend to another
+    Migrate(MigrateArgs),
     /// Remove a profile's long-term access keys from the keystore
     #[command(visible_alias = "rm")]
     Remove(RemoveArgs),
@@ -207,6 +251,28 @@ pub(crate) struct ListArgs {
     /// Print only the keystore names of cached sessions
     #[arg(long)]
     pub(crate) sessions: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateArgs {
+    /// The backend to copy keys from
+    #[arg(long, value_name = "BACKEND", add = ArgValueCompleter::new(complete::backends))]
+    pub(crate) from: String,
+    /// The backend to copy keys to
+    #[arg(long, value_name = "BACKEND", add = ArgValueCompleter::new(complete::backends))]
+    pub(crate) to: String,
+    /// Copy only this profile's keys
+    #[arg(long, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
+    /// Say what would be copied, and change nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Replace keys the target already holds with different values
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+    /// Delete each key from the source once its copy has been read back and compared
+    #[arg(long)]
+    pub(crate) delete_source: bool,
 }
 
 #[derive(Debug, Args)]

@@ -90,6 +90,6 @@ fn an_unknown_or_unbuilt_backend_is_a_clear_error() {
         .run()
         .code(1)
         .stderr_has(
-            "the kwallet backend is not available in this build of vault yet; use --backend file",
+            "the kwallet backend is not available in this build of vault; choose one of: secret-service, keyctl, pass, file",
         );
 }

@@ -10,6 +10,7 @@ mod exec;
 mod export;
 mod hook;
 mod list;
+mod migrate;
 mod prompt;
 mod remove;
 mod use_profile;
@@ -19,7 +20,7 @@ use std::io::{self, Write};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::keystore::{self, BackendOptions, Keystore};
+use crate::keystore::{self, BackendOptions, Keystore, PassOptions};
 
 pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
     match &cli.command {
@@ -34,18 +35,29 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Unuse => use_profile::unuse(ctx),
         Command::Use(args) => use_profile::use_profile(args, &cli.global, ctx),
         Command::List(args) => list::run(args, &cli.global, ctx),
+        Command::Migrate(args) => migrate::run(args, &cli.global, ctx),
         Command::Remove(args) => remove::run(args, &cli.global, ctx),
         Command::Version => print(&format!("vault {}\n", env!("CARGO_PKG_VERSION"))),
     }
 }
 
 fn open_keystore(global: &GlobalArgs, ctx: &Ctx) -> Result<Box<dyn Keystore>, Error> {
-    let options = BackendOptions {
+    Ok(keystore::open(&backend_options(global, ctx), ctx)?)
+}
+
+fn backend_options(global: &GlobalArgs, ctx: &Ctx) -> BackendOptions {
+    BackendOptions {
         backend: global.backend.clone(),
         file_dir: global.file_dir.clone(),
+        secret_service_collection: global.secret_service_collection.clone(),
+        keyctl_scope: global.keyctl_scope.clone(),
+        pass: PassOptions {
+            dir: global.pass_dir.clone(),
+            command: global.pass_cmd.clone(),
+            prefix: global.pass_prefix.clone(),
+        },
         interactive: ctx.interactive,
-    };
-    Ok(keystore::open(&options, ctx)?)
+    }
 }
 
 /// Writes `text` to stdout; a closed pipe ends the program quietly (see `Error`).

@@ -6,11 +6,24 @@
 
 mod file;
 mod item;
+#[cfg(target_os = "linux")]
+#[allow(
+    unsafe_code,
+    reason = "keyctl(2) calls and getuid(2), which linux-keyutils does not wrap"
+)]
+pub(crate) mod kernel;
+#[cfg(target_os = "linux")]
+mod keyctl;
 pub(crate) mod keys;
 #[cfg(test)]
 pub(crate) mod memory;
+#[cfg(any(target_os = "macos", windows))]
+mod native;
 mod open;
+mod pass;
 mod passphrase;
+#[cfg(target_os = "linux")]
+mod secret_service;
 pub(crate) mod sessions;
 
 use std::io;
@@ -18,6 +31,7 @@ use std::path::PathBuf;
 
 pub(crate) use item::{Item, MasterCredentials};
 pub(crate) use open::{AVAILABLE_BACKENDS, BackendOptions, open};
+pub(crate) use pass::PassOptions;
 pub(crate) use passphrase::detach_from_shared_keyring;
 
 /// A keystore. Implementations never prompt except through what they were built with.
@@ -76,9 +90,24 @@ pub enum Error {
     #[error("unknown keystore backend {name:?}; choose one of: {}", open::KNOWN_BACKENDS.join(", "))]
     UnknownBackend { name: String },
     #[error(
-        "the {name} backend is not available in this build of vault yet; use --backend file (AWS_VAULT_BACKEND=file)"
+        "the {name} backend is not available in this build of vault; choose one of: {}",
+        open::AVAILABLE_BACKENDS.join(", ")
     )]
     BackendNotAvailable { name: String },
+    /// A backend that exists but cannot be opened here, with what to do about it.
+    #[error("the {backend} keystore cannot be used: {reason}; {fix}")]
+    Unavailable {
+        backend: &'static str,
+        reason: String,
+        fix: String,
+    },
+    /// An opened backend failed in the middle of an operation.
+    #[error("the {backend} keystore failed {action}: {reason}")]
+    Backend {
+        backend: &'static str,
+        action: String,
+        reason: String,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -7,10 +7,6 @@
 //! A passphrase is cached only after it has opened the keystore.
 
 #[cfg(target_os = "linux")]
-#[allow(
-    unsafe_code,
-    reason = "one keyctl(2) call and getuid(2), which linux-keyutils does not wrap"
-)]
 mod kernel_cache;
 
 use std::cell::Cell;
@@ -215,7 +211,8 @@ fn prompt(dir: &Path, new_store: bool) -> Result<Secret, Error> {
 /// The kernel keyring where it exists; elsewhere nothing is cached.
 #[cfg(target_os = "linux")]
 mod cache {
-    pub(super) use super::kernel_cache::{forget, get, leave_shared_session, put};
+    pub(super) use super::kernel_cache::{forget, get, put};
+    pub(super) use crate::keystore::kernel::leave_shared_session;
 }
 
 /// Before starting a command: keep it out of the shared keyring vault may have joined.
