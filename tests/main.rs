@@ -20,6 +20,7 @@ mod moto_harness;
 mod passphrase;
 mod powershell;
 mod remove;
+mod secret_service;
 mod secrets;
 mod shell;
 mod shell_interactive;

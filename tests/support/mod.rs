@@ -3,6 +3,7 @@
 
 pub mod moto;
 pub mod proxy;
+pub mod secret_service;
 pub mod tmux;
 
 use std::ffi::OsStr;
@@ -42,6 +43,14 @@ impl Sandbox {
 
     pub fn home(&self) -> PathBuf {
         self.dir.path().join("home")
+    }
+
+    /// XDG_RUNTIME_DIR of this sandbox's commands, made on first use as a login would.
+    pub fn runtime_dir(&self) -> PathBuf {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = self.dir.path().join("run");
+        let _ = fs::DirBuilder::new().mode(0o700).create(&dir);
+        dir
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -177,6 +186,46 @@ impl Sandbox {
             "jwcrypto could not encrypt"
         );
     }
+}
+
+/// What aws-vault stores for long-term keys: its keyring Item JSON, with the credentials JSON
+/// base64-encoded in `Data` (reference §4–5).
+pub fn aws_vault_item_json(profile: &str, access_key_id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let data = serde_json::json!({
+        "AccessKeyID": access_key_id,
+        "SecretAccessKey": secret,
+        "SessionToken": "",
+        "Source": "",
+        "CanExpire": false,
+        "Expires": "0001-01-01T00:00:00Z",
+    });
+    serde_json::json!({
+        "Key": profile,
+        "Data": base64::engine::general_purpose::STANDARD.encode(data.to_string()),
+        "Label": format!("aws-vault ({profile})"),
+        "Description": "",
+        "KeychainNotTrustApplication": true,
+        "KeychainNotSynchronizable": false,
+    })
+    .to_string()
+}
+
+/// The long-term keys `vault export --no-session` prints for a profile, as (key id, secret).
+pub fn exported_keys(done: &Done) -> (String, String) {
+    let json: serde_json::Value = serde_json::from_str(&done.stdout).unwrap_or_else(|e| {
+        panic!(
+            "export printed no JSON ({e}):\n{}\nstderr:\n{}",
+            done.stdout, done.stderr
+        )
+    });
+    (
+        json["AccessKeyId"].as_str().unwrap_or_default().to_owned(),
+        json["SecretAccessKey"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
 }
 
 pub fn support_file(name: &str) -> PathBuf {
