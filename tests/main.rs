@@ -8,15 +8,18 @@
 mod support;
 
 mod add;
+mod backend_selection;
 mod cli;
 mod completion;
 mod credentials;
 mod exec;
 mod file_keystore;
 mod injection;
+mod keyctl;
 mod list;
 mod mfa;
 mod moto_harness;
+mod pass;
 mod passphrase;
 mod powershell;
 mod remove;

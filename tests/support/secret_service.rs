@@ -42,7 +42,8 @@ impl SessionBus {
         bus
     }
 
-    /// A bus where nothing provides the Secret Service, and nothing can be activated.
+    /// A bus where nothing provides the Secret Service, and nothing can be activated. (The
+    /// `<listen>` element is required, and replaced by `--address`.)
     pub fn without_provider(t: &Sandbox) -> Self {
         let config = t.home().join("bus-without-services.conf");
         std::fs::write(
@@ -51,6 +52,7 @@ impl SessionBus {
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>

@@ -1,0 +1,100 @@
+//! Which keystore vault opens without `--backend`, and the errors for an explicit backend that
+//! cannot open here.
+
+use crate::support::secret_service::SessionBus;
+use crate::support::{Done, Sandbox};
+
+/// `vault add p` with no backend chosen, so vault picks one.
+fn add_without_backend(t: &Sandbox, bus_address: Option<&str>) -> Done {
+    let mut run = t
+        .vault(["add", "p", "--env", "--no-add-config", "--debug"])
+        .env_remove("AWS_VAULT_BACKEND")
+        .env("AWS_ACCESS_KEY_ID", "AKIASELECTION0000001")
+        .env("AWS_SECRET_ACCESS_KEY", "selection-secret");
+    if let Some(address) = bus_address {
+        run = run.env("DBUS_SESSION_BUS_ADDRESS", address);
+    }
+    run.run().success()
+}
+
+#[test]
+fn without_a_session_bus_the_file_keystore_is_used() {
+    let t = Sandbox::new();
+    add_without_backend(&t, None).stderr_has("no D-Bus session bus, so no Secret Service");
+    assert!(t.keys_dir().join("p").is_file());
+}
+
+#[test]
+fn a_bus_without_a_secret_service_falls_back_to_the_file_keystore() {
+    let t = Sandbox::new();
+    let bus = SessionBus::without_provider(&t);
+    add_without_backend(&t, Some(bus.address()))
+        .stderr_has("not using the Secret Service")
+        .stderr_has("no Secret Service provider is running");
+    assert!(t.keys_dir().join("p").is_file());
+}
+
+#[test]
+fn a_bus_with_a_secret_service_is_used_first() {
+    let t = Sandbox::new();
+    let bus = SessionBus::with_gnome_keyring(&t);
+    bus.create_collection("awsvault");
+    // No DBUS_SESSION_BUS_ADDRESS: the socket in XDG_RUNTIME_DIR is found, as libdbus does.
+    assert!(bus.runtime_dir().join("bus").exists());
+    add_without_backend(&t, None).stderr_has("opening the secret-service keystore");
+    assert!(!t.keys_dir().exists(), "the file keystore was used");
+    let item = bus.secret_tool(&t, &["lookup", "profile", "p"], None);
+    assert!(item.contains("\"Key\":\"p\""), "{item}");
+}
+
+#[test]
+fn an_explicit_secret_service_without_a_bus_says_why_and_what_to_do() {
+    let t = Sandbox::new();
+    t.vault(["list", "--backend", "secret-service"])
+        .run()
+        .code(1)
+        .stderr_has("the secret-service keystore cannot be used: there is no D-Bus session bus")
+        .stderr_has("choose --backend file, keyctl or pass");
+}
+
+#[test]
+fn an_explicit_secret_service_on_a_bus_without_a_provider_says_so() {
+    let t = Sandbox::new();
+    let bus = SessionBus::without_provider(&t);
+    t.vault(["list", "--backend", "secret-service"])
+        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
+        .run()
+        .code(1)
+        .stderr_has("no Secret Service provider is running on the session bus")
+        .stderr_has("gnome-keyring-daemon");
+}
+
+#[test]
+fn an_explicit_pass_without_pass_installed_says_so() {
+    let t = Sandbox::new();
+    let empty_path = t.home().join("empty-bin");
+    std::fs::create_dir_all(&empty_path).unwrap();
+    t.vault(["list", "--backend", "pass"])
+        .env("PATH", &empty_path)
+        .run()
+        .code(1)
+        .stderr_has("the pass keystore cannot be used: the `pass` command is not installed")
+        .stderr_has("install pass");
+}
+
+#[test]
+fn an_explicit_pass_without_a_gpg_key_says_so() {
+    let t = Sandbox::new();
+    let store = t.home().join("store");
+    t.vault([
+        "list",
+        "--backend",
+        "pass",
+        "--pass-dir",
+        store.to_str().unwrap(),
+    ])
+    .run()
+    .code(1)
+    .stderr_has("has no gpg key")
+    .stderr_has("pass init");
+}

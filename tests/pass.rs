@@ -1,0 +1,128 @@
+//! The pass backend with a real `pass`, gpg and a batch-generated key, in aws-vault's layout.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::support::{Run, Sandbox, aws_vault_item_json, exported_keys};
+
+/// A password store with its own gpg home and key, removed with the sandbox.
+struct PassStore<'a> {
+    t: &'a Sandbox,
+    gnupg: PathBuf,
+    store: PathBuf,
+}
+
+impl<'a> PassStore<'a> {
+    fn new(t: &'a Sandbox) -> Self {
+        use std::os::unix::fs::DirBuilderExt;
+        let gnupg = t.home().join(".gnupg");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&gnupg)
+            .unwrap();
+        let store = t.home().join("password-store");
+        let this = Self { t, gnupg, store };
+        let params = "%no-protection\nKey-Type: EDDSA\nKey-Curve: ed25519\nSubkey-Type: ECDH\n\
+                      Subkey-Curve: cv25519\nName-Real: Vault Test\n\
+                      Name-Email: vault-test@example.invalid\nExpire-Date: 0\n%commit\n";
+        this.run("gpg", &["--batch", "--gen-key"], Some(params));
+        let keys = this.run("gpg", &["--list-secret-keys", "--with-colons"], None);
+        let fingerprint = keys
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .and_then(|rest| rest.split(':').find(|f| !f.is_empty()))
+            .expect("the new key's fingerprint")
+            .to_owned();
+        this.run("pass", &["init", &fingerprint], None);
+        this
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = self.t.command(program);
+        command
+            .env("GNUPGHOME", &self.gnupg)
+            .env("PASSWORD_STORE_DIR", &self.store);
+        command
+    }
+
+    fn run(&self, program: &str, args: &[&str], stdin: Option<&str>) -> String {
+        let mut child = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} runs (apt install pass gnupg): {e}"));
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(pipe);
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// `vault ARGS` on this store, with aws-vault's usual prefix.
+    fn vault(&self, args: &[&str]) -> Run {
+        self.t
+            .vault(args)
+            .env("AWS_VAULT_BACKEND", "pass")
+            .env("AWS_VAULT_PASS_PREFIX", "aws-vault")
+            .env("AWS_VAULT_PASS_PASSWORD_STORE_DIR", &self.store)
+            .env("GNUPGHOME", &self.gnupg)
+    }
+}
+
+impl Drop for PassStore<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .command("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
+
+#[test]
+fn entries_pass_holds_are_read_and_vault_writes_aws_vaults_layout() {
+    let t = Sandbox::new();
+    let store = PassStore::new(&t);
+    // As aws-vault stores an entry.
+    let legacy = aws_vault_item_json("legacy", "AKIAPASSLEGACY000001", "pass-legacy-secret");
+    store.run("pass", &["insert", "-m", "aws-vault/legacy"], Some(&legacy));
+    let done = store
+        .vault(&["export", "legacy", "--no-session", "--format", "json"])
+        .run()
+        .success();
+    assert_eq!(
+        exported_keys(&done),
+        ("AKIAPASSLEGACY000001".into(), "pass-legacy-secret".into())
+    );
+
+    store
+        .vault(&["add", "written", "--env", "--no-add-config"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAPASSWRITTEN00001")
+        .env("AWS_SECRET_ACCESS_KEY", "pass-written-secret")
+        .run()
+        .success();
+    let shown = store.run("pass", &["show", "aws-vault/written"], None);
+    let item: serde_json::Value = serde_json::from_str(&shown).expect("Item JSON");
+    assert_eq!(item["Key"], "written");
+    store
+        .vault(&["list", "--credentials"])
+        .run()
+        .success()
+        .stdout_is("legacy\nwritten\n");
+
+    store.vault(&["remove", "-f", "written"]).run().success();
+    assert!(!store.store.join("aws-vault/written.gpg").exists());
+    store
+        .vault(&["list", "--credentials"])
+        .run()
+        .success()
+        .stdout_is("legacy\n");
+}
