@@ -18,6 +18,7 @@ mod injection;
 mod keyctl;
 mod list;
 mod mfa;
+mod migrate;
 mod moto_harness;
 mod pass;
 mod passphrase;

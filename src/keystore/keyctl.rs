@@ -82,13 +82,15 @@ impl Keystore for KeyctlKeystore {
             .keyring
             .get_links(4096)
             .map_err(|e| failed("listing keys".to_owned(), e))?;
-        Ok(links
+        let mut keys: Vec<String> = links
             .iter()
             .filter_map(linux_keyutils::LinkNode::as_key)
             .filter_map(|key| key.metadata().ok())
             .filter(|meta| meta.get_type() == KeyType::User)
             .map(|meta| meta.get_description().to_owned())
-            .collect())
+            .collect();
+        keys.sort();
+        Ok(keys)
     }
 }
 

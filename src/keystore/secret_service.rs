@@ -199,6 +199,8 @@ impl Keystore for SecretServiceKeystore {
                 keys.push(key);
             }
         }
+        // The service keeps no order; other backends list by name.
+        keys.sort();
         Ok(keys)
     }
 }
