@@ -8,8 +8,12 @@
 //! can neither find aws-vault's items nor write items aws-vault finds.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::time::{Duration, Instant};
 
+use dbus::Message;
+use dbus::arg::Variant;
+use dbus::channel::{BusType, Channel};
+use dbus::strings::Path;
 use dbus_secret_service::{Collection, EncryptionType, SecretService};
 
 use super::{Error, Item, Keystore};
@@ -21,6 +25,11 @@ pub(crate) const DEFAULT_COLLECTION: &str = "awsvault";
 /// The attribute aws-vault searches by.
 const KEY_ATTRIBUTE: &str = "profile";
 const CONTENT_TYPE: &str = "application/json";
+const SECRETS: &str = "org.freedesktop.secrets";
+const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
+const ITEM_INTERFACE: &str = "org.freedesktop.Secret.Item";
+/// libdbus's own default for one method call.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(25);
 /// How long a desktop unlock prompt may wait for the user.
 const PROMPT_SECONDS: u64 = 120;
 
@@ -190,19 +199,60 @@ impl Keystore for SecretServiceKeystore {
         let items = collection
             .get_all_items()
             .map_err(|e| failed("listing items", &e))?;
-        let mut keys = Vec::with_capacity(items.len());
-        for item in items {
-            let mut attributes = item
-                .get_attributes()
-                .map_err(|e| failed("reading item attributes", &e))?;
-            if let Some(key) = attributes.remove(KEY_ATTRIBUTE) {
-                keys.push(key);
-            }
-        }
+        let paths: Vec<_> = items.into_iter().map(|item| item.path).collect();
+        let mut keys: Vec<String> = attributes_of(&paths)
+            .map_err(|reason| Error::Backend {
+                backend: BACKEND,
+                action: "reading item attributes".to_owned(),
+                reason,
+            })?
+            .into_iter()
+            .filter_map(|mut attributes| attributes.remove(KEY_ATTRIBUTE))
+            .collect();
         // The service keeps no order; other backends list by name.
         keys.sort();
         Ok(keys)
     }
+}
+
+/// The `Attributes` of many items at once. Every request goes out before the first answer is
+/// read, so a collection of 200 items costs about one round trip's wait instead of 200 (each
+/// crosses the bus daemon twice). Listing happens on every `exec`, which looks for sessions.
+fn attributes_of(paths: &[Path<'static>]) -> Result<Vec<HashMap<String, String>>, String> {
+    let channel = Channel::get_private(BusType::Session).map_err(|e| e.to_string())?;
+    let mut pending = HashMap::with_capacity(paths.len());
+    for (index, path) in paths.iter().enumerate() {
+        let request = Message::new_method_call(SECRETS, path.clone(), PROPERTIES, "Get")?
+            .append2(ITEM_INTERFACE, "Attributes");
+        let serial = channel
+            .send(request)
+            .map_err(|()| "the bus connection closed".to_owned())?;
+        pending.insert(serial, index);
+    }
+    channel.flush();
+    let mut all = vec![HashMap::new(); paths.len()];
+    let deadline = Instant::now() + REPLY_TIMEOUT;
+    while !pending.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(format!("{} answers did not come in time", pending.len()));
+        }
+        let Some(mut reply) = channel
+            .blocking_pop_message(left)
+            .map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
+        let Some(index) = reply.get_reply_serial().and_then(|s| pending.remove(&s)) else {
+            continue;
+        };
+        reply.as_result().map_err(|e| e.to_string())?;
+        let Variant(attributes) = reply
+            .read1::<Variant<HashMap<String, String>>>()
+            .map_err(|e| e.to_string())?;
+        all[index] = attributes;
+    }
+    Ok(all)
 }
 
 /// Whether a session bus can be reached without libdbus trying to autolaunch one (which would
@@ -212,7 +262,7 @@ pub(super) fn session_bus_exists(env: &Env) -> bool {
     env.non_empty("DBUS_SESSION_BUS_ADDRESS").is_some()
         || env
             .non_empty("XDG_RUNTIME_DIR")
-            .is_some_and(|dir| Path::new(dir).join("bus").exists())
+            .is_some_and(|dir| std::path::Path::new(dir).join("bus").exists())
 }
 
 /// GNOME Keyring's object path element for a label: characters other than ASCII letters and
