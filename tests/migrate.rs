@@ -26,6 +26,13 @@ impl Stores {
             .env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
     }
 
+    /// `vault migrate --from FROM --to TO EXTRA…`
+    fn migrate(&self, from: &str, to: &str, extra: &[&str]) -> Run {
+        let mut args = vec!["migrate", "--from", from, "--to", to];
+        args.extend_from_slice(extra);
+        self.vault(&args)
+    }
+
     fn add(&self, backend: &str, profile: &str, key_id: &str) {
         self.vault(&[
             "--backend",
@@ -87,21 +94,13 @@ fn migrate_moves_keys_to_the_secret_service_and_back_and_a_dry_run_changes_nothi
     s.add("file", "beta", "AKIAMIGRATEBETA00001");
     let files_before = s.t.files();
 
-    s.vault(&[
-        "migrate",
-        "--from",
-        "file",
-        "--to",
-        "secret-service",
-        "--dry-run",
-        "--delete-source",
-    ])
-    .run()
-    .success()
-    .stdout_is(
-        "alpha: would be copied to secret-service and would be removed from file (dry run)\n\
+    s.migrate("file", "secret-service", &["--dry-run", "--delete-source"])
+        .run()
+        .success()
+        .stdout_is(
+            "alpha: would be copied to secret-service and would be removed from file (dry run)\n\
              beta: would be copied to secret-service and would be removed from file (dry run)\n",
-    );
+        );
     assert_eq!(
         s.t.files(),
         files_before,
@@ -109,37 +108,22 @@ fn migrate_moves_keys_to_the_secret_service_and_back_and_a_dry_run_changes_nothi
     );
     assert!(s.stored("secret-service").is_empty());
 
-    s.vault(&[
-        "migrate",
-        "--from",
-        "file",
-        "--to",
-        "secret-service",
-        "--delete-source",
-    ])
-    .run()
-    .success()
-    .stdout_is(
-        "alpha: copied to secret-service and removed from file\n\
+    s.migrate("file", "secret-service", &["--delete-source"])
+        .run()
+        .success()
+        .stdout_is(
+            "alpha: copied to secret-service and removed from file\n\
              beta: copied to secret-service and removed from file\n",
-    );
+        );
     assert!(s.stored("file").is_empty());
     assert_eq!(s.stored("secret-service"), ["alpha", "beta"]);
     assert_eq!(s.key_id("secret-service", "beta"), "AKIAMIGRATEBETA00001");
 
     // Back, one profile at a time, keeping the source.
-    s.vault(&[
-        "migrate",
-        "--from",
-        "secret-service",
-        "--to",
-        "file",
-        "--profile",
-        "alpha",
-    ])
-    .run()
-    .success()
-    .stdout_is("alpha: copied to file\n");
+    s.migrate("secret-service", "file", &["--profile", "alpha"])
+        .run()
+        .success()
+        .stdout_is("alpha: copied to file\n");
     assert_eq!(s.stored("file"), ["alpha"]);
     assert_eq!(s.key_id("file", "alpha"), "AKIAMIGRATEALPHA0001");
     assert_eq!(s.stored("secret-service"), ["alpha", "beta"]);
@@ -150,33 +134,19 @@ fn migrate_never_replaces_different_keys_unless_told_to() {
     let s = Stores::new();
     s.add("file", "gamma", "AKIAGAMMAINFILE00001");
     s.add("secret-service", "gamma", "AKIAGAMMAINSS0000001");
-    s.vault(&[
-        "migrate",
-        "--from",
-        "file",
-        "--to",
-        "secret-service",
-        "--delete-source",
-    ])
-    .run()
-    .code(1)
-    .stderr_has("already holds different keys for gamma")
-    .stderr_has("--overwrite");
+    s.migrate("file", "secret-service", &["--delete-source"])
+        .run()
+        .code(1)
+        .stderr_has("already holds different keys for gamma")
+        .stderr_has("--overwrite");
     assert_eq!(s.key_id("secret-service", "gamma"), "AKIAGAMMAINSS0000001");
     assert_eq!(s.key_id("file", "gamma"), "AKIAGAMMAINFILE00001");
 
-    s.vault(&[
-        "migrate",
-        "--from",
-        "file",
-        "--to",
-        "secret-service",
-        "--overwrite",
-    ])
-    .run()
-    .success();
+    s.migrate("file", "secret-service", &["--overwrite"])
+        .run()
+        .success();
     assert_eq!(s.key_id("secret-service", "gamma"), "AKIAGAMMAINFILE00001");
-    s.vault(&["migrate", "--from", "file", "--to", "file"])
+    s.migrate("file", "file", &[])
         .run()
         .code(2)
         .stderr_has("name two different backends");
@@ -201,9 +171,7 @@ fn an_interrupted_migrate_never_loses_a_key() {
         } else {
             ("secret-service", "file")
         };
-        let mut child = s
-            .vault(&["migrate", "--from", from, "--to", to, "--delete-source"])
-            .spawn();
+        let mut child = s.migrate(from, to, &["--delete-source"]).spawn();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         let _ = child.wait();
@@ -226,9 +194,7 @@ fn an_interrupted_migrate_never_loses_a_key() {
             interrupted_midway += 1;
         }
         // Finish the move, so the next round starts with everything in its source.
-        s.vault(&["migrate", "--from", from, "--to", to, "--delete-source"])
-            .run()
-            .success();
+        s.migrate(from, to, &["--delete-source"]).run().success();
         assert_eq!(
             s.stored(to),
             profiles,

@@ -1,10 +1,9 @@
 //! The pass backend with a real `pass`, gpg and a batch-generated key, in aws-vault's layout.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::support::{Run, Sandbox, aws_vault_item_json, exported_keys};
+use crate::support::{Run, Sandbox, aws_vault_item_json, exported_keys, output_of};
 
 /// A password store with its own gpg home and key, removed with the sandbox.
 struct PassStore<'a> {
@@ -47,24 +46,9 @@ impl<'a> PassStore<'a> {
     }
 
     fn run(&self, program: &str, args: &[&str], stdin: Option<&str>) -> String {
-        let mut child = self
-            .command(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{program} runs (apt install pass gnupg): {e}"));
-        let mut pipe = child.stdin.take().unwrap();
-        pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-        drop(pipe);
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let mut command = self.command(program);
+        command.args(args);
+        output_of(command, stdin.unwrap_or(""))
     }
 
     /// `vault ARGS` on this store, with aws-vault's usual prefix.

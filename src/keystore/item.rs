@@ -39,6 +39,18 @@ struct ItemJson {
 }
 
 impl Item {
+    /// An item rebuilt from a backend that keeps only the data (keyctl, the macOS and Windows
+    /// stores, as aws-vault lays them out).
+    pub(crate) fn from_data(key: &str, data: String) -> Self {
+        Self {
+            key: key.to_owned(),
+            label: key.to_owned(),
+            description: String::new(),
+            data: Secret::new(data),
+            keychain_not_trust_application: false,
+        }
+    }
+
     pub(crate) fn to_json(&self) -> Secret {
         let json = ItemJson {
             key: self.key.clone(),

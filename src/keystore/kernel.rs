@@ -99,13 +99,18 @@ fn join_session(name: Option<&str>) -> Result<KeySerialId, String> {
     // SAFETY: keyctl(JOIN_SESSION_KEYRING, name) reads a NUL-terminated string (or NULL) that
     // lives across the call, and has no other memory effects on this process.
     let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name_ptr) };
-    if id < 0 {
+    serial_id(id, "joining a session keyring")
+}
+
+/// The key id a keyring syscall returned, or what went wrong (from errno).
+fn serial_id(result: libc::c_long, action: &str) -> Result<KeySerialId, String> {
+    if result < 0 {
         return Err(format!(
-            "joining a session keyring failed: {}",
+            "{action} failed: {}",
             std::io::Error::last_os_error()
         ));
     }
-    i32::try_from(id)
+    i32::try_from(result)
         .map(KeySerialId)
         .map_err(|_| "the kernel returned an invalid keyring id".to_owned())
 }
@@ -205,13 +210,5 @@ fn add_keyring(scope: KeyRingIdentifier, name: &str) -> Result<KeySerialId, Stri
             scope as libc::c_long,
         )
     };
-    if id < 0 {
-        return Err(format!(
-            "creating keyring {name:?} failed: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    i32::try_from(id)
-        .map(KeySerialId)
-        .map_err(|_| "the kernel returned an invalid keyring id".to_owned())
+    serial_id(id, &format!("creating keyring {name:?}"))
 }

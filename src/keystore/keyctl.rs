@@ -9,7 +9,6 @@
 use linux_keyutils::{KeyError, KeyRing, KeyRingIdentifier, KeyType};
 
 use super::{Error, Item, Keystore, kernel};
-use crate::secret::Secret;
 
 const BACKEND: &str = "keyctl";
 /// The keyring aws-vault names.
@@ -51,23 +50,12 @@ impl Keystore for KeyctlKeystore {
             path: format!("kernel key {key:?} in keyring {KEYRING_NAME}").into(),
             reason: "its payload is not text".to_owned(),
         })?;
-        Ok(Item {
-            key: key.to_owned(),
-            label: key.to_owned(),
-            description: String::new(),
-            data: Secret::new(data),
-            keychain_not_trust_application: false,
-        })
+        Ok(Item::from_data(key, data))
     }
 
     fn set(&self, item: &Item) -> Result<(), Error> {
-        kernel::put_user_key(self.keyring, &item.key, item.data.expose().as_bytes()).map_err(
-            |reason| Error::Backend {
-                backend: BACKEND,
-                action: format!("storing {:?}", item.key),
-                reason,
-            },
-        )
+        kernel::put_user_key(self.keyring, &item.key, item.data.expose().as_bytes())
+            .map_err(|reason| Error::backend(BACKEND, format!("storing {:?}", item.key), reason))
     }
 
     fn remove(&self, key: &str) -> Result<(), Error> {
@@ -129,16 +117,9 @@ fn failed(action: String, error: KeyError) -> Error {
         KeyError::AccessDenied => "permission denied".to_owned(),
         other => format!("{other:?}"),
     };
-    Error::Backend {
-        backend: BACKEND,
-        action,
-        reason,
-    }
+    Error::backend(BACKEND, action, reason)
 }
 
 fn not_found(key: &str) -> Error {
-    Error::NotFound {
-        key: key.to_owned(),
-        backend: BACKEND,
-    }
+    Error::not_found(key, BACKEND)
 }

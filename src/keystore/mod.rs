@@ -117,6 +117,21 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn not_found(key: &str, backend: &'static str) -> Self {
+        Self::NotFound {
+            key: key.to_owned(),
+            backend,
+        }
+    }
+
+    pub(crate) fn backend(backend: &'static str, action: String, reason: String) -> Self {
+        Self::Backend {
+            backend,
+            action,
+            reason,
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Self::Io {
             context: context.into(),

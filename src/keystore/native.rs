@@ -13,7 +13,6 @@ use std::sync::Arc;
 use keyring_core::{CredentialStore, Entry};
 
 use super::{Error, Item, Keystore};
-use crate::secret::Secret;
 
 /// aws-vault's keyring service name.
 const SERVICE: &str = "aws-vault";
@@ -51,18 +50,11 @@ impl NativeKeystore {
     }
 
     fn failed(&self, action: &str, error: &keyring_core::Error) -> Error {
-        Error::Backend {
-            backend: self.backend,
-            action: action.to_owned(),
-            reason: error.to_string(),
-        }
+        Error::backend(self.backend, action.to_owned(), error.to_string())
     }
 
     fn not_found(&self, key: &str) -> Error {
-        Error::NotFound {
-            key: key.to_owned(),
-            backend: self.backend,
-        }
+        Error::not_found(key, self.backend)
     }
 }
 
@@ -77,13 +69,7 @@ impl Keystore for NativeKeystore {
             path: format!("the {} entry {key:?}", self.backend).into(),
             reason: "its data is not text".to_owned(),
         })?;
-        Ok(Item {
-            key: key.to_owned(),
-            label: key.to_owned(),
-            description: String::new(),
-            data: Secret::new(data),
-            keychain_not_trust_application: false,
-        })
+        Ok(Item::from_data(key, data))
     }
 
     fn set(&self, item: &Item) -> Result<(), Error> {

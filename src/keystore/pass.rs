@@ -222,16 +222,9 @@ fn collect_entries(root: &Path, dir: &Path, keys: &mut Vec<String>) -> std::io::
 }
 
 fn failed(action: String, reason: String) -> Error {
-    Error::Backend {
-        backend: BACKEND,
-        action,
-        reason,
-    }
+    Error::backend(BACKEND, action, reason)
 }
 
 fn not_found(key: &str) -> Error {
-    Error::NotFound {
-        key: key.to_owned(),
-        backend: BACKEND,
-    }
+    Error::not_found(key, BACKEND)
 }

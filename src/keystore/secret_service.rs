@@ -201,10 +201,8 @@ impl Keystore for SecretServiceKeystore {
             .map_err(|e| failed("listing items", &e))?;
         let paths: Vec<_> = items.into_iter().map(|item| item.path).collect();
         let mut keys: Vec<String> = attributes_of(&paths)
-            .map_err(|reason| Error::Backend {
-                backend: BACKEND,
-                action: "reading item attributes".to_owned(),
-                reason,
+            .map_err(|reason| {
+                Error::backend(BACKEND, "reading item attributes".to_owned(), reason)
             })?
             .into_iter()
             .filter_map(|mut attributes| attributes.remove(KEY_ATTRIBUTE))
@@ -313,18 +311,11 @@ fn connect_error(error: &dbus_secret_service::Error) -> Error {
 }
 
 fn failed(action: &str, error: &dbus_secret_service::Error) -> Error {
-    Error::Backend {
-        backend: BACKEND,
-        action: action.to_owned(),
-        reason: error.to_string(),
-    }
+    Error::backend(BACKEND, action.to_owned(), error.to_string())
 }
 
 fn not_found(key: &str) -> Error {
-    Error::NotFound {
-        key: key.to_owned(),
-        backend: BACKEND,
-    }
+    Error::not_found(key, BACKEND)
 }
 
 #[cfg(test)]

@@ -228,6 +228,29 @@ pub fn exported_keys(done: &Done) -> (String, String) {
     )
 }
 
+/// Runs `command` with `stdin` as its input and returns its stdout; panics when it fails.
+pub fn output_of(mut command: Command, stdin: &str) -> String {
+    use std::io::Write;
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} does not start (is it installed?): {e}"));
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(stdin.as_bytes()).expect("write stdin");
+    drop(pipe);
+    let output = child.wait_with_output().expect("wait");
+    assert!(
+        output.status.success(),
+        "{program} {:?} failed: {}",
+        command.get_args().collect::<Vec<_>>(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 pub fn support_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/support")

@@ -17,7 +17,7 @@ use dbus::blocking::Connection;
 use dbus::channel::Channel;
 use dbus::strings::Path as ObjectPath;
 
-use super::Sandbox;
+use super::{Sandbox, output_of};
 
 const SECRETS: &str = "org.freedesktop.secrets";
 const SERVICE_PATH: &str = "/org/freedesktop/secrets";
@@ -193,25 +193,11 @@ impl SessionBus {
 
     /// `secret-tool ARGS` on this bus, returning stdout; panics when it fails.
     pub fn secret_tool(&self, t: &Sandbox, args: &[&str], stdin: Option<&str>) -> String {
-        let mut child = t
-            .command("secret-tool")
+        let mut command = t.command("secret-tool");
+        command
             .args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("secret-tool runs (apt install libsecret-tools)");
-        let mut pipe = child.stdin.take().unwrap();
-        pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-        drop(pipe);
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "secret-tool {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).expect("utf-8")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address);
+        output_of(command, stdin.unwrap_or(""))
     }
 
     pub fn runtime_dir(&self) -> &Path {
