@@ -110,3 +110,45 @@ fn entries_pass_holds_are_read_and_vault_writes_aws_vaults_layout() {
         .success()
         .stdout_is("legacy\n");
 }
+
+#[test]
+fn secrets_reach_pass_through_pipes_never_arguments() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Sandbox::new();
+    let store = PassStore::new(&t);
+    let log = t.home().join("pass-argv.log");
+    let wrapper = t.home().join("recording-pass");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec pass \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let canary = "pass-argv-canary-secret-value";
+    store
+        .vault(&["add", "secretive", "--env", "--no-add-config"])
+        .env("AWS_VAULT_PASS_CMD", &wrapper)
+        .env("AWS_ACCESS_KEY_ID", "AKIAPASSARGV00000001")
+        .env("AWS_SECRET_ACCESS_KEY", canary)
+        .run()
+        .success();
+    let done = store
+        .vault(&["export", "secretive", "--no-session", "--format", "json"])
+        .env("AWS_VAULT_PASS_CMD", &wrapper)
+        .run()
+        .success();
+    assert_eq!(exported_keys(&done).1, canary);
+    let argv = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        argv.contains("insert -m -f -- aws-vault/secretive")
+            && argv.contains("show -- aws-vault/secretive"),
+        "the wrapper was not used: {argv}"
+    );
+    assert!(
+        !argv.contains(canary),
+        "a secret was passed as an argument: {argv}"
+    );
+}

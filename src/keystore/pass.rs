@@ -228,3 +228,40 @@ fn failed(action: String, reason: String) -> Error {
 fn not_found(key: &str) -> Error {
     Error::not_found(key, BACKEND)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(prefix: &str) -> PassKeystore {
+        PassKeystore {
+            program: PathBuf::from("pass"),
+            store_dir: PathBuf::from("/store"),
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    #[test]
+    fn entries_are_named_as_aws_vault_names_them() {
+        assert_eq!(store("").entry_name("dev"), "dev");
+        assert_eq!(store("aws-vault").entry_name("dev"), "aws-vault/dev");
+        assert_eq!(store("aws-vault/").entry_name("dev"), "aws-vault/dev");
+        // An SSO token's key nests, and the `//` collapses in the file's path, as with aws-vault.
+        assert_eq!(
+            store("aws").entry_file("oidc:https://example.awsapps.com/start"),
+            PathBuf::from("/store/aws/oidc:https:/example.awsapps.com/start.gpg")
+        );
+    }
+
+    #[test]
+    fn the_nearest_gpg_id_at_or_above_the_prefix_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!has_gpg_id(dir.path(), "aws-vault"));
+        std::fs::create_dir_all(dir.path().join("aws-vault")).unwrap();
+        std::fs::write(dir.path().join("aws-vault/.gpg-id"), "KEY\n").unwrap();
+        assert!(has_gpg_id(dir.path(), "aws-vault"));
+        assert!(!has_gpg_id(dir.path(), ""));
+        std::fs::write(dir.path().join(".gpg-id"), "KEY\n").unwrap();
+        assert!(has_gpg_id(dir.path(), "other"));
+    }
+}
