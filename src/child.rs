@@ -72,6 +72,16 @@ pub(crate) fn replace_process(
     }
 }
 
+/// Keeps the signals the command gets away from the calling thread: a thread vault starts beside
+/// the command (the credential server) must not take a signal meant for the command.
+pub(crate) fn block_forwarded_signals() {
+    let mut signals = SigSet::empty();
+    for &sig in FORWARDED.iter().chain(SURVIVED) {
+        signals.add(sig);
+    }
+    let _ = signals.thread_block();
+}
+
 /// Runs `program` as a child with `env`, forwards signals to it, and returns the exit code a
 /// shell would report: its code, or 128 + the signal that ended it.
 pub(crate) fn run_forwarding_signals(

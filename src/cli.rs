@@ -25,7 +25,7 @@ pub(crate) struct Cli {
 }
 
 /// Flags that every command accepts, before or after the command name.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct GlobalArgs {
     /// Keystore backend: secret-service, keyctl, pass or file [default: the Secret Service
     /// when a session bus has one, else file]
@@ -144,7 +144,7 @@ pub(crate) struct ClearArgs {
 }
 
 /// How credentials are obtained; shared by `exec` and `export`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct CredentialArgs {
     /// Session and role duration, like 1h or 30m (GetSessionToken and AssumeRole)
     #[arg(short, long, env = "AWS_VAULT_DURATION", value_parser = parse_duration, value_name = "DURATION")]
@@ -171,6 +171,16 @@ pub(crate) struct ExecArgs {
     /// Print the credentials as credential_process JSON instead (same as export --format json)
     #[arg(short, long, hide = true)]
     pub(crate) json: bool,
+    /// Give the command a local credential endpoint instead of keys, renewed before expiry
+    /// (same as --ecs-server)
+    #[arg(short, long)]
+    pub(crate) server: bool,
+    /// Give the command a local ECS-style credential endpoint instead of keys
+    #[arg(long)]
+    pub(crate) ecs_server: bool,
+    /// With a server: fetch credentials at the first request, not before the command starts
+    #[arg(long)]
+    pub(crate) lazy: bool,
     /// The profile whose credentials the command gets
     #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: String,

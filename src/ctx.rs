@@ -106,7 +106,7 @@ impl Clock {
 }
 
 /// What every command handler receives.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Ctx {
     pub(crate) env: Env,
     pub(crate) clock: Clock,

@@ -17,6 +17,7 @@ mod logging;
 mod process;
 mod prompt;
 mod secret;
+mod server;
 mod shell;
 mod suggest;
 mod tty;

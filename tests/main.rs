@@ -26,6 +26,7 @@ mod powershell;
 mod remove;
 mod secret_service;
 mod secrets;
+mod server;
 mod shell;
 mod shell_interactive;
 mod sts_errors;

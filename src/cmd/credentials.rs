@@ -21,6 +21,18 @@ pub(super) fn fetch(
             "AWS_VAULT is already set (profile {active}); the credentials of {profile} replace it for this command"
         ));
     }
+    fetch_quietly(profile, args, min_ttl, global, ctx)
+}
+
+/// `fetch` without the nested-`AWS_VAULT` warning: for the credential server's renewals, which
+/// would otherwise repeat it.
+pub(super) fn fetch_quietly(
+    profile: &str,
+    args: &CredentialArgs,
+    min_ttl: Option<std::time::Duration>,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+) -> Result<(Credentials, ProfileChain), Error> {
     let config = Config::load(&ctx.env)?;
     let keystore = open_keystore(global, ctx)?;
     let mut env = ctx.env.clone();

@@ -5,12 +5,16 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
+use std::sync::mpsc;
+
 use super::credentials::fetch;
 use super::export;
+use super::served::Served;
 use crate::child;
 use crate::cli::{ExecArgs, ExportFormat, GlobalArgs};
 use crate::ctx::{Ctx, inherited_environment};
 use crate::error::Error;
+use crate::server::EcsServer;
 
 /// Removed from the child's environment in every mode (reference §2.1).
 const REMOVED: &[&str] = &[
@@ -29,7 +33,23 @@ const REMOVED: &[&str] = &[
     "__VAULT_STATE",
 ];
 
+/// Also removed: container-credential settings from outside, which SDKs would prefer to ours.
+const CONTAINER_VARIABLES: &[&str] = &[
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
 pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    if args.server || args.ecs_server {
+        return run_with_server(args, global, ctx);
+    }
+    if args.lazy {
+        return Err(Error::Usage(
+            "--lazy only works with --server (--ecs-server)".to_owned(),
+        ));
+    }
     let (creds, chain) = fetch(&args.profile, &args.credentials, None, global, ctx)?;
     let target = chain.target();
     if args.json {
@@ -46,18 +66,110 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
     if let Some(endpoint) = &target.endpoint_url {
         set.push(("AWS_ENDPOINT_URL", endpoint.clone()));
     }
+    let env = child_environment(set, &[]);
+    let (program, command) = program_and_command(args, global, ctx, &env)?;
+    crate::keystore::detach_from_shared_keyring();
+    let reason = child::replace_process(&program, &command, &env);
+    log::debug!("execve failed ({reason}); running the command as a child instead");
+    let code = child::run_forwarding_signals(&program, &command, &env)?;
+    Err(Error::Exit(code))
+}
+
+/// `exec --server`: the command gets a local credential endpoint and its token, no keys, and
+/// runs as our child for as long as the endpoint must answer.
+fn run_with_server(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    if args.json {
+        return Err(Error::Usage(
+            "--server and --json cannot be used together".to_owned(),
+        ));
+    }
+    if args.credentials.no_session {
+        return Err(Error::Usage(
+            "--server hands out temporary credentials, renewed as they expire; it cannot serve long-term keys (--no-session)".to_owned(),
+        ));
+    }
+    let server =
+        EcsServer::bind().map_err(|e| Error::io("cannot start the credential server", e))?;
+    let url = server.url().to_owned();
+    let token = server.token().expose().to_owned();
+    // The region and endpoint the command gets come from the config, before any STS call.
+    let config = crate::config::Config::load(&ctx.env)?;
+    let overrides = crate::config::Overrides {
+        region: args.credentials.region.clone(),
+        duration: None,
+    };
+    let chain = config.resolve_chain(&args.profile, &overrides, &ctx.env)?;
+    let target = chain.target();
+
+    let source = Served::new(
+        args.profile.clone(),
+        args.credentials.clone(),
+        global.clone(),
+        ctx.clone(),
+    );
+    let lazy = args.lazy;
+    let (ready, ready_wait) = mpsc::channel::<Result<(), String>>();
+    std::thread::spawn(move || {
+        // Signals are for the command (the main thread forwards them), never for this thread.
+        child::block_forwarded_signals();
+        let first = if lazy { Ok(()) } else { source.prefetch() };
+        let failed = first.is_err();
+        let _ = ready.send(first.map_err(|e| e.to_string()));
+        if !failed {
+            server.serve(&source);
+        }
+    });
+    ready_wait
+        .recv()
+        .map_err(|_| Error::Message("the credential server stopped before it started".to_owned()))?
+        .map_err(Error::Message)?;
+
+    let mut set: Vec<(&str, String)> = vec![
+        ("AWS_VAULT", args.profile.clone()),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url.clone()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
+    ];
+    if let Some(region) = &target.region {
+        set.push(("AWS_REGION", region.clone()));
+        set.push(("AWS_DEFAULT_REGION", region.clone()));
+    }
+    if let Some(endpoint) = &target.endpoint_url {
+        set.push(("AWS_ENDPOINT_URL", endpoint.clone()));
+    }
+    let env = child_environment(set, CONTAINER_VARIABLES);
+    let (program, command) = program_and_command(args, global, ctx, &env)?;
+    log::debug!("credential server for {} at {url}", args.profile);
+    crate::keystore::detach_from_shared_keyring();
+    let code = child::run_forwarding_signals(&program, &command, &env)?;
+    Err(Error::Exit(code))
+}
+
+/// Our environment without what must not leak into the command, plus `set`.
+fn child_environment(set: Vec<(&str, String)>, also_removed: &[&str]) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = inherited_environment()
         .into_iter()
         .filter(|(name, _)| {
             let name = name.to_string_lossy();
-            !REMOVED.contains(&name.as_ref()) && !set.iter().any(|(k, _)| *k == name)
+            !REMOVED.contains(&name.as_ref())
+                && !also_removed.contains(&name.as_ref())
+                && !set.iter().any(|(k, _)| *k == name)
         })
         .collect();
     env.extend(
         set.into_iter()
             .map(|(k, v)| (OsString::from(k), OsString::from(v))),
     );
+    env
+}
 
+/// The program to run (found on the command's PATH) and its command line, saying that a
+/// subshell starts when no command was given, as aws-vault does.
+fn program_and_command(
+    args: &ExecArgs,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+    env: &[(OsString, OsString)],
+) -> Result<(std::path::PathBuf, Vec<OsString>), Error> {
     let command = command_line(args, ctx);
     let help_wanted = ctx.env.get("AWS_VAULT_DISABLE_HELP_MESSAGE") != Some("1");
     if args.command.is_empty() && help_wanted && !global.debug && std::io::stdout().is_terminal() {
@@ -76,11 +188,7 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         program.display(),
         args.profile
     );
-    crate::keystore::detach_from_shared_keyring();
-    let reason = child::replace_process(&program, &command, &env);
-    log::debug!("execve failed ({reason}); running the command as a child instead");
-    let code = child::run_forwarding_signals(&program, &command, &env)?;
-    Err(Error::Exit(code))
+    Ok((program, command))
 }
 
 /// The command to run: the arguments after the profile, else `$SHELL`, else `/bin/sh`.

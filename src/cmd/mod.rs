@@ -13,6 +13,7 @@ mod list;
 mod migrate;
 mod prompt;
 mod remove;
+mod served;
 mod use_profile;
 
 use std::io::{self, Write};

@@ -24,7 +24,7 @@ pub(crate) use credentials::{Credentials, rfc3339_seconds};
 pub(crate) use mfa::MfaSource;
 pub use sts::StsError;
 
-use crate::config::{Config, Overrides, ProfileChain};
+use crate::config::{Config, Overrides, ProfileChain, ProfileConfig};
 use crate::ctx::{Clock, Ctx, Env};
 use crate::duration;
 use crate::keystore::keys::{KeyKind, classify};
@@ -162,4 +162,37 @@ pub(crate) fn min_ttl(env: &Env) -> Duration {
         }
         None => DEFAULT_MIN_TTL,
     }
+}
+
+/// Credentials for `role_arn`, assumed with `source` (the credentials of `profile`): what the
+/// credential server's `/role-arn/<ARN>` route answers. The duration is the profile's AssumeRole
+/// duration; the session name aws-vault's default, the time in nanoseconds.
+pub(crate) fn assume_role_with(
+    source: &Credentials,
+    profile: &ProfileConfig,
+    role_arn: &str,
+    ctx: &Ctx,
+) -> Result<Credentials, crate::Error> {
+    let request = sts::AssumeRoleRequest {
+        role_arn: role_arn.to_owned(),
+        session_name: ctx.clock.now().unix_timestamp_nanos().to_string(),
+        duration: profile
+            .assume_role_duration
+            .unwrap_or(Duration::from_hours(1)),
+        external_id: None,
+        mfa: None,
+        tags: std::collections::BTreeMap::new(),
+        transitive_tag_keys: Vec::new(),
+        source_identity: None,
+    };
+    let target = chain::sts_target(profile, &ctx.env);
+    let sts = aws::AwsSts::default();
+    sts::Sts::assume_role(&sts, &target, source, &request).map_err(|source| {
+        Error::Sts {
+            profile: profile.name.clone(),
+            operation: "AssumeRole",
+            source,
+        }
+        .into()
+    })
 }
