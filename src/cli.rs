@@ -103,6 +103,8 @@ pub(crate) enum Command {
     /// List profiles, stored credentials and cached sessions
     #[command(visible_alias = "ls")]
     List(ListArgs),
+    /// Open the AWS console, signed in with the profile's temporary credentials
+    Login(LoginArgs),
     /// Copy stored keys from one keystore backend to another
     Migrate(MigrateArgs),
     /// Remove a profile's long-term access keys from the keystore
@@ -261,6 +263,21 @@ pub(crate) struct ListArgs {
     /// Print only the keystore names of cached sessions
     #[arg(long)]
     pub(crate) sessions: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    #[command(flatten)]
+    pub(crate) credentials: CredentialArgs,
+    /// Print the sign-in URL instead of opening a browser
+    #[arg(short, long, env = "AWS_VAULT_STDOUT")]
+    pub(crate) stdout: bool,
+    /// The console page to open, such as `s3` or `ec2/home` [default: the console home]
+    #[arg(long, value_name = "PATH")]
+    pub(crate) path: Option<String>,
+    /// The profile to sign in with [default: credentials from AWS_ACCESS_KEY_ID and friends]
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,11 +1,13 @@
 //! vault: keeps long-lived AWS keys encrypted and hands out short-lived credentials.
 //! See DESIGN.md for the layers; `run` is the whole program behind `main`.
 
+mod browser;
 mod child;
 mod cli;
 mod cmd;
 mod complete;
 pub mod config;
+mod console;
 mod creds;
 mod ctx;
 pub use ctx::Env;

@@ -17,6 +17,7 @@ mod file_keystore;
 mod injection;
 mod keyctl;
 mod list;
+mod login;
 mod mfa;
 mod migrate;
 mod moto_harness;

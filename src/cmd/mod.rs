@@ -10,6 +10,7 @@ mod exec;
 mod export;
 mod hook;
 mod list;
+mod login;
 mod migrate;
 mod prompt;
 mod remove;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Unuse => use_profile::unuse(ctx),
         Command::Use(args) => use_profile::use_profile(args, &cli.global, ctx),
         Command::List(args) => list::run(args, &cli.global, ctx),
+        Command::Login(args) => login::run(args, &cli.global, ctx),
         Command::Migrate(args) => migrate::run(args, &cli.global, ctx),
         Command::Remove(args) => remove::run(args, &cli.global, ctx),
         Command::Version => print(&format!("vault {}\n", env!("CARGO_PKG_VERSION"))),

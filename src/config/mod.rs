@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use chain::ProfileChain;
 pub use merge::Overrides;
+pub(crate) use merge::session_durations;
 pub use profile::{ProfileConfig, SessionDurations, StsRegionalEndpoints};
 
 use crate::ctx::Env;

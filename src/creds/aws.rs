@@ -204,4 +204,41 @@ impl Sts for AwsSts {
             .map_err(|e| map_error(&e))?;
         convert(output.credentials())
     }
+
+    fn get_caller_identity(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+    ) -> Result<String, StsError> {
+        let client = self.client(target, Some(caller));
+        let output = self
+            .runtime()?
+            .block_on(client.get_caller_identity().send())
+            .map_err(|e| map_error(&e))?;
+        output
+            .arn()
+            .map(str::to_owned)
+            .ok_or_else(|| StsError::Unreachable("STS answered without an ARN".to_owned()))
+    }
+
+    fn get_federation_token(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+        name: &str,
+        policy: &str,
+        duration: Duration,
+    ) -> Result<Credentials, StsError> {
+        let client = self.client(target, Some(caller));
+        let call = client
+            .get_federation_token()
+            .name(name)
+            .policy(policy)
+            .duration_seconds(seconds(duration));
+        let output = self
+            .runtime()?
+            .block_on(call.send())
+            .map_err(|e| map_error(&e))?;
+        convert(output.credentials())
+    }
 }

@@ -196,3 +196,71 @@ pub(crate) fn assume_role_with(
         .into()
     })
 }
+
+/// Allow-all: the federated user gets what the caller may do, and no more (AWS intersects the
+/// policy with the caller's permissions).
+const FEDERATION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+/// GetFederationToken's limit on the name.
+const FEDERATED_NAME_MAX: usize = 32;
+
+/// Credentials the console federation accepts (reference §6). Role, SSO and web-identity
+/// credentials already are. Long-term keys (or a credential_process's) are first traded for a
+/// federated user's, named after the IAM user found through sts:GetCallerIdentity, which needs
+/// no IAM permission (aws-vault asks iam:GetUser, and fails without it).
+pub(crate) fn for_console(
+    creds: Credentials,
+    profile: &ProfileConfig,
+    duration: Duration,
+    ctx: &Ctx,
+) -> Result<Credentials, crate::Error> {
+    let from_role = profile.role_arn.is_some()
+        || profile.web_identity_token_file.is_some()
+        || profile.web_identity_token_process.is_some();
+    if from_role {
+        return Ok(creds);
+    }
+    let target = chain::sts_target(profile, &ctx.env);
+    let sts = aws::AwsSts::default();
+    let sts_error = |operation: &'static str| {
+        move |source| -> crate::Error {
+            Error::Sts {
+                profile: profile.name.clone(),
+                operation,
+                source,
+            }
+            .into()
+        }
+    };
+    let arn = sts::Sts::get_caller_identity(&sts, &target, &creds)
+        .map_err(sts_error("GetCallerIdentity"))?;
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    if resource.starts_with("assumed-role/") {
+        return Ok(creds);
+    }
+    let name = federated_name(resource);
+    log::debug!("console: GetFederationToken as {name} for {arn}");
+    sts::Sts::get_federation_token(&sts, &target, &creds, &name, FEDERATION_POLICY, duration)
+        .map_err(sts_error("GetFederationToken"))
+}
+
+/// `user/path/alice` → `alice`, at most 32 characters.
+fn federated_name(resource: &str) -> String {
+    let name = resource.rsplit('/').next().unwrap_or(resource);
+    name.chars().take(FEDERATED_NAME_MAX).collect()
+}
+
+#[cfg(test)]
+mod console_tests {
+    use super::federated_name;
+
+    #[test]
+    fn the_federated_user_is_named_after_the_iam_user_and_cut_to_32() {
+        assert_eq!(federated_name("user/alice"), "alice");
+        assert_eq!(federated_name("user/team/ops/bob"), "bob");
+        assert_eq!(federated_name("root"), "root");
+        let long = "user/a-very-long-user-name-that-goes-past-the-limit";
+        assert_eq!(federated_name(long), "a-very-long-user-name-that-goes-");
+        assert_eq!(federated_name(long).len(), 32);
+    }
+}

@@ -97,4 +97,21 @@ pub(crate) trait Sts {
         target: &Target,
         request: &WebIdentityRequest,
     ) -> Result<Credentials, StsError>;
+
+    /// The ARN the caller's credentials belong to (sts:GetCallerIdentity).
+    fn get_caller_identity(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+    ) -> Result<String, StsError>;
+
+    /// Federated-user credentials named `name`, with the policy `policy` (JSON).
+    fn get_federation_token(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+        name: &str,
+        policy: &str,
+        duration: Duration,
+    ) -> Result<Credentials, StsError>;
 }

@@ -1,6 +1,7 @@
 //! The integration harness: a sandbox HOME per test, the built `vault` binary, and helpers for
 //! the real parts tests use (a pseudo-terminal, an independent JOSE library, moto).
 
+pub mod federation;
 pub mod moto;
 pub mod proxy;
 pub mod secret_service;

@@ -1,0 +1,115 @@
+//! `vault login [PROFILE]`: open the AWS console signed in with the profile's temporary
+//! credentials (reference §6), or with `--stdout` print the sign-in URL.
+
+use super::credentials::fetch;
+use super::{note, print};
+use crate::browser;
+use crate::cli::{CredentialArgs, GlobalArgs, LoginArgs};
+use crate::config::ProfileConfig;
+use crate::console;
+use crate::creds::{self, Credentials};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::secret::Secret;
+
+pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let (creds, region) = match &args.profile {
+        Some(profile) => profile_credentials(profile, &args.credentials, global, ctx)?,
+        None => environment_credentials(&args.credentials, ctx)?,
+    };
+    let partition = console::partition(region.as_deref(), &ctx.env);
+    let destination = console::destination(&partition, region.as_deref(), args.path.as_deref());
+    let token = console::signin_token(&partition, &creds).map_err(Error::Message)?;
+    let url = console::login_url(&partition, &destination, &token);
+    if args.stdout {
+        return print(&format!("{}\n", url.expose()));
+    }
+    match browser::open(&url, &ctx.env) {
+        Ok(()) => Ok(()),
+        Err(reason) => {
+            print(&format!("{}\n", url.expose()))?;
+            Err(Error::Message(format!(
+                "could not open the sign-in URL in a browser ({reason}); it is printed above: open it yourself, or use --stdout"
+            )))
+        }
+    }
+}
+
+/// The profile's credentials, made console-ready, and its region. GetSessionToken is skipped
+/// for a profile that uses its own stored keys: the console needs federated-user credentials,
+/// which GetFederationToken makes from the keys themselves (a role below a session still uses
+/// the session, as with aws-vault).
+fn profile_credentials(
+    profile: &str,
+    args: &CredentialArgs,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+) -> Result<(Credentials, Option<String>), Error> {
+    let config = crate::config::Config::load(&ctx.env)?;
+    let overrides = crate::config::Overrides {
+        region: args.region.clone(),
+        duration: args.duration.filter(|d| !d.is_zero()),
+    };
+    let chain = config.resolve_chain(profile, &overrides, &ctx.env)?;
+    let mut args = args.clone();
+    args.no_session |= uses_own_keys(chain.target());
+    let (creds, chain) = fetch(profile, &args, None, global, ctx)?;
+    let target = chain.target();
+    let creds = creds::for_console(creds, target, chain.durations.federation_token, ctx)?;
+    Ok((creds, target.region.clone()))
+}
+
+fn uses_own_keys(profile: &ProfileConfig) -> bool {
+    profile.role_arn.is_none()
+        && profile.web_identity_token_file.is_none()
+        && profile.web_identity_token_process.is_none()
+        && profile.credential_process.is_none()
+        && profile.sso_start_url.is_none()
+        && profile.sso_session.is_none()
+}
+
+/// Without a profile: the credentials in the environment, as aws-vault takes them.
+fn environment_credentials(
+    args: &CredentialArgs,
+    ctx: &Ctx,
+) -> Result<(Credentials, Option<String>), Error> {
+    let (Some(key_id), Some(secret)) = (
+        ctx.env.non_empty("AWS_ACCESS_KEY_ID"),
+        ctx.env.non_empty("AWS_SECRET_ACCESS_KEY"),
+    ) else {
+        return Err(Error::Usage(
+            "name a profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) to sign in with them".to_owned(),
+        ));
+    };
+    let region = args.region.clone().or_else(|| {
+        ctx.env
+            .non_empty("AWS_REGION")
+            .or_else(|| ctx.env.non_empty("AWS_DEFAULT_REGION"))
+            .map(str::to_owned)
+    });
+    let creds = Credentials {
+        access_key_id: key_id.to_owned(),
+        secret_access_key: Secret::new(secret.to_owned()),
+        session_token: ctx
+            .env
+            .non_empty("AWS_SESSION_TOKEN")
+            .map(|t| Secret::new(t.to_owned())),
+        expiration: None,
+    };
+    let profile = ProfileConfig {
+        name: "environment".to_owned(),
+        region: region.clone(),
+        ..ProfileConfig::default()
+    };
+    let duration = crate::config::session_durations(
+        &crate::config::Overrides {
+            region: None,
+            duration: args.duration.filter(|d| !d.is_zero()),
+        },
+        &ctx.env,
+    )?
+    .federation_token;
+    note("Using the credentials from the environment (no profile given).");
+    let creds = creds::for_console(creds, &profile, duration, ctx)?;
+    Ok((creds, region))
+}
