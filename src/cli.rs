@@ -110,6 +110,8 @@ pub(crate) enum Command {
     /// Remove a profile's long-term access keys from the keystore
     #[command(visible_alias = "rm")]
     Remove(RemoveArgs),
+    /// Replace a profile's stored access key with a new one, then delete the old key
+    Rotate(RotateArgs),
     /// Print the prompt segment (profile and time left), for prompt frameworks
     Prompt(PromptArgs),
     /// Renew the active profile's credentials in this shell
@@ -278,6 +280,19 @@ pub(crate) struct LoginArgs {
     /// The profile to sign in with [default: credentials from AWS_ACCESS_KEY_ID and friends]
     #[arg(add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// Sign the IAM calls with the stored keys even when the profile has an mfa_serial
+    #[arg(short, long)]
+    pub(crate) no_session: bool,
+    /// MFA code for the session that signs the IAM calls
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub(crate) mfa_token: Option<String>,
+    /// The profile whose stored keys to rotate (or whose source profile's)
+    #[arg(add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: String,
 }
 
 #[derive(Debug, Args)]

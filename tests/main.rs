@@ -25,6 +25,7 @@ mod pass;
 mod passphrase;
 mod powershell;
 mod remove;
+mod rotate;
 mod secret_service;
 mod secrets;
 mod server;

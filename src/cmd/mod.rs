@@ -14,6 +14,7 @@ mod login;
 mod migrate;
 mod prompt;
 mod remove;
+mod rotate;
 mod served;
 mod use_profile;
 
@@ -39,6 +40,7 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::List(args) => list::run(args, &cli.global, ctx),
         Command::Login(args) => login::run(args, &cli.global, ctx),
         Command::Migrate(args) => migrate::run(args, &cli.global, ctx),
+        Command::Rotate(args) => rotate::run(args, &cli.global, ctx),
         Command::Remove(args) => remove::run(args, &cli.global, ctx),
         Command::Version => print(&format!("vault {}\n", env!("CARGO_PKG_VERSION"))),
     }

@@ -27,14 +27,16 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_ATTEMPTS: u32 = 3;
 
+/// What every AWS SDK client of vault shares: the runtime (made on the first call) and the
+/// HTTP client.
 #[derive(Default)]
-pub(crate) struct AwsSts {
+pub(crate) struct SdkRuntime {
     runtime: OnceLock<tokio::runtime::Runtime>,
     http: OnceLock<SharedHttpClient>,
 }
 
-impl AwsSts {
-    fn runtime(&self) -> Result<&tokio::runtime::Runtime, StsError> {
+impl SdkRuntime {
+    pub(crate) fn runtime(&self) -> Result<&tokio::runtime::Runtime, StsError> {
         if let Some(runtime) = self.runtime.get() {
             return Ok(runtime);
         }
@@ -45,41 +47,70 @@ impl AwsSts {
         Ok(self.runtime.get_or_init(|| runtime))
     }
 
+    pub(crate) fn http(&self) -> SharedHttpClient {
+        self.http
+            .get_or_init(|| {
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                    .build_https()
+            })
+            .clone()
+    }
+}
+
+/// 3 attempts with the SDK's backoff; throttling and 5xx answers are retried.
+pub(crate) fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS)
+}
+
+/// Bounded waits: 3s to connect, 10s per attempt, 30s in all.
+pub(crate) fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// `caller` as the SDK's static credentials.
+pub(crate) fn sdk_credentials(caller: &Credentials) -> SdkCredentials {
+    SdkCredentials::new(
+        &caller.access_key_id,
+        caller.secret_access_key.expose(),
+        caller.session_token.as_ref().map(|t| t.expose().to_owned()),
+        caller.expiration.map(SystemTime::from),
+        "vault",
+    )
+}
+
+#[derive(Default)]
+pub(crate) struct AwsSts {
+    sdk: SdkRuntime,
+}
+
+impl AwsSts {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, StsError> {
+        self.sdk.runtime()
+    }
+
     fn client(&self, target: &Target, caller: Option<&Credentials>) -> Client {
-        let http = self.http.get_or_init(|| {
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-                .build_https()
-        });
         let mut config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(target.region.clone()))
-            .http_client(http.clone())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            );
+            .http_client(self.sdk.http())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config());
         if let Some(endpoint) = &target.endpoint {
             config = config.endpoint_url(endpoint);
         }
         if let Some(caller) = caller {
-            config = config.credentials_provider(SdkCredentials::new(
-                &caller.access_key_id,
-                caller.secret_access_key.expose(),
-                caller.session_token.as_ref().map(|t| t.expose().to_owned()),
-                caller.expiration.map(SystemTime::from),
-                "vault",
-            ));
+            config = config.credentials_provider(sdk_credentials(caller));
         }
         Client::from_conf(config.build())
     }
 }
 
-fn seconds(duration: Duration) -> i32 {
+pub(crate) fn seconds(duration: Duration) -> i32 {
     i32::try_from(duration.as_secs()).unwrap_or(i32::MAX)
 }
 
@@ -96,7 +127,7 @@ fn convert(creds: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credential
     })
 }
 
-fn map_error<E, R>(err: &SdkError<E, R>) -> StsError
+pub(crate) fn map_error<E, R>(err: &SdkError<E, R>) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -8,6 +8,7 @@ mod cached;
 mod chain;
 mod credential_process;
 mod credentials;
+pub(crate) mod iam;
 mod lock;
 mod mfa;
 mod session_token;
@@ -23,6 +24,7 @@ pub(crate) use chain::ChainOptions;
 pub(crate) use credentials::{Credentials, rfc3339_seconds};
 pub(crate) use mfa::MfaSource;
 pub use sts::StsError;
+pub(crate) use sts::Target as StsTarget;
 
 use crate::config::{Config, Overrides, ProfileChain, ProfileConfig};
 use crate::ctx::{Clock, Ctx, Env};
@@ -187,14 +189,8 @@ pub(crate) fn assume_role_with(
     };
     let target = chain::sts_target(profile, &ctx.env);
     let sts = aws::AwsSts::default();
-    sts::Sts::assume_role(&sts, &target, source, &request).map_err(|source| {
-        Error::Sts {
-            profile: profile.name.clone(),
-            operation: "AssumeRole",
-            source,
-        }
-        .into()
-    })
+    sts::Sts::assume_role(&sts, &target, source, &request)
+        .map_err(|source| sts_failed(profile, "AssumeRole", source))
 }
 
 /// Allow-all: the federated user gets what the caller may do, and no more (AWS intersects the
@@ -220,28 +216,52 @@ pub(crate) fn for_console(
     if from_role {
         return Ok(creds);
     }
-    let target = chain::sts_target(profile, &ctx.env);
-    let sts = aws::AwsSts::default();
-    let sts_error = |operation: &'static str| {
-        move |source| -> crate::Error {
-            Error::Sts {
-                profile: profile.name.clone(),
-                operation,
-                source,
-            }
-            .into()
-        }
-    };
-    let arn = sts::Sts::get_caller_identity(&sts, &target, &creds)
-        .map_err(sts_error("GetCallerIdentity"))?;
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    let arn = caller_arn(&creds, profile, ctx)?;
+    let resource = arn_resource(&arn);
     if resource.starts_with("assumed-role/") {
         return Ok(creds);
     }
     let name = federated_name(resource);
     log::debug!("console: GetFederationToken as {name} for {arn}");
-    sts::Sts::get_federation_token(&sts, &target, &creds, &name, FEDERATION_POLICY, duration)
-        .map_err(sts_error("GetFederationToken"))
+    let target = chain::sts_target(profile, &ctx.env);
+    sts::Sts::get_federation_token(
+        &aws::AwsSts::default(),
+        &target,
+        &creds,
+        &name,
+        FEDERATION_POLICY,
+        duration,
+    )
+    .map_err(|source| sts_failed(profile, "GetFederationToken", source))
+}
+
+/// The ARN `creds` belong to (sts:GetCallerIdentity, which needs no permission).
+pub(crate) fn caller_arn(
+    creds: &Credentials,
+    profile: &ProfileConfig,
+    ctx: &Ctx,
+) -> Result<String, crate::Error> {
+    let target = chain::sts_target(profile, &ctx.env);
+    sts::Sts::get_caller_identity(&aws::AwsSts::default(), &target, creds)
+        .map_err(|source| sts_failed(profile, "GetCallerIdentity", source))
+}
+
+/// `user/path/alice` of `arn:aws:iam::123456789012:user/path/alice`.
+pub(crate) fn arn_resource(arn: &str) -> &str {
+    arn.splitn(6, ':').nth(5).unwrap_or_default()
+}
+
+pub(crate) fn sts_failed(
+    profile: &ProfileConfig,
+    operation: &'static str,
+    source: StsError,
+) -> crate::Error {
+    Error::Sts {
+        profile: profile.name.clone(),
+        operation,
+        source,
+    }
+    .into()
 }
 
 /// `user/path/alice` → `alice`, at most 32 characters.

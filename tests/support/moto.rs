@@ -82,6 +82,12 @@ impl Moto {
 
     /// Runs the aws CLI against this server with the given keys; returns parsed JSON output.
     pub fn aws(&self, keys: (&str, &str), args: &[&str]) -> serde_json::Value {
+        self.try_aws(keys, args)
+            .unwrap_or_else(|stderr| panic!("aws {args:?}: {stderr}"))
+    }
+
+    /// `aws`, or the CLI's error output when the call fails.
+    pub fn try_aws(&self, keys: (&str, &str), args: &[&str]) -> Result<serde_json::Value, String> {
         let output = Command::new("aws")
             .args(args)
             .args(["--output", "json"])
@@ -93,12 +99,11 @@ impl Moto {
             .env_remove("AWS_SESSION_TOKEN")
             .output()
             .expect("the aws CLI runs (pip install awscli)");
-        assert!(
-            output.status.success(),
-            "aws {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null)
+        if output.status.success() {
+            Ok(serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null))
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
     }
 
     /// Creates an IAM user named `prefix` plus a suffix unique in this server's life, with
@@ -117,6 +122,118 @@ impl Moto {
         let id = key["AccessKeyId"].as_str().unwrap().to_owned();
         let secret = key["SecretAccessKey"].as_str().unwrap().to_owned();
         (name, id, secret)
+    }
+}
+
+/// A server with request authentication on, so that wrong or deleted keys are really refused
+/// and IAM policies apply. Three calls are allowed unauthenticated to make an admin user
+/// allowed everything, whose keys then make the users tests need.
+pub struct AuthMoto {
+    pub moto: Moto,
+    admin: (String, String),
+}
+
+pub fn authenticated() -> &'static AuthMoto {
+    static AUTH: OnceLock<AuthMoto> = OnceLock::new();
+    AUTH.get_or_init(|| {
+        let moto = Moto::start(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+        let anyone = ("AKIAIOSFODNN7EXAMPLE", "bootstrap");
+        moto.aws(anyone, &["iam", "create-user", "--user-name", "admin"]);
+        moto.aws(
+            anyone,
+            &[
+                "iam",
+                "put-user-policy",
+                "--user-name",
+                "admin",
+                "--policy-name",
+                "all",
+                "--policy-document",
+                &policy(&["*"], &[]),
+            ],
+        );
+        let key = moto.aws(
+            anyone,
+            &["iam", "create-access-key", "--user-name", "admin"],
+        );
+        let admin = (
+            key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned(),
+            key["AccessKey"]["SecretAccessKey"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        AuthMoto { moto, admin }
+    })
+}
+
+/// An identity policy allowing `allowed` and denying `denied` actions on everything.
+fn policy(allowed: &[&str], denied: &[&str]) -> String {
+    let mut statements =
+        vec![serde_json::json!({"Effect": "Allow", "Action": allowed, "Resource": "*"})];
+    if !denied.is_empty() {
+        statements.push(serde_json::json!({"Effect": "Deny", "Action": denied, "Resource": "*"}));
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+impl AuthMoto {
+    /// A new IAM user allowed `allowed` and denied `denied`, with one access key: (name, id,
+    /// secret).
+    pub fn create_user(
+        &self,
+        prefix: &str,
+        allowed: &[&str],
+        denied: &[&str],
+    ) -> (String, String, String) {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let admin = (self.admin.0.as_str(), self.admin.1.as_str());
+        self.moto
+            .aws(admin, &["iam", "create-user", "--user-name", &name]);
+        self.moto.aws(
+            admin,
+            &[
+                "iam",
+                "put-user-policy",
+                "--user-name",
+                &name,
+                "--policy-name",
+                "test",
+                "--policy-document",
+                &policy(allowed, denied),
+            ],
+        );
+        let key = self
+            .moto
+            .aws(admin, &["iam", "create-access-key", "--user-name", &name]);
+        let key = &key["AccessKey"];
+        (
+            name,
+            key["AccessKeyId"].as_str().unwrap().to_owned(),
+            key["SecretAccessKey"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Whether STS accepts these keys.
+    pub fn accepts(&self, keys: (&str, &str)) -> bool {
+        self.moto
+            .try_aws(keys, &["sts", "get-caller-identity"])
+            .is_ok()
+    }
+
+    /// The access key ids IAM has for `user`.
+    pub fn access_keys(&self, user: &str) -> Vec<String> {
+        let admin = (self.admin.0.as_str(), self.admin.1.as_str());
+        let listed = self
+            .moto
+            .aws(admin, &["iam", "list-access-keys", "--user-name", user]);
+        listed["AccessKeyMetadata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["AccessKeyId"].as_str().unwrap().to_owned())
+            .collect()
     }
 }
 

@@ -1,0 +1,240 @@
+//! `vault rotate PROFILE`: replace a profile's stored access key with a new one without ever
+//! leaving the keystore without a key that works (reference §7, reordered):
+//!
+//! 1. create the new key (iam:CreateAccessKey);
+//! 2. check that it works (sts:GetCallerIdentity, retried while IAM catches up);
+//! 3. store it, replacing the old one in one atomic write;
+//! 4. delete the cached sessions the old key made;
+//! 5. delete the old key, retried every 2s for up to 20s.
+//!
+//! Until step 3 the keystore holds the old key, which still works; from step 3 on, the new one,
+//! which was shown to work. A kill at any point leaves a working key stored.
+//!
+//! `VAULT_ROTATE_CRASH_AFTER=create|verify|store|purge|delete` kills vault (SIGKILL) right after
+//! that step: the tests use it to show the claim above, and it is documented so anyone can check.
+
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use super::credentials::fetch;
+use super::{open_keystore, print};
+use crate::cli::{CredentialArgs, GlobalArgs, RotateArgs};
+use crate::config::{Config, Overrides, ProfileConfig};
+use crate::creds::iam::{AwsIam, iam_target};
+use crate::creds::{self, Credentials};
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::keystore::MasterCredentials;
+use crate::keystore::keys::{KeyKind, classify};
+use crate::keystore::sessions::remove_sessions_of;
+
+pub(crate) const CRASH_VARIABLE: &str = "VAULT_ROTATE_CRASH_AFTER";
+const VERIFY_ATTEMPTS: u32 = 15;
+const VERIFY_PAUSE: Duration = Duration::from_secs(1);
+const DELETE_PAUSE: Duration = Duration::from_secs(2);
+const DELETE_FOR: Duration = Duration::from_secs(20);
+
+pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let config = Config::load(&ctx.env)?;
+    let keystore = open_keystore(global, ctx)?;
+    let stored: Vec<String> = keystore
+        .list()?
+        .into_iter()
+        .filter(|k| classify(k) == KeyKind::Credentials)
+        .collect();
+    if !config.has_profile(&args.profile) && !stored.contains(&args.profile) {
+        return Err(config
+            .unknown_profile(&args.profile, stored.iter().map(String::as_str))
+            .into());
+    }
+    let chain = config.resolve_chain(&args.profile, &Overrides::default(), &ctx.env)?;
+    // The profile's own keys, else those of the nearest source_profile that has some (aws-vault
+    // looks one level up only).
+    let owner = chain
+        .profiles
+        .iter()
+        .find(|p| stored.contains(&p.name))
+        .ok_or_else(|| {
+            Error::Message(format!(
+                "no access keys are stored for profile '{}' or its source profiles; store them with `vault add`",
+                args.profile
+            ))
+        })?
+        .clone();
+    let old: MasterCredentials = {
+        let item = keystore.get(&owner.name)?;
+        MasterCredentials::from_item(&item).map_err(Error::Message)?
+    };
+    // A session signs the IAM calls only where it adds something: MFA. A session without MFA
+    // cannot call IAM at all (aws-vault's users meet `InvalidClientTokenId` there).
+    let use_session = !args.no_session && owner.mfa_serial.is_some();
+    let how = if use_session {
+        format!("a session from profile '{}'", owner.name)
+    } else {
+        "master credentials".to_owned()
+    };
+    print(&format!(
+        "Rotating credentials stored for profile '{}' using {how} (takes 10-20 seconds)\n",
+        owner.name
+    ))?;
+    let old_keys = Credentials::from(old.clone());
+    let signer = if use_session {
+        let session_args = CredentialArgs {
+            duration: None,
+            mfa_token: args.mfa_token.clone(),
+            no_session: false,
+            region: None,
+        };
+        fetch(&owner.name, &session_args, None, global, ctx)?.0
+    } else {
+        old_keys.clone()
+    };
+    let user = iam_user(&old_keys, &owner, ctx)?;
+    let iam = AwsIam::default();
+    let target = iam_target(&owner, &ctx.env);
+
+    print("Creating a new access key\n")?;
+    let new = iam
+        .create_access_key(&target, &signer, &user)
+        .map_err(|e| create_failed(&e, &old.access_key_id))?;
+    print(&format!(
+        "Created new access key {}\n",
+        mask(&new.access_key_id)
+    ))?;
+    crash_after("create", ctx);
+
+    let new_keys = Credentials::from(new.clone());
+    if let Err(reason) = verify(&new_keys, &owner, ctx) {
+        // Leave no unused key behind; the stored one still works.
+        let _ = iam.delete_access_key(&target, &signer, &user, &new.access_key_id);
+        return Err(Error::Message(format!(
+            "the new access key {} does not work ({reason}); it was deleted again, and the old key is still stored",
+            mask(&new.access_key_id)
+        )));
+    }
+    crash_after("verify", ctx);
+
+    keystore.set(&new.to_item(&owner.name))?;
+    crash_after("store", ctx);
+
+    for profile in &chain.profiles {
+        let deleted = remove_sessions_of(keystore.as_ref(), &profile.name)?;
+        if deleted > 0 {
+            print(&format!(
+                "Deleted {deleted} sessions for {}\n",
+                profile.name
+            ))?;
+        }
+    }
+    crash_after("purge", ctx);
+
+    print(&format!(
+        "Deleting old access key {}\n",
+        mask(&old.access_key_id)
+    ))?;
+    let deleter = if use_session { &signer } else { &new_keys };
+    delete_old(&iam, &target, deleter, &user, &old.access_key_id)?;
+    crash_after("delete", ctx);
+    print(&format!(
+        "Deleted old access key {}\nFinished rotating access key\n",
+        mask(&old.access_key_id)
+    ))
+}
+
+/// The IAM user the keys belong to, from their ARN (no IAM permission needed).
+fn iam_user(keys: &Credentials, owner: &ProfileConfig, ctx: &Ctx) -> Result<String, Error> {
+    let arn = creds::caller_arn(keys, owner, ctx)?;
+    match creds::arn_resource(&arn).strip_prefix("user/") {
+        Some(path_and_name) => Ok(path_and_name
+            .rsplit('/')
+            .next()
+            .unwrap_or(path_and_name)
+            .to_owned()),
+        None => Err(Error::Message(format!(
+            "the keys stored for '{}' belong to {arn}, not to an IAM user; only an IAM user's access keys can be rotated",
+            owner.name
+        ))),
+    }
+}
+
+/// A new key can take a few seconds to work everywhere (IAM is eventually consistent).
+fn verify(keys: &Credentials, owner: &ProfileConfig, ctx: &Ctx) -> Result<(), String> {
+    let mut last = String::new();
+    for attempt in 1..=VERIFY_ATTEMPTS {
+        match creds::caller_arn(keys, owner, ctx) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+        log::debug!("rotate: the new key does not work yet (attempt {attempt}): {last}");
+        sleep(VERIFY_PAUSE);
+    }
+    Err(last)
+}
+
+fn delete_old(
+    iam: &AwsIam,
+    target: &creds::StsTarget,
+    signer: &Credentials,
+    user: &str,
+    old_key_id: &str,
+) -> Result<(), Error> {
+    let deadline = Instant::now() + DELETE_FOR;
+    loop {
+        match iam.delete_access_key(target, signer, user, old_key_id) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() + DELETE_PAUSE < deadline => {
+                log::debug!("rotate: deleting the old key failed, retrying: {e}");
+                sleep(DELETE_PAUSE);
+            }
+            Err(e) => {
+                return Err(Error::Message(format!(
+                    "the new key is stored and works, but the old access key {} could not be deleted ({e}); delete it by hand, for example in the IAM console or with `aws iam delete-access-key --user-name {user} --access-key-id <the key ending in {}>`",
+                    mask(old_key_id),
+                    last4(old_key_id)
+                )));
+            }
+        }
+    }
+}
+
+fn create_failed(error: &creds::StsError, old_key_id: &str) -> Error {
+    let text = error.to_string();
+    if text.contains("LimitExceeded") {
+        return Error::Message(format!(
+            "IAM refused a new access key: the user already has two. Delete the one vault does not use (vault's is {}), then run rotate again",
+            mask(old_key_id)
+        ));
+    }
+    Error::Message(format!(
+        "creating a new access key failed: {text}; nothing was changed"
+    ))
+}
+
+/// aws-vault's masking: sixteen asterisks and the last four characters.
+pub(crate) fn mask(access_key_id: &str) -> String {
+    format!("****************{}", last4(access_key_id))
+}
+
+fn last4(access_key_id: &str) -> &str {
+    let start = access_key_id.len().saturating_sub(4);
+    access_key_id.get(start..).unwrap_or(access_key_id)
+}
+
+/// The fault injection of the module comment.
+fn crash_after(step: &str, ctx: &Ctx) {
+    if ctx.env.get(CRASH_VARIABLE) == Some(step) {
+        log::debug!("{CRASH_VARIABLE}={step}: killing vault");
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn keys_are_masked_as_aws_vault_masks_them() {
+        assert_eq!(mask("AKIAIOSFODNN7EXAMPLE"), "****************MPLE");
+        assert_eq!(mask("AB"), "****************AB");
+    }
+}

@@ -1,0 +1,106 @@
+//! `vault rotate` against moto with request authentication on, so a deleted key is really
+//! refused: after a rotation, and after a kill -9 at any step, the stored key works.
+
+use crate::support::moto::{self, AuthMoto};
+use crate::support::{Sandbox, exported_keys};
+
+const ROTATE_ACTIONS: &[&str] = &["iam:CreateAccessKey", "iam:DeleteAccessKey"];
+
+/// A sandbox whose profile `rot` holds the keys of a fresh IAM user: (sandbox, user, key).
+fn sandbox(
+    auth: &AuthMoto,
+    allowed: &[&str],
+    denied: &[&str],
+) -> (Sandbox, String, (String, String)) {
+    let (user, id, secret) = auth.create_user("rot", allowed, denied);
+    let t = Sandbox::new().with_endpoint(auth.moto.endpoint());
+    t.write_config("[profile rot]\nregion = us-east-1\n[profile role]\nsource_profile = rot\nrole_arn = arn:aws:iam::123456789012:role/r\n");
+    t.add("rot", &id, &secret);
+    (t, user, (id, secret))
+}
+
+/// The keys the keystore holds for `rot`.
+fn stored(t: &Sandbox) -> (String, String) {
+    exported_keys(
+        &t.vault(["export", "rot", "--no-session", "--format", "json"])
+            .run()
+            .success(),
+    )
+}
+
+fn as_pair(keys: &(String, String)) -> (&str, &str) {
+    (keys.0.as_str(), keys.1.as_str())
+}
+
+#[test]
+fn rotate_replaces_the_key_and_the_old_one_is_refused() {
+    let auth = moto::authenticated();
+    let (t, user, old) = sandbox(auth, ROTATE_ACTIONS, &[]);
+    let masked_old = format!("****************{}", &old.0[old.0.len() - 4..]);
+    // Through the role profile: the keys of its source profile are rotated.
+    let done = t.vault(["rotate", "role"]).run().success();
+    let new = stored(&t);
+    let masked_new = format!("****************{}", &new.0[new.0.len() - 4..]);
+    assert_eq!(
+        done.stdout,
+        format!(
+            "Rotating credentials stored for profile 'rot' using master credentials (takes 10-20 seconds)\n\
+             Creating a new access key\n\
+             Created new access key {masked_new}\n\
+             Deleting old access key {masked_old}\n\
+             Deleted old access key {masked_old}\n\
+             Finished rotating access key\n"
+        )
+    );
+    assert_ne!(new.0, old.0);
+    assert!(auth.accepts(as_pair(&new)), "the new key does not work");
+    assert!(!auth.accepts(as_pair(&old)), "the old key still works");
+    assert_eq!(auth.access_keys(&user), std::slice::from_ref(&new.0));
+    // Neither key appears whole in what rotate printed.
+    assert!(!done.stdout.contains(&old.0) && !done.stdout.contains(&new.0));
+    assert!(!done.stdout.contains(&new.1) && !done.stderr.contains(&new.1));
+}
+
+#[test]
+fn a_kill_after_any_step_leaves_a_working_key_stored() {
+    let auth = moto::authenticated();
+    for step in ["create", "verify", "store", "purge", "delete"] {
+        let (t, _user, old) = sandbox(auth, ROTATE_ACTIONS, &[]);
+        let done = t
+            .vault(["rotate", "rot"])
+            .env("VAULT_ROTATE_CRASH_AFTER", step)
+            .run();
+        assert_eq!(done.code, None, "{step}: vault was not killed: {done:?}");
+        let kept = stored(&t);
+        assert!(
+            auth.accepts(as_pair(&kept)),
+            "after a kill at {step}, the stored key {} does not work",
+            kept.0
+        );
+        let expected_old = matches!(step, "create" | "verify");
+        assert_eq!(kept.0 == old.0, expected_old, "{step}: which key is stored");
+    }
+}
+
+#[test]
+fn a_denied_delete_keeps_the_new_key_and_names_the_stale_one() {
+    let auth = moto::authenticated();
+    let (t, user, old) = sandbox(auth, &["iam:CreateAccessKey"], &["iam:DeleteAccessKey"]);
+    let masked_old = format!("****************{}", &old.0[old.0.len() - 4..]);
+    t.vault(["rotate", "rot"])
+        .run()
+        .code(1)
+        .stderr_has("the new key is stored and works")
+        .stderr_has(&format!(
+            "the old access key {masked_old} could not be deleted"
+        ))
+        .output_lacks(&old.1);
+    let new = stored(&t);
+    assert_ne!(new.0, old.0);
+    assert!(auth.accepts(as_pair(&new)));
+    assert_eq!(
+        auth.access_keys(&user).len(),
+        2,
+        "the stale key is still in IAM"
+    );
+}
