@@ -269,7 +269,16 @@ fn the_prompt_segment_follows_the_shared_table_in_every_shell() {
                 "fish" => "set -gx VAULT_CLOCK_BOOT 0; read -l up rest </proc/uptime; set -gx VAULT_CLOCK_OFFSET (math \"2000000000 - \"(string split -m1 . -- $up)[1])\n__vault_prompt\n".to_owned(),
                 _ => "export VAULT_CLOCK_OFFSET=$((2000000000 - EPOCHSECONDS))\n__vault_prompt\n".to_owned(),
             };
-            let out = stdout(&run(&t, shell, &script));
+            // The offset is taken from the clock a moment before the prompt reads it: when a
+            // second boundary falls in between (a loaded machine), one second is lost. Such a
+            // run is repeated; a wrong segment is wrong every time.
+            let mut out = stdout(&run(&t, shell, &script));
+            for _ in 0..2 {
+                if out == case.segment {
+                    break;
+                }
+                out = stdout(&run(&t, shell, &script));
+            }
             assert_eq!(
                 out, case.segment,
                 "{shell}: {:?} {:?} {:?}",
