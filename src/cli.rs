@@ -10,6 +10,9 @@ use clap_complete::engine::ArgValueCompleter;
 
 use crate::complete;
 
+/// The id of the positional PROFILE argument, apart from the global `--profile`.
+pub(crate) const PROFILE_ARG: &str = "profile_positional";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "vault",
@@ -40,6 +43,14 @@ pub(crate) struct GlobalArgs {
     /// Log what vault does to stderr (never secrets)
     #[arg(long, global = true)]
     pub(crate) debug: bool,
+    /// The profile a command acts on, instead of naming it after the command
+    #[arg(
+        long,
+        global = true,
+        value_name = "PROFILE",
+        add = ArgValueCompleter::new(complete::profiles)
+    )]
+    pub(crate) profile: Option<String>,
     /// Directory of the file keystore [default: ~/.awsvault/keys]
     #[arg(long, global = true, env = "AWS_VAULT_FILE_DIR", value_name = "DIR")]
     pub(crate) file_dir: Option<PathBuf>,
@@ -84,6 +95,28 @@ pub(crate) struct GlobalArgs {
         value_name = "PREFIX"
     )]
     pub(crate) pass_prefix: Option<String>,
+}
+
+/// Parses the command line. One thing clap cannot tell: in `vault --profile=dev exec -- aws s3 ls`
+/// the first word after `--` is the command, not exec's optional PROFILE.
+pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let mut cli = Cli::try_parse_from(&args)?;
+    if let Command::Exec(exec) = &mut cli.command
+        && let Some(profile) = &exec.profile
+        && came_after_double_dash(&args, profile)
+    {
+        let first_word = OsString::from(exec.profile.take().unwrap_or_default());
+        exec.command.insert(0, first_word);
+    }
+    Ok(cli)
+}
+
+/// Whether `word` first appears after the first `--` of `args`.
+fn came_after_double_dash(args: &[OsString], word: &str) -> bool {
+    let dash = args.iter().position(|a| a == "--");
+    let first = args.iter().position(|a| a == word);
+    matches!((dash, first), (Some(d), Some(f)) if f > d)
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,14 +169,14 @@ pub(crate) struct AddArgs {
     #[arg(long, overrides_with = "add_config")]
     pub(crate) no_add_config: bool,
     /// The profile to store keys for
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: String,
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ClearArgs {
     /// Only this profile's sessions and SSO token
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
 }
 
@@ -153,6 +186,10 @@ pub(crate) struct CredentialArgs {
     /// Session and role duration, like 1h or 30m (GetSessionToken and AssumeRole)
     #[arg(short, long, env = "AWS_VAULT_DURATION", value_parser = parse_duration, value_name = "DURATION")]
     pub(crate) duration: Option<Duration>,
+    /// Lifetime of the cached session that feeds the command (GetSessionToken), like 8h;
+    /// --duration then applies to roles only
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub(crate) session_ttl: Option<Duration>,
     /// MFA code to use for every MFA call of this run
     #[arg(short = 't', long, value_name = "CODE")]
     pub(crate) mfa_token: Option<String>,
@@ -186,8 +223,8 @@ pub(crate) struct ExecArgs {
     #[arg(long)]
     pub(crate) lazy: bool,
     /// The profile whose credentials the command gets
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: String,
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
     /// The command and its arguments [default: $SHELL]
     #[arg(
         trailing_var_arg = true,
@@ -205,8 +242,8 @@ pub(crate) struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ExportFormat::Env)]
     pub(crate) format: ExportFormat,
     /// The profile whose credentials to print
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: String,
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -247,8 +284,8 @@ pub(crate) struct UseArgs {
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,
     /// The profile whose credentials this shell gets
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: String,
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -278,7 +315,7 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) path: Option<String>,
     /// The profile to sign in with [default: credentials from AWS_ACCESS_KEY_ID and friends]
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
 }
 
@@ -291,8 +328,8 @@ pub(crate) struct RotateArgs {
     #[arg(short = 't', long, value_name = "CODE")]
     pub(crate) mfa_token: Option<String>,
     /// The profile whose stored keys to rotate (or whose source profile's)
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: String,
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -303,9 +340,6 @@ pub(crate) struct MigrateArgs {
     /// The backend to copy keys to
     #[arg(long, value_name = "BACKEND", add = ArgValueCompleter::new(complete::backends))]
     pub(crate) to: String,
-    /// Copy only this profile's keys
-    #[arg(long, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: Option<String>,
     /// Say what would be copied, and change nothing
     #[arg(long)]
     pub(crate) dry_run: bool,
@@ -323,8 +357,8 @@ pub(crate) struct RemoveArgs {
     #[arg(short, long)]
     pub(crate) force: bool,
     /// The profile whose keys to remove
-    #[arg(add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: String,
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
     /// Remove only the profile's cached sessions (aws-vault's hidden legacy flag)
     #[arg(short, long, hide = true)]
     pub(crate) sessions_only: bool,
@@ -350,5 +384,48 @@ mod tests {
             panic!("not add")
         };
         assert!(add.no_add_config && !add.add_config);
+    }
+
+    fn exec_of(line: &str) -> (Option<String>, Option<String>, Vec<String>) {
+        let cli = parse(line.split(' ').map(OsString::from)).unwrap();
+        let Command::Exec(exec) = cli.command else {
+            panic!("not exec")
+        };
+        let command = exec
+            .command
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        (cli.global.profile, exec.profile, command)
+    }
+
+    #[test]
+    fn the_first_word_after_double_dash_is_the_command_not_a_profile() {
+        assert_eq!(
+            exec_of("vault --profile=dev exec -- aws s3 ls"),
+            (
+                Some("dev".into()),
+                None,
+                vec!["aws".into(), "s3".into(), "ls".into()]
+            )
+        );
+        assert_eq!(
+            exec_of("vault exec --profile dev -- env"),
+            (Some("dev".into()), None, vec!["env".into()])
+        );
+        assert_eq!(
+            exec_of("vault exec dev -- aws s3"),
+            (None, Some("dev".into()), vec!["aws".into(), "s3".into()])
+        );
+        // The manual's `exec [profile] [--] command`: the `--` may be left out.
+        assert_eq!(
+            exec_of("vault exec dev aws s3"),
+            (None, Some("dev".into()), vec!["aws".into(), "s3".into()])
+        );
+        // A command named like the profile does not confuse it.
+        assert_eq!(
+            exec_of("vault exec dev -- dev"),
+            (None, Some("dev".into()), vec!["dev".into()])
+        );
     }
 }

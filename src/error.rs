@@ -67,7 +67,9 @@ impl Error {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Cli(_) | Self::Usage(_) => 2,
+            Self::Cli(_)
+            | Self::Usage(_)
+            | Self::Credentials(creds::Error::DurationOutOfRange { .. }) => 2,
             _ => 1,
         }
     }

@@ -37,8 +37,7 @@ pub fn complete_from_env() {
 
 /// Parses `args` and runs the command they name.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), Error> {
-    use clap::Parser;
-    let cli = cli::Cli::try_parse_from(args)?;
+    let cli = cli::parse(args)?;
     logging::init(cli.global.debug);
     let ctx = ctx::Ctx::from_process();
     cmd::run(&cli, &ctx)

@@ -18,6 +18,7 @@ mod injection;
 mod keyctl;
 mod list;
 mod login;
+mod manual_forms;
 mod mfa;
 mod migrate;
 mod moto_harness;

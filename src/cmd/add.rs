@@ -12,7 +12,7 @@ use crate::secret::Secret;
 use crate::tty;
 
 pub(crate) fn run(args: &AddArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let profile = args.profile.as_str();
+    let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "add")?;
     check_profile_name(profile)?;
     let config = Config::load(&ctx.env)?;
     if let Some(source) = config.own_source_profile(profile) {

@@ -11,8 +11,10 @@ use crate::keystore::keys::{KeyKind, classify};
 use crate::keystore::{self, Keystore};
 
 pub(crate) fn run(args: &ClearArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    // Without a profile, clear means every session: AWS_PROFILE is never taken here.
+    let chosen = super::explicit_profile(args.profile.as_deref(), global)?;
     let keystore = open_keystore(global, ctx)?;
-    let start_url = match &args.profile {
+    let start_url = match &chosen {
         Some(profile) => {
             let config = Config::load(&ctx.env)?;
             config
@@ -25,7 +27,7 @@ pub(crate) fn run(args: &ClearArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
     };
     let mut cleared = 0;
     for key in keystore.list()? {
-        let doomed = match (classify(&key), &args.profile) {
+        let doomed = match (classify(&key), &chosen) {
             (KeyKind::Session(_) | KeyKind::LegacySession | KeyKind::Oidc(_), None) => true,
             (KeyKind::Session(session), Some(profile)) => session.profile == *profile,
             (KeyKind::Oidc(url), Some(_)) => start_url.as_deref() == Some(url.as_str()),

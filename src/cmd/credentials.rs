@@ -7,6 +7,37 @@ use crate::creds::{self, ChainOptions, Credentials, Request};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::secret::Secret;
+use std::time::Duration;
+
+/// The flags that beat the config. aws-vault reads a zero duration as "not given".
+pub(super) fn overrides(args: &CredentialArgs) -> Overrides {
+    Overrides {
+        region: args.region.clone(),
+        duration: args.duration.filter(|d| !d.is_zero()),
+        session_ttl: args.session_ttl.filter(|d| !d.is_zero()),
+    }
+}
+
+/// AWS's limits, checked before any call so a typo costs nothing: GetSessionToken takes 15m to
+/// 36h, AssumeRole 15m to 12h (1h for a role assumed with temporary credentials, which the chain
+/// builder checks once it knows the sources).
+pub(super) fn check_durations(args: &CredentialArgs) -> Result<(), Error> {
+    check_range("--duration", args.duration, MAX_SESSION_TOKEN)?;
+    check_range("--session-ttl", args.session_ttl, MAX_SESSION_TOKEN)
+}
+
+const MIN_DURATION: Duration = Duration::from_mins(15);
+const MAX_SESSION_TOKEN: Duration = Duration::from_hours(36);
+
+fn check_range(flag: &str, value: Option<Duration>, max: Duration) -> Result<(), Error> {
+    match value.filter(|d| !d.is_zero()) {
+        Some(d) if d < MIN_DURATION || d > max => Err(Error::Usage(format!(
+            "{flag} {} is out of range: AWS accepts 15m to 36h for GetSessionToken and 15m to 12h for AssumeRole (1h for a role assumed with temporary credentials)",
+            crate::duration::format_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        ))),
+        _ => Ok(()),
+    }
+}
 
 pub(super) fn fetch(
     profile: &str,
@@ -33,6 +64,7 @@ pub(super) fn fetch_quietly(
     global: &GlobalArgs,
     ctx: &Ctx,
 ) -> Result<(Credentials, ProfileChain), Error> {
+    check_durations(args)?;
     let config = Config::load(&ctx.env)?;
     let keystore = open_keystore(global, ctx)?;
     let mut env = ctx.env.clone();
@@ -49,13 +81,10 @@ pub(super) fn fetch_quietly(
     };
     let request = Request {
         profile: profile.to_owned(),
-        overrides: Overrides {
-            region: args.region.clone(),
-            // aws-vault reads 0 as "not given".
-            duration: args.duration.filter(|d| !d.is_zero()),
-        },
+        overrides: overrides(args),
         options: ChainOptions {
             no_session: args.no_session,
+            requested_duration: args.duration.filter(|d| !d.is_zero()),
         },
         mfa: args.mfa_token.clone().map(Secret::new),
         min_ttl,

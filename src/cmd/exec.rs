@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 
 use std::sync::mpsc;
 
-use super::credentials::fetch;
+use super::credentials::{fetch, overrides};
 use super::export;
 use super::served::Served;
 use crate::child;
@@ -42,32 +42,33 @@ const CONTAINER_VARIABLES: &[&str] = &[
 ];
 
 pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "exec")?;
     if args.server || args.ecs_server {
-        return run_with_server(args, global, ctx);
+        return run_with_server(profile, args, global, ctx);
     }
     if args.lazy {
         return Err(Error::Usage(
             "--lazy only works with --server (--ecs-server)".to_owned(),
         ));
     }
-    let (creds, chain) = fetch(&args.profile, &args.credentials, None, global, ctx)?;
+    let (creds, chain) = fetch(profile, &args.credentials, None, global, ctx)?;
     let target = chain.target();
     if args.json {
         let text = export::render(
             ExportFormat::Json,
-            &args.profile,
+            profile,
             &creds,
             target.region.as_deref(),
         );
         return super::print(&text);
     }
-    let mut set: Vec<(&str, String)> = vec![("AWS_VAULT", args.profile.clone())];
+    let mut set: Vec<(&str, String)> = vec![("AWS_VAULT", profile.to_owned())];
     set.extend(export::env_pairs(&creds, target.region.as_deref()));
     if let Some(endpoint) = &target.endpoint_url {
         set.push(("AWS_ENDPOINT_URL", endpoint.clone()));
     }
     let env = child_environment(set, &[]);
-    let (program, command) = program_and_command(args, global, ctx, &env)?;
+    let (program, command) = program_and_command(profile, args, global, ctx, &env)?;
     crate::keystore::detach_from_shared_keyring();
     let reason = child::replace_process(&program, &command, &env);
     log::debug!("execve failed ({reason}); running the command as a child instead");
@@ -77,7 +78,12 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
 
 /// `exec --server`: the command gets a local credential endpoint and its token, no keys, and
 /// runs as our child for as long as the endpoint must answer.
-fn run_with_server(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+fn run_with_server(
+    profile: &str,
+    args: &ExecArgs,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+) -> Result<(), Error> {
     if args.json {
         return Err(Error::Usage(
             "--server and --json cannot be used together".to_owned(),
@@ -94,15 +100,12 @@ fn run_with_server(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
     let token = server.token().expose().to_owned();
     // The region and endpoint the command gets come from the config, before any STS call.
     let config = crate::config::Config::load(&ctx.env)?;
-    let overrides = crate::config::Overrides {
-        region: args.credentials.region.clone(),
-        duration: None,
-    };
-    let chain = config.resolve_chain(&args.profile, &overrides, &ctx.env)?;
+    let overrides = overrides(&args.credentials);
+    let chain = config.resolve_chain(profile, &overrides, &ctx.env)?;
     let target = chain.target();
 
     let source = Served::new(
-        args.profile.clone(),
+        profile.to_owned(),
         args.credentials.clone(),
         global.clone(),
         ctx.clone(),
@@ -125,7 +128,7 @@ fn run_with_server(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
         .map_err(Error::Message)?;
 
     let mut set: Vec<(&str, String)> = vec![
-        ("AWS_VAULT", args.profile.clone()),
+        ("AWS_VAULT", profile.to_owned()),
         ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url.clone()),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
     ];
@@ -137,8 +140,8 @@ fn run_with_server(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
         set.push(("AWS_ENDPOINT_URL", endpoint.clone()));
     }
     let env = child_environment(set, CONTAINER_VARIABLES);
-    let (program, command) = program_and_command(args, global, ctx, &env)?;
-    log::debug!("credential server for {} at {url}", args.profile);
+    let (program, command) = program_and_command(profile, args, global, ctx, &env)?;
+    log::debug!("credential server for {profile} at {url}");
     crate::keystore::detach_from_shared_keyring();
     let code = child::run_forwarding_signals(&program, &command, &env)?;
     Err(Error::Exit(code))
@@ -165,6 +168,7 @@ fn child_environment(set: Vec<(&str, String)>, also_removed: &[&str]) -> Vec<(Os
 /// The program to run (found on the command's PATH) and its command line, saying that a
 /// subshell starts when no command was given, as aws-vault does.
 fn program_and_command(
+    profile: &str,
     args: &ExecArgs,
     global: &GlobalArgs,
     ctx: &Ctx,
@@ -184,9 +188,8 @@ fn program_and_command(
         .map(|(_, v)| v.as_os_str());
     let program = child::resolve(&command[0], path_var)?;
     log::debug!(
-        "running {} with the credentials of {}",
-        program.display(),
-        args.profile
+        "running {} with the credentials of {profile}",
+        program.display()
     );
     Ok((program, command))
 }

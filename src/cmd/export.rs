@@ -13,9 +13,10 @@ use crate::error::Error;
 use crate::secret::Secret;
 
 pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let (creds, chain) = fetch(&args.profile, &args.credentials, None, global, ctx)?;
+    let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "export")?;
+    let (creds, chain) = fetch(profile, &args.credentials, None, global, ctx)?;
     let region = chain.target().region.as_deref();
-    print(&render(args.format, &args.profile, &creds, region))
+    print(&render(args.format, profile, &creds, region))
 }
 
 /// The credential_process document: `Version` first, optional fields left out.

@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::secret::Secret;
 
 pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let (creds, region) = match &args.profile {
-        Some(profile) => profile_credentials(profile, &args.credentials, global, ctx)?,
+    let (creds, region) = match super::chosen_profile(args.profile.as_deref(), global, ctx)? {
+        Some(profile) => profile_credentials(&profile, &args.credentials, global, ctx)?,
         None => environment_credentials(&args.credentials, ctx)?,
     };
     let partition = console::partition(region.as_deref(), &ctx.env);
@@ -46,10 +46,7 @@ fn profile_credentials(
     ctx: &Ctx,
 ) -> Result<(Credentials, Option<String>), Error> {
     let config = crate::config::Config::load(&ctx.env)?;
-    let overrides = crate::config::Overrides {
-        region: args.region.clone(),
-        duration: args.duration.filter(|d| !d.is_zero()),
-    };
+    let overrides = super::credentials::overrides(args);
     let chain = config.resolve_chain(profile, &overrides, &ctx.env)?;
     let mut args = args.clone();
     args.no_session |= uses_own_keys(chain.target());
@@ -101,14 +98,10 @@ fn environment_credentials(
         region: region.clone(),
         ..ProfileConfig::default()
     };
-    let duration = crate::config::session_durations(
-        &crate::config::Overrides {
-            region: None,
-            duration: args.duration.filter(|d| !d.is_zero()),
-        },
-        &ctx.env,
-    )?
-    .federation_token;
+    super::credentials::check_durations(args)?;
+    let duration =
+        crate::config::session_durations(&super::credentials::overrides(args), &ctx.env)?
+            .federation_token;
     note("Using the credentials from the environment (no profile given).");
     let creds = creds::for_console(creds, &profile, duration, ctx)?;
     Ok((creds, region))

@@ -23,7 +23,7 @@ pub(crate) fn run(args: &MigrateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
     let options = backend_options(global, ctx);
     let source = keystore::open(&options.with_backend(&args.from), ctx)?;
     let target = keystore::open(&options.with_backend(&args.to), ctx)?;
-    let keys = keys_to_copy(source.as_ref(), args.profile.as_deref(), &args.from)?;
+    let keys = keys_to_copy(source.as_ref(), global.profile.as_deref(), &args.from)?;
     if keys.is_empty() {
         note(&format!("No stored keys in the {} keystore.", args.from));
         return Ok(());

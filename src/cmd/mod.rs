@@ -46,6 +46,59 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
     }
 }
 
+/// The profile a command acts on: its PROFILE argument or `--profile` (naming the same one twice
+/// is fine, two different ones a usage error), else `AWS_PROFILE` when
+/// `AWS_VAULT_USE_AWS_PROFILE` turns that on. A stray `AWS_PROFILE` never picks credentials
+/// silently.
+fn chosen_profile(
+    positional: Option<&str>,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+) -> Result<Option<String>, Error> {
+    Ok(explicit_profile(positional, global)?.or_else(|| {
+        use_aws_profile(ctx)
+            .then(|| ctx.env.non_empty("AWS_PROFILE").map(str::to_owned))
+            .flatten()
+    }))
+}
+
+/// The profile named on the command line, as an argument or with `--profile`.
+fn explicit_profile(
+    positional: Option<&str>,
+    global: &GlobalArgs,
+) -> Result<Option<String>, Error> {
+    match (positional, global.profile.as_deref()) {
+        (Some(a), Some(b)) if a != b => Err(Error::Usage(format!(
+            "two profiles given: '{a}' as the argument and '{b}' with --profile; give one"
+        ))),
+        (Some(name), _) | (None, Some(name)) => Ok(Some(name.to_owned())),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `AWS_VAULT_USE_AWS_PROFILE`: 1, true or yes.
+fn use_aws_profile(ctx: &Ctx) -> bool {
+    ctx.env
+        .non_empty(USE_AWS_PROFILE)
+        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+pub(crate) const USE_AWS_PROFILE: &str = "AWS_VAULT_USE_AWS_PROFILE";
+
+/// `chosen_profile` for a command that cannot go on without one.
+fn required_profile(
+    positional: Option<&str>,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+    command: &str,
+) -> Result<String, Error> {
+    chosen_profile(positional, global, ctx)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "name a profile: `vault {command} PROFILE` or `vault {command} --profile PROFILE` (set {USE_AWS_PROFILE}=1 to take AWS_PROFILE)"
+        ))
+    })
+}
+
 fn open_keystore(global: &GlobalArgs, ctx: &Ctx) -> Result<Box<dyn Keystore>, Error> {
     Ok(keystore::open(&backend_options(global, ctx), ctx)?)
 }

@@ -14,7 +14,7 @@ use crate::suggest;
 use crate::tty;
 
 pub(crate) fn run(args: &RemoveArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let profile = args.profile.as_str();
+    let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "remove")?;
     let keystore = open_keystore(global, ctx)?;
     if args.sessions_only {
         let deleted = remove_sessions_of(keystore.as_ref(), profile)?;

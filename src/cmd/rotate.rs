@@ -35,6 +35,7 @@ const DELETE_PAUSE: Duration = Duration::from_secs(2);
 const DELETE_FOR: Duration = Duration::from_secs(20);
 
 pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
+    let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "rotate")?;
     let config = Config::load(&ctx.env)?;
     let keystore = open_keystore(global, ctx)?;
     let stored: Vec<String> = keystore
@@ -42,12 +43,12 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         .into_iter()
         .filter(|k| classify(k) == KeyKind::Credentials)
         .collect();
-    if !config.has_profile(&args.profile) && !stored.contains(&args.profile) {
+    if !config.has_profile(profile) && !stored.contains(profile) {
         return Err(config
-            .unknown_profile(&args.profile, stored.iter().map(String::as_str))
+            .unknown_profile(profile, stored.iter().map(String::as_str))
             .into());
     }
-    let chain = config.resolve_chain(&args.profile, &Overrides::default(), &ctx.env)?;
+    let chain = config.resolve_chain(profile, &Overrides::default(), &ctx.env)?;
     // The profile's own keys, else those of the nearest source_profile that has some (aws-vault
     // looks one level up only).
     let owner = chain
@@ -56,8 +57,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         .find(|p| stored.contains(&p.name))
         .ok_or_else(|| {
             Error::Message(format!(
-                "no access keys are stored for profile '{}' or its source profiles; store them with `vault add`",
-                args.profile
+                "no access keys are stored for profile '{profile}' or its source profiles; store them with `vault add`"
             ))
         })?
         .clone();
@@ -81,6 +81,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
     let signer = if use_session {
         let session_args = CredentialArgs {
             duration: None,
+            session_ttl: None,
             mfa_token: args.mfa_token.clone(),
             no_session: false,
             region: None,

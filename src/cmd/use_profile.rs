@@ -27,9 +27,11 @@ pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
     let mut saved = saved_state(&ctx.env).unwrap_or_else(|| Saved::capture(&ctx.env));
     saved.region.clone_from(&args.credentials.region);
     saved.duration_secs = args.credentials.duration.map(|d| d.as_secs());
+    saved.session_ttl_secs = args.credentials.session_ttl.map(|d| d.as_secs());
     saved.no_session = args.credentials.no_session;
+    let profile = super::required_profile(args.profile.as_deref(), global, ctx, "use")?;
     apply(
-        &args.profile,
+        &profile,
         &args.credentials,
         None,
         &saved,
@@ -60,6 +62,7 @@ pub(crate) fn refresh(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
     }
     let credentials = CredentialArgs {
         duration: saved.duration_secs.map(Duration::from_secs),
+        session_ttl: saved.session_ttl_secs.map(Duration::from_secs),
         mfa_token: None,
         no_session: saved.no_session,
         region: saved.region.clone(),

@@ -48,6 +48,7 @@ fn run(input: &Input) -> Result<Value, String> {
             .duration
             .as_deref()
             .map(|d| crate::duration::parse(d).expect("case duration")),
+        session_ttl: None,
     };
     let chain = config
         .resolve_chain(&input.profile, &overrides, &env)

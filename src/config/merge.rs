@@ -23,6 +23,8 @@ use crate::duration;
 pub struct Overrides {
     pub region: Option<String>,
     pub duration: Option<Duration>,
+    /// `--session-ttl`: the GetSessionToken duration, over `duration`.
+    pub session_ttl: Option<Duration>,
 }
 
 /// Where a value came from, so an error can say where to fix it.
@@ -275,10 +277,13 @@ pub(crate) fn session_durations(
     let defaults = SessionDurations::default();
     Ok(SessionDurations {
         session_token: overrides
-            .duration
+            .session_ttl
+            .or(overrides.duration)
             .or(env_duration(env, "AWS_SESSION_TOKEN_TTL")?)
             .unwrap_or(defaults.session_token),
-        chained_session_token: env_duration(env, "AWS_CHAINED_SESSION_TOKEN_TTL")?
+        chained_session_token: overrides
+            .session_ttl
+            .or(env_duration(env, "AWS_CHAINED_SESSION_TOKEN_TTL")?)
             .unwrap_or(defaults.chained_session_token),
         federation_token: overrides
             .duration

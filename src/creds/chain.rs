@@ -22,6 +22,7 @@ use crate::config::{ProfileChain, ProfileConfig, StsRegionalEndpoints};
 use crate::ctx::Env;
 
 const ONE_HOUR: Duration = Duration::from_hours(1);
+const MAX_ASSUME_ROLE: Duration = Duration::from_hours(12);
 /// Regions whose STS calls go to the global endpoint with `sts_regional_endpoints = legacy`.
 const LEGACY_GLOBAL_REGIONS: &[&str] = &[
     "ap-northeast-1",
@@ -46,6 +47,9 @@ const LEGACY_GLOBAL_REGIONS: &[&str] = &[
 pub(crate) struct ChainOptions {
     /// `--no-session`: never call GetSessionToken.
     pub(crate) no_session: bool,
+    /// `--duration`, which must fit every role it applies to: AWS refuses more than 12h, and
+    /// more than 1h for a role assumed with temporary credentials.
+    pub(crate) requested_duration: Option<Duration>,
 }
 
 struct Builder<'a> {
@@ -145,6 +149,7 @@ impl Builder<'_> {
             .clone()
             .filter(|serial| self.chained_mfa.as_ref() != Some(serial));
         let mut duration = profile.assume_role_duration.unwrap_or(ONE_HOUR);
+        self.check_requested_duration(profile, source.is_long_term())?;
         if !source.is_long_term() && duration > ONE_HOUR {
             log::debug!(
                 "profile {}: capping AssumeRole at 1h: its source is temporary credentials",
@@ -164,6 +169,37 @@ impl Builder<'_> {
         Ok(match mfa_serial {
             Some(serial) => cached("sts.AssumeRole", &profile.name, Some(&serial), assume),
             None => assume,
+        })
+    }
+
+    /// `--duration` applies to this role too: refuse what AWS would refuse, before any call.
+    fn check_requested_duration(
+        &self,
+        profile: &ProfileConfig,
+        from_long_term_keys: bool,
+    ) -> Result<(), Error> {
+        let Some(requested) = self.options.requested_duration else {
+            return Ok(());
+        };
+        let (limit, why) = if from_long_term_keys {
+            (MAX_ASSUME_ROLE, "AssumeRole accepts 15m to 12h")
+        } else {
+            (
+                ONE_HOUR,
+                "a role assumed with temporary credentials lasts 1h at most",
+            )
+        };
+        if requested <= limit {
+            return Ok(());
+        }
+        Err(Error::DurationOutOfRange {
+            reason: format!(
+                "--duration {} is out of range for profile {}: {why}",
+                crate::duration::format_seconds(
+                    i64::try_from(requested.as_secs()).unwrap_or(i64::MAX)
+                ),
+                profile.name
+            ),
         })
     }
 

@@ -59,6 +59,10 @@ pub enum Error {
     Recursion { profile: String },
     #[error(transparent)]
     Keystore(#[from] keystore::Error),
+    /// A `--duration` AWS would refuse for the chain it applies to: a usage error, found before
+    /// any call.
+    #[error("{reason}")]
+    DurationOutOfRange { reason: String },
 }
 
 /// Where credentials come from. Providers nest: an AssumeRole wraps its source's provider.

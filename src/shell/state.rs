@@ -39,6 +39,7 @@ pub(crate) struct Saved {
     pub(crate) original: Vec<(String, Option<String>)>,
     pub(crate) region: Option<String>,
     pub(crate) duration_secs: Option<u64>,
+    pub(crate) session_ttl_secs: Option<u64>,
     pub(crate) no_session: bool,
 }
 
@@ -72,6 +73,9 @@ impl Saved {
         if let Some(secs) = self.duration_secs {
             parts.push(format!("@duration={secs}"));
         }
+        if let Some(secs) = self.session_ttl_secs {
+            parts.push(format!("@session-ttl={secs}"));
+        }
         if self.no_session {
             parts.push("@no-session".to_owned());
         }
@@ -94,6 +98,9 @@ impl Saved {
             };
             match (name, raw) {
                 ("@duration", Some(secs)) => saved.duration_secs = Some(secs.parse().ok()?),
+                ("@session-ttl", Some(secs)) => {
+                    saved.session_ttl_secs = Some(secs.parse().ok()?);
+                }
                 ("@no-session", None) => saved.no_session = true,
                 ("@region", Some(b64)) => saved.region = Some(decode(b64)?),
                 (name, raw) if TOUCHED.contains(&name) => {
@@ -133,6 +140,7 @@ mod tests {
         let mut saved = Saved::capture(&env);
         saved.region = Some("ap-south-1".into());
         saved.duration_secs = Some(3600);
+        saved.session_ttl_secs = Some(7200);
         saved.no_session = true;
         let text = saved.encode();
         assert!(

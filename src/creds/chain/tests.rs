@@ -31,9 +31,17 @@ fn plan(profile: &str, no_session: bool) -> Result<String, String> {
         .resolve_chain(profile, &Overrides::default(), &env)
         .unwrap();
     let stored = |name: &str| name.starts_with("user");
-    build(&chain, &stored, ChainOptions { no_session }, &env)
-        .map(|p| p.describe())
-        .map_err(|e| e.to_string())
+    build(
+        &chain,
+        &stored,
+        ChainOptions {
+            no_session,
+            requested_duration: None,
+        },
+        &env,
+    )
+    .map(|p| p.describe())
+    .map_err(|e| e.to_string())
 }
 
 #[test]
