@@ -280,17 +280,7 @@ pub(crate) fn sts_target(profile: &ProfileConfig, env: &Env) -> Target {
         .region
         .clone()
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let ignore_configured = env
-        .non_empty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let configured = if ignore_configured {
-        None
-    } else {
-        env.non_empty("AWS_ENDPOINT_URL_STS")
-            .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
-            .map(str::to_owned)
-            .or_else(|| profile.endpoint_url.clone())
-    };
+    let configured = configured_endpoint("AWS_ENDPOINT_URL_STS", profile, env);
     let legacy_global = (profile.sts_regional_endpoints == Some(StsRegionalEndpoints::Legacy)
         && LEGACY_GLOBAL_REGIONS.contains(&region.as_str()))
     .then(|| "https://sts.amazonaws.com".to_owned());
@@ -298,6 +288,26 @@ pub(crate) fn sts_target(profile: &ProfileConfig, env: &Env) -> Target {
         endpoint: configured.or(legacy_global),
         region,
     }
+}
+
+/// The endpoint the AWS SDKs would use for a service: its own variable
+/// (`AWS_ENDPOINT_URL_STS`), then `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`; none
+/// when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`.
+pub(crate) fn configured_endpoint(
+    service_variable: &str,
+    profile: &ProfileConfig,
+    env: &Env,
+) -> Option<String> {
+    let ignore_configured = env
+        .non_empty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if ignore_configured {
+        return None;
+    }
+    env.non_empty(service_variable)
+        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+        .map(str::to_owned)
+        .or_else(|| profile.endpoint_url.clone())
 }
 
 #[cfg(test)]

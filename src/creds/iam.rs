@@ -4,6 +4,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::config::{BehaviorVersion, Region};
 
 use super::aws::{SdkRuntime, map_error, retry_config, sdk_credentials, timeout_config};
+use super::chain::configured_endpoint;
 use super::credentials::Credentials;
 use super::sts::{StsError, Target};
 use crate::config::ProfileConfig;
@@ -79,17 +80,7 @@ impl AwsIam {
 /// Where IAM calls go: `AWS_ENDPOINT_URL_IAM`, else `AWS_ENDPOINT_URL`, else the profile's
 /// `endpoint_url`, as the SDKs choose; IAM is global, so the region only picks the partition.
 pub(crate) fn iam_target(profile: &ProfileConfig, env: &Env) -> Target {
-    let ignore_configured = env
-        .non_empty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let endpoint = if ignore_configured {
-        None
-    } else {
-        env.non_empty("AWS_ENDPOINT_URL_IAM")
-            .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
-            .map(str::to_owned)
-            .or_else(|| profile.endpoint_url.clone())
-    };
+    let endpoint = configured_endpoint("AWS_ENDPOINT_URL_IAM", profile, env);
     Target {
         region: profile
             .region
