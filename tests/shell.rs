@@ -319,12 +319,13 @@ fn a_refresh_that_would_need_a_prompt_marks_the_segment_and_warns_once() {
         "[profile mfa]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n",
     );
     t.add("mfa", "AKIAREFRESH000000001", "s");
-    // One hour of credentials; 56 minutes later, the 5-minute cache margin has passed, so a
-    // refresh needs a new MFA code, which the hook never asks for.
+    // One hour of credentials; 55.5 minutes later, the 5-minute cache margin has passed, so a
+    // refresh needs a new MFA code, which the hook never asks for. (4m30s are left: the segment
+    // reads 4m for the next 30 seconds, however slow the machine.)
     let script = r#"
 eval "$("$VAULT" hook bash)"
 vault use mfa --mfa-token 123456
-export VAULT_CLOCK_OFFSET=3360
+export VAULT_CLOCK_OFFSET=3330
 __vault_precmd
 __vault_precmd
 __vault_precmd
@@ -357,7 +358,7 @@ fn a_role_refreshes_without_a_prompt_from_the_cached_mfa_session() {
 eval "$("$VAULT" hook bash)"
 vault use role --mfa-token 123456
 first=$AWS_ACCESS_KEY_ID
-export VAULT_CLOCK_OFFSET=3360
+export VAULT_CLOCK_OFFSET=3330
 __vault_precmd
 [ "$AWS_ACCESS_KEY_ID" != "$first" ] && echo refreshed
 printf '%s\n' "$VAULT_SEGMENT"
