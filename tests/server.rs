@@ -194,9 +194,10 @@ print(json.dumps(seen))
         keys.len()
     );
     for (key, left) in &seen {
-        // Expiration has whole seconds, so allow one second of rounding.
+        // The server hands out only credentials with more than 890 s left. Expiration has whole
+        // seconds, and the answer takes a moment to read on a loaded machine: 5 s of slack.
         assert!(
-            *left >= 889.0,
+            *left >= 885.0,
             "{key} was served with only {left}s left: {seen:?}"
         );
     }
