@@ -98,3 +98,33 @@ fn an_explicit_pass_without_a_gpg_key_says_so() {
     .stderr_has("has no gpg key")
     .stderr_has("pass init");
 }
+
+#[test]
+fn keys_left_in_the_file_keystore_are_pointed_out_when_the_secret_service_is_chosen() {
+    let t = Sandbox::new();
+    t.add("old-file-key", "AKIAOLDFILEKEY000001", "s"); // the harness pins the file backend
+    let bus = SessionBus::with_gnome_keyring(&t);
+    bus.create_collection("awsvault");
+    t.vault(["list"])
+        .env_remove("AWS_VAULT_BACKEND")
+        .run()
+        .success()
+        .stderr_has("the file keystore also holds keys for old-file-key")
+        .stderr_has("vault migrate --from file --to secret-service");
+    // Chosen explicitly, or with everything moved, nothing is said.
+    t.vault(["list", "--backend", "secret-service"])
+        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
+        .run()
+        .success()
+        .stderr_is("");
+    t.vault(["migrate", "--from", "file", "--to", "secret-service"])
+        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
+        .run()
+        .success();
+    t.vault(["list"])
+        .env_remove("AWS_VAULT_BACKEND")
+        .run()
+        .success()
+        .stderr_is("")
+        .stdout_has("old-file-key");
+}

@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{open_keystore, print, warn};
+use super::{backend_options, note, open_keystore, print, warn};
 use crate::cli::{GlobalArgs, ListArgs};
 use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::duration;
 use crate::error::Error;
+use crate::keystore;
 use crate::keystore::keys::{KeyKind, SessionKey, classify};
 
 pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
@@ -31,6 +32,9 @@ pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         ));
     }
     let stored = Stored::sort(keystore.list()?);
+    if global.backend.is_none() {
+        hint_at_file_keys(&stored.credentials, global, ctx);
+    }
     if args.credentials {
         return print_names(&stored.credentials, args.json);
     }
@@ -49,6 +53,29 @@ pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         return print(&(to_json(&rows) + "\n"));
     }
     print(&render_table(&rows))
+}
+
+/// Without `--backend`, a desktop's Secret Service now wins over the file keystore, where vault
+/// used to keep keys: say so when the file keystore holds keys the listing does not show,
+/// rather than let them seem lost.
+fn hint_at_file_keys(shown: &[String], global: &GlobalArgs, ctx: &Ctx) {
+    let options = backend_options(global, ctx).with_backend("file");
+    let Ok(file) = keystore::open(&options, ctx) else {
+        return;
+    };
+    let hidden: Vec<String> = file
+        .list()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|key| classify(key) == KeyKind::Credentials && !shown.contains(key))
+        .collect();
+    if !hidden.is_empty() {
+        note(&format!(
+            "vault: note: the file keystore also holds keys for {}, which this list (from the keystore vault chose) does not show; use them with --backend file, or copy them with `vault migrate --from file --to {}`",
+            hidden.join(", "),
+            keystore::DEFAULT_BACKEND
+        ));
+    }
 }
 
 /// The keystore's keys by kind.

@@ -30,7 +30,7 @@ use std::io;
 use std::path::PathBuf;
 
 pub(crate) use item::{Item, MasterCredentials};
-pub(crate) use open::{AVAILABLE_BACKENDS, BackendOptions, open};
+pub(crate) use open::{AVAILABLE_BACKENDS, BackendOptions, DEFAULT_BACKEND, open};
 pub(crate) use pass::PassOptions;
 pub(crate) use passphrase::detach_from_shared_keyring;
 

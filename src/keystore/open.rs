@@ -42,6 +42,14 @@ pub(crate) const AVAILABLE_BACKENDS: &[&str] = &["wincred", "file"];
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(crate) const AVAILABLE_BACKENDS: &[&str] = &["pass", "file"];
 
+/// What vault opens without `--backend` when it can (the desktop's store).
+#[cfg(target_os = "macos")]
+pub(crate) const DEFAULT_BACKEND: &str = "keychain";
+#[cfg(windows)]
+pub(crate) const DEFAULT_BACKEND: &str = "wincred";
+#[cfg(not(any(target_os = "macos", windows)))]
+pub(crate) const DEFAULT_BACKEND: &str = "secret-service";
+
 /// The keystore settings from global flags and their environment variables.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BackendOptions {
@@ -103,7 +111,7 @@ impl BackendOptions {
 #[cfg(target_os = "linux")]
 fn open_default(options: &BackendOptions, ctx: &Ctx) -> Result<Box<dyn Keystore>, Error> {
     if secret_service::session_bus_exists(&ctx.env) {
-        match open_named("secret-service", options, ctx) {
+        match open_named(DEFAULT_BACKEND, options, ctx) {
             Ok(store) => return Ok(store),
             Err(reason) => log::debug!("not using the Secret Service: {reason}"),
         }
@@ -115,12 +123,12 @@ fn open_default(options: &BackendOptions, ctx: &Ctx) -> Result<Box<dyn Keystore>
 
 #[cfg(target_os = "macos")]
 fn open_default(options: &BackendOptions, ctx: &Ctx) -> Result<Box<dyn Keystore>, Error> {
-    open_named("keychain", options, ctx)
+    open_named(DEFAULT_BACKEND, options, ctx)
 }
 
 #[cfg(windows)]
 fn open_default(options: &BackendOptions, ctx: &Ctx) -> Result<Box<dyn Keystore>, Error> {
-    open_named("wincred", options, ctx)
+    open_named(DEFAULT_BACKEND, options, ctx)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
