@@ -32,7 +32,7 @@ pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         ));
     }
     let stored = Stored::sort(keystore.list()?);
-    if global.backend.is_none() {
+    if global.backend.is_none() && keystore.backend() != "file" {
         hint_at_file_keys(&stored.credentials, global, ctx);
     }
     if args.credentials {

@@ -68,10 +68,10 @@ fn copy_one(
     if held_by_target && !same_in_target && !args.overwrite {
         return Ok(Outcome::Conflict);
     }
-    let removal = if args.delete_source {
-        format!(" and removed from {from}")
-    } else {
-        String::new()
+    let removal = match (args.delete_source, args.dry_run) {
+        (false, _) => String::new(),
+        (true, false) => format!(" and removed from {from}"),
+        (true, true) => format!(" and would be removed from {from}"),
     };
     if args.dry_run {
         let verb = if same_in_target {
@@ -79,7 +79,6 @@ fn copy_one(
         } else {
             "would be copied to"
         };
-        let removal = removal.replace("and removed", "and would be removed");
         return Ok(Outcome::Done(format!(
             "{key}: {verb} {to}{removal} (dry run)\n"
         )));

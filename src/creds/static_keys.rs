@@ -13,7 +13,7 @@ impl Provider for StoredKeys {
         let item = cx.keystore.get(&self.profile)?;
         let keys = MasterCredentials::from_item(&item).map_err(|reason| {
             Error::Keystore(crate::keystore::Error::Damaged {
-                path: self.profile.clone().into(),
+                location: self.profile.clone(),
                 reason,
             })
         })?;

@@ -41,13 +41,17 @@ impl KeyctlKeystore {
 }
 
 impl Keystore for KeyctlKeystore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
     fn get(&self, key: &str) -> Result<Item, Error> {
         let found = self.find(key)?.ok_or_else(|| not_found(key))?;
         let bytes = found
             .read_to_vec()
             .map_err(|e| failed(format!("reading {key:?}"), e))?;
         let data = String::from_utf8(bytes).map_err(|_| Error::Damaged {
-            path: format!("kernel key {key:?} in keyring {KEYRING_NAME}").into(),
+            location: format!("kernel key {key:?} in keyring {KEYRING_NAME}"),
             reason: "its payload is not text".to_owned(),
         })?;
         Ok(Item::from_data(key, data))

@@ -27,16 +27,17 @@ impl MemoryKeystore {
 }
 
 impl Keystore for MemoryKeystore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
     fn get(&self, key: &str) -> Result<Item, Error> {
         self.check()?;
         self.items
             .borrow()
             .get(key)
             .cloned()
-            .ok_or_else(|| Error::NotFound {
-                key: key.to_owned(),
-                backend: "memory",
-            })
+            .ok_or_else(|| Error::not_found(key, "memory"))
     }
 
     fn set(&self, item: &Item) -> Result<(), Error> {
@@ -53,10 +54,7 @@ impl Keystore for MemoryKeystore {
             .borrow_mut()
             .remove(key)
             .map(|_| ())
-            .ok_or_else(|| Error::NotFound {
-                key: key.to_owned(),
-                backend: "memory",
-            })
+            .ok_or_else(|| Error::not_found(key, "memory"))
     }
 
     fn list(&self) -> Result<Vec<String>, Error> {

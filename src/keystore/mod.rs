@@ -36,6 +36,8 @@ pub(crate) use passphrase::detach_from_shared_keyring;
 
 /// A keystore. Implementations never prompt except through what they were built with.
 pub(crate) trait Keystore {
+    /// The backend's name, as `--backend` takes it.
+    fn backend(&self) -> &'static str;
     /// The item stored under `key`; `Error::NotFound` when there is none.
     #[allow(
         dead_code,
@@ -79,8 +81,12 @@ pub enum Error {
         origin: &'static str,
         hint: &'static str,
     },
-    #[error("{} is damaged ({reason}); remove it with `vault remove` and add the key again, or restore it from a backup", path.display())]
-    Damaged { path: PathBuf, reason: String },
+    /// An entry that is not a readable item; `location` names it for the user (a file, or an
+    /// entry of a backend that has no files).
+    #[error(
+        "{location} is damaged ({reason}); remove it with `vault remove` and add the key again, or restore it from a backup"
+    )]
+    Damaged { location: String, reason: String },
     #[error("cannot get the passphrase for the file keystore {}: {reason}", dir.display())]
     NoPassphrase { dir: PathBuf, reason: String },
     #[error("{var}: {reason}")]

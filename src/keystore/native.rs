@@ -59,6 +59,10 @@ impl NativeKeystore {
 }
 
 impl Keystore for NativeKeystore {
+    fn backend(&self) -> &'static str {
+        self.backend
+    }
+
     fn get(&self, key: &str) -> Result<Item, Error> {
         let secret = match self.entry(key)?.get_secret() {
             Ok(secret) => secret,
@@ -66,7 +70,7 @@ impl Keystore for NativeKeystore {
             Err(e) => return Err(self.failed(&format!("reading {key:?}"), &e)),
         };
         let data = String::from_utf8(secret).map_err(|_| Error::Damaged {
-            path: format!("the {} entry {key:?}", self.backend).into(),
+            location: format!("the {} entry {key:?}", self.backend),
             reason: "its data is not text".to_owned(),
         })?;
         Ok(Item::from_data(key, data))

@@ -115,6 +115,10 @@ impl PassKeystore {
 }
 
 impl Keystore for PassKeystore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
     fn get(&self, key: &str) -> Result<Item, Error> {
         if !self.entry_file(key).is_file() {
             return Err(not_found(key));
@@ -124,7 +128,7 @@ impl Keystore for PassKeystore {
             .run(&["show", "--", &name], None)
             .map_err(|reason| failed(format!("reading {name:?}"), reason))?;
         Item::from_json(&output.stdout).map_err(|reason| Error::Damaged {
-            path: self.entry_file(key),
+            location: self.entry_file(key).display().to_string(),
             reason,
         })
     }

@@ -7,6 +7,7 @@
 //! that store always adds its own `service`/`username` attributes and searches by them, so it
 //! can neither find aws-vault's items nor write items aws-vault finds.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,9 @@ const PROMPT_SECONDS: u64 = 120;
 pub(super) struct SecretServiceKeystore {
     service: SecretService,
     collection_name: String,
+    /// The collection's object path once found or created: `exec` lists and then reads, and
+    /// looking the collection up again each time would cost round trips on every command.
+    collection_path: RefCell<Option<Path<'static>>>,
 }
 
 impl SecretServiceKeystore {
@@ -60,6 +64,7 @@ impl SecretServiceKeystore {
         Ok(Self {
             service,
             collection_name: collection_name.to_owned(),
+            collection_path: RefCell::new(None),
         })
     }
 
@@ -67,6 +72,21 @@ impl SecretServiceKeystore {
     /// where GNOME Keyring escapes a label's other characters as `_XX`; the label is accepted
     /// too, for services that name paths otherwise.
     fn collection(&self) -> Result<Option<Collection<'_>>, Error> {
+        if let Some(path) = self.collection_path.borrow().clone() {
+            return Ok(Some(Collection::new(&self.service, path)));
+        }
+        let found = self.find_collection()?;
+        if let Some(collection) = &found {
+            self.remember(collection);
+        }
+        Ok(found)
+    }
+
+    fn remember(&self, collection: &Collection<'_>) {
+        *self.collection_path.borrow_mut() = Some(collection.path.clone());
+    }
+
+    fn find_collection(&self) -> Result<Option<Collection<'_>>, Error> {
         let collections = self
             .service
             .get_all_collections()
@@ -91,12 +111,15 @@ impl SecretServiceKeystore {
 
     /// The collection, unlocked, created when it does not exist yet.
     fn writable_collection(&self) -> Result<Collection<'_>, Error> {
-        let collection = match self.collection()? {
-            Some(collection) => collection,
-            None => self
+        let collection = if let Some(collection) = self.collection()? {
+            collection
+        } else {
+            let created = self
                 .service
                 .create_collection(&self.collection_name, "")
-                .map_err(|e| self.create_error(&e))?,
+                .map_err(|e| self.create_error(&e))?;
+            self.remember(&created);
+            created
         };
         self.unlocked(&collection)?;
         Ok(collection)
@@ -142,6 +165,10 @@ fn items<'a>(
 }
 
 impl Keystore for SecretServiceKeystore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
     fn get(&self, key: &str) -> Result<Item, Error> {
         let collection = self.collection()?.ok_or_else(|| not_found(key))?;
         self.unlocked(&collection)?;
@@ -151,11 +178,10 @@ impl Keystore for SecretServiceKeystore {
             .get_secret()
             .map_err(|e| failed(&format!("reading {key:?}"), &e))?;
         Item::from_json(&secret).map_err(|reason| Error::Damaged {
-            path: format!(
+            location: format!(
                 "the Secret Service item {key:?} in collection {:?}",
                 self.collection_name
-            )
-            .into(),
+            ),
             reason,
         })
     }

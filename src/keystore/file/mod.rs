@@ -61,7 +61,7 @@ impl FileKeystore {
             Ok(bytes) => String::from_utf8(bytes)
                 .map(Some)
                 .map_err(|_| Error::Damaged {
-                    path: path.to_owned(),
+                    location: path.display().to_string(),
                     reason: "it is not text".to_owned(),
                 }),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -220,12 +220,13 @@ impl FileKeystore {
 }
 
 impl Keystore for FileKeystore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
     fn get(&self, key: &str) -> Result<Item, Error> {
         let path = self.path_for(key);
-        let text = Self::read(&path)?.ok_or_else(|| Error::NotFound {
-            key: key.to_owned(),
-            backend: BACKEND,
-        })?;
+        let text = Self::read(&path)?.ok_or_else(|| Error::not_found(key, BACKEND))?;
         // A session decrypted by an earlier command, if the file is still the one it came
         // from: its GCM tag, an authenticator of that very encryption, is kept beside it.
         if matches!(classify(key), KeyKind::Session(_))
@@ -238,7 +239,7 @@ impl Keystore for FileKeystore {
             return Ok(item);
         }
         let damaged = |reason: String| Error::Damaged {
-            path: path.clone(),
+            location: path.display().to_string(),
             reason,
         };
         jwe::check_shape(&text).map_err(&damaged)?;
@@ -278,10 +279,9 @@ impl Keystore for FileKeystore {
         self.note_change(key, None);
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Err(Error::NotFound {
-                key: key.to_owned(),
-                backend: BACKEND,
-            }),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                Err(Error::not_found(key, BACKEND))
+            }
             Err(err) => Err(Error::io(format!("cannot remove {}", path.display()), err)),
         }
     }
