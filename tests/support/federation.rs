@@ -76,13 +76,6 @@ pub fn query(url: &str) -> HashMap<String, String> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| {
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(k), decode(v))
-        })
+        .map(|(k, v)| (super::form_decode(k), super::form_decode(v)))
         .collect()
 }

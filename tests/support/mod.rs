@@ -252,6 +252,13 @@ pub fn output_of(mut command: Command, stdin: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// A form-encoded value (`+` for space, `%XX` for bytes), decoded.
+pub fn form_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 pub fn support_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/support")

@@ -59,7 +59,7 @@ impl Proxy {
             .unwrap()
             .iter()
             .filter(|(a, _)| a == action)
-            .map(|(_, body)| percent_decode(body))
+            .map(|(_, body)| super::form_decode(body))
             .collect()
     }
 }
@@ -134,26 +134,4 @@ fn serve(
         (None, None) => unreachable!("a fault proxy always answers"),
     }
     client.flush()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.replace('+', " ").into_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
