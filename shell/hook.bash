@@ -2,10 +2,15 @@
 # vault: shell integration for bash. Load it from ~/.bashrc:
 #   eval "$(vault hook bash)"
 # It defines the `vault` function (which applies `use`, `unuse` and `refresh` to this shell),
-# keeps VAULT_SEGMENT current before each prompt (put ${VAULT_SEGMENT} in PS1), and refreshes
-# credentials inside their refresh window. Loading it twice is harmless.
+# keeps VAULT_SEGMENT current before each prompt (put ${VAULT_SEGMENT} in PS1), and renews
+# credentials inside their refresh window: a background fetch fills the session cache, and the
+# next prompt applies it, so no prompt waits on STS. It works under `set -euo pipefail`,
+# failglob, nullglob, extglob, POSIXLY_CORRECT and any IFS: every function returns 0 unless
+# it reports a failure, quotes every expansion and sets IFS where it splits. Loading it twice
+# is harmless.
 
 __VAULT_EXE=__VAULT_EXE_QUOTED__
+__VAULT_STATUS_DIR=__VAULT_STATUS_DIR_QUOTED__
 
 vault() {
   case "${1-}" in
@@ -15,11 +20,14 @@ vault() {
       case $- in *x*) __vault_flags+=x ;; esac
       case $- in *v*) __vault_flags+=v ;; esac
       { set +xv; } 2>/dev/null
-      local __vault_code __vault_status=0
+      local __vault_code='' __vault_status=0
       __vault_code="$(__VAULT_SHELL=bash "$__VAULT_EXE" "$@")" || __vault_status=$?
       if [ "$__vault_status" -eq 0 ] && [ -n "$__vault_code" ]; then
-        eval "$__vault_code"
-        __vault_refresh_failed=
+        if ! eval "$__vault_code"; then
+          printf '%s\n' "vault: this shell could not apply what \`vault $1\` printed; check the AWS_ variables with: env" >&2
+          __vault_status=1
+        fi
+        __vault_reset
       fi
       __vault_update
       if [ -n "$__vault_flags" ]; then set "-$__vault_flags"; fi
@@ -34,11 +42,10 @@ vault() {
 # Whether $1 is a whole number: values read from the environment go through arithmetic, which
 # in bash would run what they might hold.
 __vault_int() {
-  local __vault_digits=${1#-}
-  [[ -n $__vault_digits && $__vault_digits != *[!0-9]* ]]
+  [[ -n ${1-} && ${1-} != *[!0-9]* ]]
 }
 
-# The shell's own clock, plus the offset tests use: no process started (bash 4.2 and later).
+# The shell's own clock: no process started (bash 4.2 and later).
 __vault_now() {
   if [ -n "${EPOCHSECONDS-}" ]; then
     __vault_clock=$EPOCHSECONDS
@@ -47,12 +54,30 @@ __vault_now() {
   else
     __vault_clock=$(date +%s)
   fi
-  if __vault_int "${VAULT_CLOCK_OFFSET-}"; then
-    __vault_clock=$((__vault_clock + VAULT_CLOCK_OFFSET))
-  fi
+  return 0
 }
 
-# VAULT_SEGMENT: "prod 42m", "prod 1h05m", "prod 59s", "prod expired", or empty.
+# __vault_shown: $1 with control characters written as \xHH, so a profile name cannot drive
+# the terminal.
+__vault_visible() {
+  __vault_shown=${1-}
+  [[ $__vault_shown == *[![:print:]]* ]] || return 0
+  local __vault_i __vault_c __vault_hex
+  __vault_shown=''
+  for ((__vault_i = 0; __vault_i < ${#1}; __vault_i++)); do
+    __vault_c=${1:__vault_i:1}
+    if [[ $__vault_c == [[:print:]] ]]; then
+      __vault_shown+=$__vault_c
+    else
+      printf -v __vault_hex '\\x%02x' "'$__vault_c"
+      __vault_shown+=$__vault_hex
+    fi
+  done
+  return 0
+}
+
+# VAULT_SEGMENT: "prod 42m", "prod 1h05m", "prod 59s", "prod expired", or empty; "!" after
+# the time when a refresh needs the user, "~" while a failed one is being retried.
 __vault_update() {
   if [ -z "${AWS_VAULT-}" ]; then
     VAULT_SEGMENT=
@@ -65,38 +90,119 @@ __vault_update() {
     local __vault_secs=$((VAULT_EXPIRES_AT - __vault_clock))
     if ((__vault_secs <= 0)); then
       __vault_left=expired
-    elif ((__vault_secs < 60)); then
-      __vault_left=${__vault_secs}s
-    elif ((__vault_secs < 3600)); then
-      __vault_left=$((__vault_secs / 60))m
     else
-      printf -v __vault_left '%dh%02dm' $((__vault_secs / 3600)) $((__vault_secs % 3600 / 60))
+      if ((__vault_secs < 60)); then
+        __vault_left=${__vault_secs}s
+      elif ((__vault_secs < 3600)); then
+        __vault_left=$((__vault_secs / 60))m
+      else
+        printf -v __vault_left '%dh%02dm' $((__vault_secs / 3600)) $((__vault_secs % 3600 / 60))
+      fi
+      case ${__vault_refresh_state-} in
+        needs) __vault_left+='!' ;;
+        retry) __vault_left+='~' ;;
+      esac
     fi
-    if [ -n "${__vault_refresh_failed-}" ]; then __vault_left="$__vault_left!"; fi
   fi
+  __vault_visible "$AWS_VAULT"
   # Quoted replacements: bash 5.2 would otherwise expand & in them to the match.
   __vault_text=${__vault_text//%t/"$__vault_left"}
-  __vault_text=${__vault_text//%p/"$AWS_VAULT"}
+  __vault_text=${__vault_text//%p/"$__vault_shown"}
   __vault_text=${__vault_text#"${__vault_text%%[![:space:]]*}"}
   VAULT_SEGMENT=${__vault_text%"${__vault_text##*[![:space:]]}"}
+  return 0
 }
 
-# Before each prompt: refresh inside the window (never prompting), then the segment. It runs
-# after the user's own PROMPT_COMMAND, which still sees the command's $?, and it always
-# succeeds, so `set -e` or an ERR trap in the shell never fires because of it.
+# A refresh worked, or the user ran use/unuse/refresh: forget earlier failures.
+__vault_reset() {
+  __vault_refresh_state=''
+  __vault_last_warning=''
+  __vault_retry_delay=0
+  return 0
+}
+
+# Starts the one background fetch of this attempt; the next prompt collects it. Job control
+# is off for it, so bash neither announces nor reports the job.
+__vault_launch() {
+  __vault_attempt=$((${__vault_attempt:-0} + 1))
+  __vault_pending_since=$__vault_clock
+  __vault_refresh_state=pending
+  local -
+  set +m
+  "$__VAULT_EXE" refresh --background --attempt "$__vault_attempt" \
+    --status-file "$__VAULT_STATUS_DIR/$$" </dev/null >/dev/null 2>&1 &
+  return 0
+}
+
+# $1 retry or needs, $2 the warning, shown once until it changes.
+__vault_failed() {
+  __vault_refresh_state=$1
+  if [ "$1" = retry ]; then
+    local __vault_delay=${__vault_retry_delay:-0}
+    if ((__vault_delay > 0)); then __vault_delay=$((__vault_delay * 2)); else __vault_delay=30; fi
+    if ((__vault_delay > 240)); then __vault_delay=240; fi
+    __vault_retry_delay=$__vault_delay
+    __vault_retry_at=$((__vault_clock + __vault_delay))
+  fi
+  if [ "$2" != "${__vault_last_warning-}" ]; then
+    __vault_last_warning=$2
+    printf '%s\n' "$2" >&2
+  fi
+  return 0
+}
+
+# Reads the background fetch's outcome (builtins only) and applies it from the cache.
+__vault_collect() {
+  local __vault_file="$__VAULT_STATUS_DIR/$$" __vault_seen='' __vault_kind='' __vault_message=''
+  if [ -r "$__vault_file" ]; then
+    { IFS=' ' read -r __vault_seen __vault_kind || true; IFS= read -r __vault_message || true; } <"$__vault_file"
+  fi
+  __vault_visible "$AWS_VAULT"
+  if [ "$__vault_seen" != "${__vault_attempt-}" ]; then
+    if ((__vault_clock - ${__vault_pending_since:-0} > 60)); then
+      __vault_failed retry "vault: the background refresh of $__vault_shown did not finish; vault tries again"
+    fi
+    return 0
+  fi
+  case $__vault_kind in
+    ok)
+      local __vault_flags='' __vault_code='' __vault_status=0
+      case $- in *x*) __vault_flags+=x ;; esac
+      case $- in *v*) __vault_flags+=v ;; esac
+      { set +xv; } 2>/dev/null
+      __vault_code="$(__VAULT_SHELL=bash "$__VAULT_EXE" refresh --if-needed --from-cache 2>/dev/null)" || __vault_status=$?
+      if [ "$__vault_status" -eq 0 ] && { [ -z "$__vault_code" ] || eval "$__vault_code"; }; then
+        __vault_reset
+      else
+        __vault_failed retry "vault: the credentials of $__vault_shown were fetched but could not be applied; vault tries again in the background"
+      fi
+      if [ -n "$__vault_flags" ]; then set "-$__vault_flags"; fi
+      ;;
+    retry) __vault_failed retry "$__vault_message" ;;
+    *) __vault_failed needs "$__vault_message" ;;
+  esac
+  return 0
+}
+
+# Before each prompt: inside the refresh window, start, collect or retry the background fetch,
+# then the segment. Outside the window it reads the clock and starts nothing. It runs after the
+# user's own PROMPT_COMMAND, which still sees the command's $?, and it always succeeds, so
+# `set -e` or an ERR trap in the shell never fires because of it.
 __vault_precmd() {
-  [ -n "${AWS_VAULT-}" ] || {
+  if [ -z "${AWS_VAULT-}" ]; then
     VAULT_SEGMENT=
     return 0
-  }
+  fi
   __vault_now
-  if __vault_int "${VAULT_REFRESH_AT-}" && [ -z "${__vault_refresh_failed-}" ]; then
-    if ((__vault_clock >= VAULT_REFRESH_AT)); then
-      if ! vault refresh --if-needed 2>/dev/null; then
-        __vault_refresh_failed=1
-        printf '%s\n' "vault: the credentials of $AWS_VAULT expire soon and could not be refreshed without asking; run: vault refresh" >&2
-      fi
-      __vault_now
+  if __vault_int "${VAULT_REFRESH_AT-}" && ((__vault_clock >= VAULT_REFRESH_AT)); then
+    if [ "${__vault_refresh_state-}" = pending ]; then
+      __vault_collect
+    elif __vault_int "${VAULT_EXPIRES_AT-}" && ((__vault_clock >= VAULT_EXPIRES_AT)); then
+      : # Expired credentials are not retried: the segment says so, and `vault refresh` asks.
+    elif [ "${__vault_refresh_state-}" = retry ]; then
+      if ((__vault_clock >= ${__vault_retry_at:-0})); then __vault_launch; fi
+    elif [ "${__vault_refresh_state-}" != needs ]; then
+      __vault_launch
     fi
   fi
   __vault_update fresh
@@ -113,4 +219,5 @@ case ";${PROMPT_COMMAND[*]-};" in
   *__vault_precmd*) ;;
   *) PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND;}__vault_precmd" ;;
 esac
+__vault_reset
 __vault_update

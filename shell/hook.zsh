@@ -2,22 +2,30 @@
 #   eval "$(vault hook zsh)"
 # It defines the `vault` function (which applies `use`, `unuse` and `refresh` to this shell),
 # keeps VAULT_SEGMENT current before each prompt (setopt PROMPT_SUBST and put ${VAULT_SEGMENT}
-# in PROMPT), and refreshes credentials inside their refresh window before each command.
-# Loading it twice is harmless.
+# in PROMPT), and renews credentials inside their refresh window: a background fetch fills the
+# session cache, and the next prompt or command applies it, so nothing waits on STS.
+# Every function runs under `emulate -L zsh`, so the user's options (SH_GLOB, KSH_ARRAYS,
+# NO_UNSET...) change nothing; no syntax here depends on them either. Loading it twice is
+# harmless.
 
 zmodload zsh/datetime 2>/dev/null
-__VAULT_EXE=__VAULT_EXE_QUOTED__
+typeset -g __VAULT_EXE=__VAULT_EXE_QUOTED__
+typeset -g __VAULT_STATUS_DIR=__VAULT_STATUS_DIR_QUOTED__
 
 vault() {
-  case "${1-}" in
+  emulate -L zsh
+  # Credentials must never reach a trace.
+  setopt no_xtrace no_verbose
+  case ${1-} in
     use | unuse | refresh)
-      # Credentials must never reach a trace: xtrace and verbose stay off while they are applied.
-      setopt local_options no_xtrace no_verbose
       local __vault_code __vault_status=0
       __vault_code="$(__VAULT_SHELL=zsh "$__VAULT_EXE" "$@")" || __vault_status=$?
-      if [[ $__vault_status -eq 0 && -n $__vault_code ]]; then
-        eval "$__vault_code"
-        typeset -g __vault_refresh_failed=
+      if ((__vault_status == 0)) && [[ -n $__vault_code ]]; then
+        if ! eval "$__vault_code"; then
+          print -ru2 -- "vault: this shell could not apply what \`vault $1\` printed; check the AWS_ variables with: env"
+          __vault_status=1
+        fi
+        __vault_reset
       fi
       __vault_update
       return $__vault_status
@@ -28,56 +36,162 @@ vault() {
   esac
 }
 
-# VAULT_CLOCK_OFFSET when it is a whole number (tests move the clock with it), else 0.
-__vault_offset() {
-  typeset -g __vault_offset_value=0
-  if [[ ${VAULT_CLOCK_OFFSET-} == (|-)<-> ]]; then
-    __vault_offset_value=$VAULT_CLOCK_OFFSET
-  fi
+# Whether $1 is a whole number: values from the environment go through arithmetic, which
+# would run what they hold.
+__vault_int() {
+  emulate -L zsh
+  [[ -n ${1-} && ${1-} != *[^0-9]* ]]
 }
 
-# VAULT_SEGMENT: "prod 42m", "prod 1h05m", "prod 59s", "prod expired", or empty.
+# REPLY: $1 with control characters written as \xHH, so a profile name cannot drive the
+# terminal.
+__vault_visible() {
+  emulate -L zsh
+  typeset -g REPLY=$1
+  [[ $1 == *[^[:print:]]* ]] || return 0
+  local __vault_c __vault_hex
+  REPLY=
+  for __vault_c in ${(s::)1}; do
+    if [[ $__vault_c == [[:print:]] ]]; then
+      REPLY+=$__vault_c
+    else
+      printf -v __vault_hex '\\x%02x' "'$__vault_c"
+      REPLY+=$__vault_hex
+    fi
+  done
+  return 0
+}
+
+# VAULT_SEGMENT: "prod 42m", "prod 1h05m", "prod 59s", "prod expired", or empty; "!" after
+# the time when a refresh needs the user, "~" while a failed one is being retried.
 __vault_update() {
+  emulate -L zsh
   if [[ -z ${AWS_VAULT-} ]]; then
     typeset -g VAULT_SEGMENT=
     return 0
   fi
   local __vault_left='' __vault_text=${AWS_VAULT_PROMPT_FORMAT:-%p %t}
-  if [[ ${VAULT_EXPIRES_AT-} == <-> ]]; then
-    __vault_offset
-    local -i __vault_secs=$((VAULT_EXPIRES_AT - EPOCHSECONDS - __vault_offset_value))
+  if __vault_int "${VAULT_EXPIRES_AT-}"; then
+    local -i __vault_secs=$((VAULT_EXPIRES_AT - EPOCHSECONDS))
     if ((__vault_secs <= 0)); then
       __vault_left=expired
-    elif ((__vault_secs < 60)); then
-      __vault_left=${__vault_secs}s
-    elif ((__vault_secs < 3600)); then
-      __vault_left=$((__vault_secs / 60))m
     else
-      printf -v __vault_left '%dh%02dm' $((__vault_secs / 3600)) $((__vault_secs % 3600 / 60))
+      if ((__vault_secs < 60)); then
+        __vault_left=${__vault_secs}s
+      elif ((__vault_secs < 3600)); then
+        __vault_left=$((__vault_secs / 60))m
+      else
+        printf -v __vault_left '%dh%02dm' $((__vault_secs / 3600)) $((__vault_secs % 3600 / 60))
+      fi
+      case ${__vault_refresh_state-} in
+        needs) __vault_left+='!' ;;
+        retry) __vault_left+='~' ;;
+      esac
     fi
-    [[ -n ${__vault_refresh_failed-} ]] && __vault_left="$__vault_left!"
   fi
+  __vault_visible "$AWS_VAULT"
   __vault_text=${__vault_text//\%t/$__vault_left}
-  __vault_text=${__vault_text//\%p/$AWS_VAULT}
+  __vault_text=${__vault_text//\%p/$REPLY}
   __vault_text=${__vault_text#"${__vault_text%%[![:space:]]*}"}
   typeset -g VAULT_SEGMENT=${__vault_text%"${__vault_text##*[![:space:]]}"}
+  return 0
 }
 
-# Before each command: refresh inside the window, never prompting. Values from the
-# environment are checked to be numbers before arithmetic, which would run what they hold.
-__vault_preexec() {
-  __vault_offset
-  if [[ -n ${AWS_VAULT-} && ${VAULT_REFRESH_AT-} == <-> && -z ${__vault_refresh_failed-} ]] &&
-    ((EPOCHSECONDS + ${__vault_offset_value:-0} >= VAULT_REFRESH_AT)); then
-    if ! vault refresh --if-needed 2>/dev/null; then
-      typeset -g __vault_refresh_failed=1
-      print -ru2 -- "vault: the credentials of $AWS_VAULT expire soon and could not be refreshed without asking; run: vault refresh"
-    fi
+# A refresh worked, or the user ran use/unuse/refresh: forget earlier failures.
+__vault_reset() {
+  typeset -g __vault_refresh_state='' __vault_last_warning=''
+  typeset -gi __vault_retry_delay=0
+}
+
+# Starts the one background fetch of this attempt; the next prompt or command collects it.
+__vault_launch() {
+  emulate -L zsh
+  typeset -gi __vault_attempt=$((${__vault_attempt:-0} + 1)) __vault_pending_since=$EPOCHSECONDS
+  typeset -g __vault_refresh_state=pending
+  "$__VAULT_EXE" refresh --background --attempt "$__vault_attempt" \
+    --status-file "$__VAULT_STATUS_DIR/$$" </dev/null >/dev/null 2>&1 &!
+  return 0
+}
+
+# $1 retry or needs, $2 the warning, shown once until it changes.
+__vault_failed() {
+  emulate -L zsh
+  typeset -g __vault_refresh_state=$1
+  if [[ $1 == retry ]]; then
+    local -i __vault_delay=${__vault_retry_delay:-0}
+    ((__vault_delay = __vault_delay ? __vault_delay * 2 : 30))
+    ((__vault_delay > 240)) && __vault_delay=240
+    typeset -gi __vault_retry_delay=$__vault_delay __vault_retry_at=$((EPOCHSECONDS + __vault_delay))
   fi
+  if [[ $2 != "${__vault_last_warning-}" ]]; then
+    typeset -g __vault_last_warning=$2
+    print -ru2 -- "$2"
+  fi
+  return 0
+}
+
+# Reads the background fetch's outcome (builtins only) and applies it from the cache.
+__vault_collect() {
+  emulate -L zsh
+  setopt no_xtrace no_verbose
+  local __vault_file=$__VAULT_STATUS_DIR/$$ __vault_seen='' __vault_kind='' __vault_message=''
+  if [[ -r $__vault_file ]]; then
+    { IFS=' ' read -r __vault_seen __vault_kind; IFS= read -r __vault_message; } <"$__vault_file"
+  fi
+  __vault_visible "$AWS_VAULT"
+  if [[ $__vault_seen != "${__vault_attempt-}" ]]; then
+    if ((EPOCHSECONDS - __vault_pending_since > 60)); then
+      __vault_failed retry "vault: the background refresh of $REPLY did not finish; vault tries again"
+    fi
+    return 0
+  fi
+  case $__vault_kind in
+    ok)
+      local __vault_code __vault_status=0
+      __vault_code="$(__VAULT_SHELL=zsh "$__VAULT_EXE" refresh --if-needed --from-cache 2>/dev/null)" || __vault_status=$?
+      if ((__vault_status == 0)) && { [[ -z $__vault_code ]] || eval "$__vault_code"; }; then
+        __vault_reset
+      else
+        __vault_failed retry "vault: the credentials of $REPLY were fetched but could not be applied; vault tries again in the background"
+      fi
+      ;;
+    retry) __vault_failed retry "$__vault_message" ;;
+    *) __vault_failed needs "$__vault_message" ;;
+  esac
+  return 0
+}
+
+# Before each command and prompt: inside the refresh window, start, collect or retry the
+# background fetch. Outside it, this reads two variables and starts nothing.
+__vault_tick() {
+  emulate -L zsh
+  if [[ -z ${AWS_VAULT-} ]] || ! __vault_int "${VAULT_REFRESH_AT-}" ||
+    ((EPOCHSECONDS < VAULT_REFRESH_AT)); then
+    return 0
+  fi
+  if [[ ${__vault_refresh_state-} == pending ]]; then
+    __vault_collect
+    return 0
+  fi
+  # Expired credentials are not retried: the segment says so, and `vault refresh` asks.
+  if __vault_int "${VAULT_EXPIRES_AT-}" && ((EPOCHSECONDS >= VAULT_EXPIRES_AT)); then
+    return 0
+  fi
+  case ${__vault_refresh_state-} in
+    needs) ;;
+    retry) ((EPOCHSECONDS >= ${__vault_retry_at:-0})) && __vault_launch ;;
+    *) __vault_launch ;;
+  esac
+  return 0
+}
+
+__vault_preexec() {
+  __vault_tick
 }
 
 # zsh keeps $? for the prompt across precmd; this always succeeds, so ERR_EXIT never fires.
 __vault_precmd() {
+  __vault_tick
   __vault_update
   return 0
 }
@@ -91,4 +205,5 @@ __vault_prompt() {
 autoload -Uz add-zsh-hook
 add-zsh-hook preexec __vault_preexec
 add-zsh-hook precmd __vault_precmd
+__vault_reset
 __vault_update

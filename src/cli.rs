@@ -150,7 +150,7 @@ pub(crate) enum Command {
     /// Renew the active profile's credentials in this shell
     Refresh(RefreshArgs),
     /// Put back the variables `use` changed in this shell
-    Unuse,
+    Unuse(UnuseArgs),
     /// Put a profile's temporary credentials into this shell (through the shell hook)
     Use(UseArgs),
     /// Print the version
@@ -274,9 +274,32 @@ pub(crate) struct PromptArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct RefreshArgs {
+    /// The shell hook's background fetch: fill the session cache and write the outcome to
+    /// --status-file, printing nothing
+    #[arg(long, hide = true, requires = "status_file")]
+    pub(crate) background: bool,
+    /// Which of the hook's attempts this is (written back into the status file)
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub(crate) attempt: u64,
+    /// Use only cached sessions: never call STS (the hook applies a background fetch with it)
+    #[arg(long, hide = true)]
+    pub(crate) from_cache: bool,
     /// Do nothing unless the credentials are inside their refresh window; never prompt
     #[arg(long)]
     pub(crate) if_needed: bool,
+    /// The shell to print code for when the hook is not loaded
+    #[arg(long, value_enum)]
+    pub(crate) shell: Option<crate::shell::ShellKind>,
+    /// Where --background writes its outcome
+    #[arg(long, hide = true)]
+    pub(crate) status_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UnuseArgs {
+    /// The shell to print code for when the hook is not loaded
+    #[arg(long, value_enum)]
+    pub(crate) shell: Option<crate::shell::ShellKind>,
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +309,9 @@ pub(crate) struct UseArgs {
     /// The profile whose credentials this shell gets
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
+    /// The shell to print code for when the hook is not loaded (`vault use p --shell bash`)
+    #[arg(long, value_enum)]
+    pub(crate) shell: Option<crate::shell::ShellKind>,
 }
 
 #[derive(Debug, Args)]

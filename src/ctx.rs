@@ -82,8 +82,6 @@ pub(crate) fn inherited_environment() -> Vec<(std::ffi::OsString, std::ffi::OsSt
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Clock {
     System,
-    /// The system clock moved by this many seconds.
-    Offset(i64),
     #[cfg_attr(not(test), allow(dead_code))]
     Fixed(OffsetDateTime),
 }
@@ -96,10 +94,6 @@ impl Clock {
     pub(crate) fn now(self) -> OffsetDateTime {
         match self {
             Self::System => OffsetDateTime::from(std::time::SystemTime::now()),
-            Self::Offset(seconds) => {
-                OffsetDateTime::from(std::time::SystemTime::now())
-                    + time::Duration::seconds(seconds)
-            }
             Self::Fixed(at) => at,
         }
     }
@@ -116,16 +110,11 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub(crate) fn from_process() -> Self {
-        let env = Env::from_process();
-        // VAULT_CLOCK_OFFSET moves the clock of the binary and the hook functions alike, so
-        // tests can reach a refresh window without waiting for it.
-        let clock = match env.non_empty("VAULT_CLOCK_OFFSET").map(str::parse::<i64>) {
-            Some(Ok(offset)) => Clock::Offset(offset),
-            _ => Clock::System,
-        };
+        // Tests move time from outside (libfaketime), never through a variable of ours: a stray
+        // one would make vault hand out expired sessions as fresh.
         Self {
-            env,
-            clock,
+            env: Env::from_process(),
+            clock: Clock::System,
             interactive: true,
         }
     }

@@ -6,7 +6,7 @@
 use std::error::Error as StdError;
 use std::io;
 
-use crate::{child, config, creds, keystore, tty};
+use crate::{child, config, creds, keystore, shell, tty};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -26,6 +26,12 @@ pub enum Error {
     Exit(u8),
     #[error(transparent)]
     Prompt(#[from] tty::Error),
+    /// A value no environment can hold, refused before anything was printed or run.
+    #[error("{source}; it came from {origin}, and nothing was changed")]
+    Unholdable {
+        source: shell::Unholdable,
+        origin: String,
+    },
     /// A mistake in how the command was used that clap cannot see (exit code 2).
     #[error("{0}")]
     Usage(String),
@@ -41,6 +47,11 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn unholdable(origin: impl Into<String>) -> impl FnOnce(shell::Unholdable) -> Self {
+        let origin = origin.into();
+        move |source| Self::Unholdable { source, origin }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Self::Io {
             context: context.into(),

@@ -23,6 +23,7 @@ mod server;
 mod shell;
 mod suggest;
 mod tty;
+mod visible;
 
 pub use error::Error;
 

@@ -9,6 +9,9 @@ use crate::error::Error;
 use crate::secret::Secret;
 use std::time::Duration;
 
+use crate::shell::state::STATE;
+use crate::visible::visible;
+
 /// The flags that beat the config. aws-vault reads a zero duration as "not given".
 pub(super) fn overrides(args: &CredentialArgs) -> Overrides {
     Overrides {
@@ -39,20 +42,38 @@ fn check_range(flag: &str, value: Option<Duration>, max: Duration) -> Result<(),
     }
 }
 
+/// How `fetch` may get the credentials.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Fetch {
+    /// A cached session must have at least this long left to be used (over `AWS_MIN_TTL`).
+    pub(super) min_ttl: Option<Duration>,
+    /// Only cached sessions: no STS call (the shell hook applies a background fetch this way,
+    /// so no prompt or command ever waits on the network).
+    pub(super) from_cache: bool,
+}
+
 pub(super) fn fetch(
     profile: &str,
     args: &CredentialArgs,
-    min_ttl: Option<std::time::Duration>,
+    how: Fetch,
     global: &GlobalArgs,
     ctx: &Ctx,
 ) -> Result<(Credentials, ProfileChain), Error> {
-    if let Some(active) = ctx.env.non_empty("AWS_VAULT") {
-        // aws-vault refuses here; a warning lets people switch profiles without exiting.
+    // aws-vault refuses to run inside another profile's `exec`; a warning lets people switch
+    // profiles without exiting. A shell's `vault use` profile is no such surprise, and the same
+    // profile again is not a switch at all.
+    let from_use = ctx.env.non_empty(STATE).is_some();
+    if let Some(active) = ctx.env.non_empty("AWS_VAULT")
+        && active != profile
+        && !from_use
+    {
         super::warn(&format!(
-            "AWS_VAULT is already set (profile {active}); the credentials of {profile} replace it for this command"
+            "AWS_VAULT is already set (profile {}); the credentials of {} replace it for this command",
+            visible(active),
+            visible(profile)
         ));
     }
-    fetch_quietly(profile, args, min_ttl, global, ctx)
+    fetch_quietly(profile, args, how, global, ctx)
 }
 
 /// `fetch` without the nested-`AWS_VAULT` warning: for the credential server's renewals, which
@@ -60,7 +81,7 @@ pub(super) fn fetch(
 pub(super) fn fetch_quietly(
     profile: &str,
     args: &CredentialArgs,
-    min_ttl: Option<std::time::Duration>,
+    how: Fetch,
     global: &GlobalArgs,
     ctx: &Ctx,
 ) -> Result<(Credentials, ProfileChain), Error> {
@@ -87,7 +108,30 @@ pub(super) fn fetch_quietly(
             requested_duration: args.duration.filter(|d| !d.is_zero()),
         },
         mfa: args.mfa_token.clone().map(Secret::new),
-        min_ttl,
+        min_ttl: how.min_ttl,
+        offline: how.from_cache,
     };
     creds::get(&inner, &config, keystore.as_ref(), &request)
+}
+
+/// Where a chain's credentials come from, for an error about a value they hold.
+pub(super) fn origin_of(chain: &ProfileChain, no_session: bool) -> String {
+    let target = chain.target();
+    let name = visible(&target.name);
+    if target.role_arn.is_some() {
+        format!("STS (AssumeRole for profile {name})")
+    } else if target.web_identity_token_file.is_some()
+        || target.web_identity_token_process.is_some()
+    {
+        format!("STS (AssumeRoleWithWebIdentity for profile {name})")
+    } else if let Some(command) = &target.credential_process {
+        format!(
+            "the credential_process of profile {name} ({})",
+            visible(command)
+        )
+    } else if no_session {
+        format!("the keystore entry of profile {name}")
+    } else {
+        format!("STS (GetSessionToken for profile {name})")
+    }
 }

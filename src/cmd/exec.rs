@@ -7,14 +7,16 @@ use std::io::IsTerminal;
 
 use std::sync::mpsc;
 
-use super::credentials::{fetch, overrides};
+use super::credentials::{Fetch, fetch, origin_of, overrides};
 use super::export;
 use super::served::Served;
 use crate::child;
 use crate::cli::{ExecArgs, ExportFormat, GlobalArgs};
+use crate::creds::rfc3339_seconds;
 use crate::ctx::{Ctx, inherited_environment};
 use crate::error::Error;
 use crate::server::EcsServer;
+use crate::shell::state::{CLOCK_BOOT, EXPIRES_AT};
 
 /// Removed from the child's environment in every mode (reference §2.1).
 const REMOVED: &[&str] = &[
@@ -26,6 +28,10 @@ const REMOVED: &[&str] = &[
     "AWS_DEFAULT_PROFILE",
     "AWS_PROFILE",
     "AWS_SDK_LOAD_CONFIG",
+    // Another profile's expiry (a `vault use` shell's) must not reach the command: `exec` sets
+    // its own, and `--server` none, since the server renews.
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_SESSION_EXPIRATION",
     // A shell's `vault use` state describes that shell's profile, not this command's.
     "VAULT_EXPIRES_AT",
     "VAULT_REFRESH_AT",
@@ -51,8 +57,10 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
             "--lazy only works with --server (--ecs-server)".to_owned(),
         ));
     }
-    let (creds, chain) = fetch(profile, &args.credentials, None, global, ctx)?;
+    let (creds, chain) = fetch(profile, &args.credentials, Fetch::default(), global, ctx)?;
     let target = chain.target();
+    let mut set = export::env_pairs(&creds, target.region.as_deref());
+    check_values(&set, &origin_of(&chain, args.credentials.no_session))?;
     if args.json {
         let text = export::render(
             ExportFormat::Json,
@@ -62,11 +70,22 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
         );
         return super::print(&text);
     }
-    let mut set: Vec<(&str, String)> = vec![("AWS_VAULT", profile.to_owned())];
-    set.extend(export::env_pairs(&creds, target.region.as_deref()));
-    if let Some(endpoint) = &target.endpoint_url {
-        set.push(("AWS_ENDPOINT_URL", endpoint.clone()));
+    if let Some(expiration) = creds.expiration {
+        // Hooked shells started by `exec` show the countdown from these, with no process.
+        let at = expiration.unix_timestamp();
+        set.push(("AWS_SESSION_EXPIRATION", rfc3339_seconds(expiration)));
+        set.push((EXPIRES_AT, at.to_string()));
+        let now = ctx.clock.now().unix_timestamp();
+        if let Some(boot) = super::use_profile::boot_time(now) {
+            set.push((CLOCK_BOOT, boot.to_string()));
+        }
     }
+    let mut from_config = vec![("AWS_VAULT", profile.to_owned())];
+    if let Some(endpoint) = &target.endpoint_url {
+        from_config.push(("AWS_ENDPOINT_URL", endpoint.clone()));
+    }
+    check_values(&from_config, &config_origin(profile))?;
+    set.extend(from_config);
     let env = child_environment(set, &[]);
     let (program, command) = program_and_command(profile, args, global, ctx, &env)?;
     crate::keystore::detach_from_shared_keyring();
@@ -139,12 +158,28 @@ fn run_with_server(
     if let Some(endpoint) = &target.endpoint_url {
         set.push(("AWS_ENDPOINT_URL", endpoint.clone()));
     }
+    check_values(&set, &config_origin(profile))?;
     let env = child_environment(set, CONTAINER_VARIABLES);
     let (program, command) = program_and_command(profile, args, global, ctx, &env)?;
     log::debug!("credential server for {profile} at {url}");
     crate::keystore::detach_from_shared_keyring();
     let code = child::run_forwarding_signals(&program, &command, &env)?;
     Err(Error::Exit(code))
+}
+
+/// Refuses values no environment can hold, before anything runs.
+fn check_values(set: &[(&str, String)], origin: &str) -> Result<(), Error> {
+    for (name, value) in set {
+        crate::shell::check_value(name, value).map_err(Error::unholdable(origin))?;
+    }
+    Ok(())
+}
+
+pub(super) fn config_origin(profile: &str) -> String {
+    format!(
+        "the AWS config file (profile {}, or the region variables)",
+        crate::visible::visible(profile)
+    )
 }
 
 /// Our environment without what must not leak into the command, plus `set`.

@@ -1,7 +1,7 @@
 //! `vault login [PROFILE]`: open the AWS console signed in with the profile's temporary
 //! credentials (reference §6), or with `--stdout` print the sign-in URL.
 
-use super::credentials::fetch;
+use super::credentials::{Fetch, fetch};
 use super::{note, print};
 use crate::browser;
 use crate::cli::{CredentialArgs, GlobalArgs, LoginArgs};
@@ -50,7 +50,7 @@ fn profile_credentials(
     let chain = config.resolve_chain(profile, &overrides, &ctx.env)?;
     let mut args = args.clone();
     args.no_session |= uses_own_keys(chain.target());
-    let (creds, chain) = fetch(profile, &args, None, global, ctx)?;
+    let (creds, chain) = fetch(profile, &args, Fetch::default(), global, ctx)?;
     let target = chain.target();
     let creds = creds::for_console(creds, target, chain.durations.federation_token, ctx)?;
     Ok((creds, target.region.clone()))

@@ -13,6 +13,7 @@ mod list;
 mod login;
 mod migrate;
 mod prompt;
+mod refresh;
 mod remove;
 mod rotate;
 mod served;
@@ -31,11 +32,11 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Clear(args) => clear::run(args, &cli.global, ctx),
         Command::Exec(args) => exec::run(args, &cli.global, ctx),
         Command::Export(args) => export::run(args, &cli.global, ctx),
-        Command::Hook(args) => hook::run(args),
+        Command::Hook(args) => hook::run(args, ctx),
         Command::Completion(args) => print(&crate::shell::completion(args.shell, "vault")),
         Command::Prompt(args) => prompt::run(args, ctx),
-        Command::Refresh(args) => use_profile::refresh(args, &cli.global, ctx),
-        Command::Unuse => use_profile::unuse(ctx),
+        Command::Refresh(args) => refresh::run(args, &cli.global, ctx),
+        Command::Unuse(args) => use_profile::unuse(args, ctx),
         Command::Use(args) => use_profile::use_profile(args, &cli.global, ctx),
         Command::List(args) => list::run(args, &cli.global, ctx),
         Command::Login(args) => login::run(args, &cli.global, ctx),

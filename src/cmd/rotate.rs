@@ -16,7 +16,7 @@
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use super::credentials::fetch;
+use super::credentials::{Fetch, fetch};
 use super::{open_keystore, print};
 use crate::cli::{CredentialArgs, GlobalArgs, RotateArgs};
 use crate::config::{Config, Overrides, ProfileConfig};
@@ -86,7 +86,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
             no_session: false,
             region: None,
         };
-        fetch(&owner.name, &session_args, None, global, ctx)?.0
+        fetch(&owner.name, &session_args, Fetch::default(), global, ctx)?.0
     } else {
         old_keys.clone()
     };

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::credentials::fetch_quietly;
+use super::credentials::{Fetch, fetch_quietly};
 use crate::cli::{CredentialArgs, GlobalArgs};
 use crate::config::ProfileConfig;
 use crate::creds::{self, Credentials};
@@ -86,7 +86,10 @@ impl Served {
         let (creds, chain) = fetch_quietly(
             &self.profile,
             &self.args,
-            Some(wanted),
+            Fetch {
+                min_ttl: Some(wanted),
+                from_cache: false,
+            },
             &self.global,
             &self.ctx,
         )?;

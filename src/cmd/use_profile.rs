@@ -1,150 +1,131 @@
-//! `vault use`, `unuse` and `refresh`: credentials in the current shell, through the hook's
-//! `vault` function, which evals what these print. They print shell code only, and nothing at
-//! all on failure, so a failed `use` changes nothing.
+//! `vault use` and `vault unuse`: credentials in the current shell, through the hook's `vault`
+//! function, which evals what these print. They print shell code only, and nothing at all on
+//! failure, so a failed `use` changes nothing. `refresh.rs` renews what `use` put in place.
 
 use std::io::IsTerminal;
-
 use std::time::Duration;
+
 use time::OffsetDateTime;
 
-use super::credentials::fetch;
+use super::credentials::{Fetch, fetch, origin_of};
 use super::print;
-use crate::cli::{CredentialArgs, GlobalArgs, RefreshArgs, UseArgs};
+use crate::cli::{CredentialArgs, GlobalArgs, UnuseArgs, UseArgs};
 use crate::creds::rfc3339_seconds;
 use crate::ctx::{Ctx, Env};
 use crate::duration;
 use crate::error::Error;
-use crate::shell::ShellKind;
 use crate::shell::state::{CLOCK_BOOT, EXPIRES_AT, REFRESH_AT, STATE, Saved, TOUCHED};
+use crate::shell::{Script, ShellKind};
+use crate::visible::visible;
 
 /// Set by the hook's function for the one command it runs.
 const HOOK_SHELL: &str = "__VAULT_SHELL";
 const REFRESH_WINDOW: &str = "AWS_VAULT_REFRESH_WINDOW";
 const MIN_REFRESH_WINDOW: Duration = Duration::from_mins(5);
+/// Where the values `unuse` puts back come from, for a refusal.
+const STATE_ORIGIN: &str = "__VAULT_STATE, the state `vault use` keeps in this shell";
 
 pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let shell = output_shell(ctx, "use")?;
+    let shell = output_shell(ctx, args.shell, "use")?;
     let mut saved = saved_state(&ctx.env).unwrap_or_else(|| Saved::capture(&ctx.env));
     saved.region.clone_from(&args.credentials.region);
     saved.duration_secs = args.credentials.duration.map(|d| d.as_secs());
     saved.session_ttl_secs = args.credentials.session_ttl.map(|d| d.as_secs());
     saved.no_session = args.credentials.no_session;
     let profile = super::required_profile(args.profile.as_deref(), global, ctx, "use")?;
-    apply(
+    let code = credentials_code(
         &profile,
         &args.credentials,
-        None,
+        Fetch::default(),
         &saved,
         shell,
         global,
         ctx,
-    )
-}
-
-pub(crate) fn refresh(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let shell = output_shell(ctx, "refresh")?;
-    let (Some(saved), Some(profile)) = (saved_state(&ctx.env), ctx.env.non_empty("AWS_VAULT"))
-    else {
-        if args.if_needed {
-            return Ok(());
-        }
-        return Err(Error::Message(
-            "no profile is active in this shell; run: vault use PROFILE".to_owned(),
-        ));
-    };
-    let now = ctx.clock.now().unix_timestamp();
-    let refresh_at = ctx
-        .env
-        .non_empty(REFRESH_AT)
-        .and_then(|v| v.parse::<i64>().ok());
-    if args.if_needed && refresh_at.is_none_or(|at| now < at) {
-        return Ok(());
-    }
-    let credentials = CredentialArgs {
-        duration: saved.duration_secs.map(Duration::from_secs),
-        session_ttl: saved.session_ttl_secs.map(Duration::from_secs),
-        mfa_token: None,
-        no_session: saved.no_session,
-        region: saved.region.clone(),
-    };
-    // A cached session inside the refresh window would hand back the same credentials.
-    let expires_at = ctx
-        .env
-        .non_empty(EXPIRES_AT)
-        .and_then(|v| v.parse::<i64>().ok());
-    let window = match (expires_at, refresh_at) {
-        (Some(expires), Some(at)) => u64::try_from(expires - at).ok().map(Duration::from_secs),
-        _ => None,
-    };
-    // From the prompt hook, nothing may wait for an answer.
-    let quiet = Ctx {
-        env: ctx.env.clone(),
-        clock: ctx.clock,
-        interactive: ctx.interactive && !args.if_needed,
-    };
-    apply(profile, &credentials, window, &saved, shell, global, &quiet)
-}
-
-pub(crate) fn unuse(ctx: &Ctx) -> Result<(), Error> {
-    let shell = output_shell(ctx, "unuse")?;
-    let Some(saved) = saved_state(&ctx.env) else {
-        return Ok(()); // Nothing to put back: a second unuse does nothing.
-    };
-    let emit = shell.emitter();
-    let mut code = String::new();
-    for (name, value) in &saved.original {
-        code.push_str(&match value {
-            Some(value) => emit.set(name, value),
-            None => emit.unset(name),
-        });
-    }
-    code.push_str(&emit.unset(STATE));
+    )?;
     print(&code)
 }
 
-/// Fetches credentials as the shell was before the first `use`, and prints the code that
-/// puts them in place.
-fn apply(
+pub(crate) fn unuse(args: &UnuseArgs, ctx: &Ctx) -> Result<(), Error> {
+    let shell = output_shell(ctx, args.shell, "unuse")?;
+    let Some(saved) = saved_state(&ctx.env) else {
+        if let Some(profile) = ctx.env.non_empty("AWS_VAULT") {
+            return Err(Error::Message(format!(
+                "the credentials of {} in this shell come from `vault exec`, which `vault unuse` cannot undo; type `exit` to leave that shell",
+                visible(profile)
+            )));
+        }
+        return Ok(()); // Nothing to put back: a second unuse does nothing.
+    };
+    let mut script = Script::new(shell);
+    for (name, value) in &saved.original {
+        script
+            .assign(name, value.as_deref())
+            .map_err(Error::unholdable(STATE_ORIGIN))?;
+    }
+    script.unset(STATE);
+    print(&script.finish())
+}
+
+/// Fetches credentials as the shell was before the first `use`, and returns the code that
+/// puts them in place. Every value is checked before any code is returned.
+pub(super) fn credentials_code(
     profile: &str,
     credentials: &CredentialArgs,
-    min_ttl: Option<Duration>,
+    how: Fetch,
     saved: &Saved,
     shell: ShellKind,
     global: &GlobalArgs,
     ctx: &Ctx,
-) -> Result<(), Error> {
+) -> Result<String, Error> {
     let original = saved.original_env(&ctx.env);
     let as_before = Ctx {
         env: original.clone(),
         clock: ctx.clock,
         interactive: ctx.interactive,
     };
-    let (creds, chain) = fetch(profile, credentials, min_ttl, global, &as_before)?;
+    let (creds, chain) = fetch(profile, credentials, how, global, &as_before)?;
+    let from_credentials = origin_of(&chain, credentials.no_session);
     let now = ctx.clock.now().unix_timestamp();
     let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
     let region = chain.target().region.clone();
-    let mut values: Vec<(&str, Option<String>)> = vec![
-        ("AWS_ACCESS_KEY_ID", Some(creds.access_key_id.clone())),
+    let region_origin = format!(
+        "the region of profile {} (the AWS config file, --region or AWS_REGION)",
+        visible(profile)
+    );
+    let mut values: Vec<(&str, Option<String>, &str)> = vec![
+        (
+            "AWS_ACCESS_KEY_ID",
+            Some(creds.access_key_id.clone()),
+            &from_credentials,
+        ),
         (
             "AWS_SECRET_ACCESS_KEY",
             Some(creds.secret_access_key.expose().to_owned()),
+            &from_credentials,
         ),
         (
             "AWS_SESSION_TOKEN",
             creds.session_token.as_ref().map(|t| t.expose().to_owned()),
+            &from_credentials,
         ),
-        ("AWS_SECURITY_TOKEN", None),
+        ("AWS_SECURITY_TOKEN", None, ""),
         (
             "AWS_CREDENTIAL_EXPIRATION",
             creds.expiration.map(rfc3339_seconds),
+            &from_credentials,
         ),
         (
             "AWS_SESSION_EXPIRATION",
             creds.expiration.map(rfc3339_seconds),
+            &from_credentials,
         ),
-        ("AWS_PROFILE", None),
-        ("AWS_VAULT", Some(profile.to_owned())),
-        (EXPIRES_AT, expires.map(|at| at.to_string())),
+        ("AWS_PROFILE", None, ""),
+        (
+            "AWS_VAULT",
+            Some(profile.to_owned()),
+            "the profile name on the command line",
+        ),
+        (EXPIRES_AT, expires.map(|at| at.to_string()), ""),
     ];
     let refresh_at = match expires {
         // Credentials that cannot be renewed further (a session near its end) are tried again
@@ -157,10 +138,8 @@ fn apply(
         ),
         None => None,
     };
-    values.push((REFRESH_AT, refresh_at));
-    // By the real clock: the hook adds VAULT_CLOCK_OFFSET itself.
-    let real_now = crate::ctx::Clock::System.now().unix_timestamp();
-    values.push((CLOCK_BOOT, boot_time(real_now).map(|boot| boot.to_string())));
+    values.push((REFRESH_AT, refresh_at, ""));
+    values.push((CLOCK_BOOT, boot_time(now).map(|boot| boot.to_string()), ""));
     // The region: the one resolved for the profile (which already prefers a region the user
     // set, unless --region was given); without one, whatever the shell had.
     for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
@@ -169,20 +148,23 @@ fn apply(
             region
                 .clone()
                 .or_else(|| original.get(name).map(str::to_owned)),
+            &region_origin,
         ));
     }
-    let emit = shell.emitter();
-    let mut code = String::new();
+    let mut script = Script::new(shell);
     for name in TOUCHED {
-        if let Some((_, value)) = values.iter().find(|(n, _)| n == name) {
-            code.push_str(&match value {
-                Some(value) => emit.set(name, value),
-                None => emit.unset(name),
-            });
+        if let Some((_, value, origin)) = values.iter().find(|(n, _, _)| n == name) {
+            script
+                .assign(name, value.as_deref())
+                .map_err(Error::unholdable(*origin))?;
         }
     }
-    code.push_str(&emit.set(STATE, &saved.encode()));
-    print(&code)
+    script
+        .set(STATE, &saved.encode())
+        .map_err(Error::unholdable(
+            "the values this shell had before `vault use`, which __VAULT_STATE keeps",
+        ))?;
+    Ok(script.finish())
 }
 
 /// How long before expiry the hook refreshes: `AWS_VAULT_REFRESH_WINDOW`, else 10% of the
@@ -201,31 +183,78 @@ fn refresh_window(env: &Env, lifetime: i64) -> Result<i64, Error> {
 
 /// Unix seconds at boot, by /proc/uptime: fish's hook adds its uptime to it for a clock that
 /// needs no process.
-fn boot_time(now: i64) -> Option<i64> {
+pub(super) fn boot_time(now: i64) -> Option<i64> {
     let text = std::fs::read_to_string("/proc/uptime").ok()?;
     // Whole seconds, as the hook reads them.
     let whole = text.split_whitespace().next()?.split('.').next()?;
     Some(now - whole.parse::<i64>().ok()?)
 }
 
-fn saved_state(env: &Env) -> Option<Saved> {
+pub(super) fn saved_state(env: &Env) -> Option<Saved> {
     env.non_empty(STATE).and_then(Saved::decode)
 }
 
-/// The shell to write code for: the hook says which. Without the hook, a terminal user gets
-/// the line to add; a script that evals the output gets code for its `$SHELL`.
-fn output_shell(ctx: &Ctx, command: &str) -> Result<ShellKind, Error> {
-    if let Some(shell) = ctx.env.non_empty(HOOK_SHELL).and_then(ShellKind::from_name) {
+/// The shell to write code for: `--shell`, else the one the hook names. It is never guessed
+/// from `$SHELL`: a bash script run by a fish user has `SHELL=fish`, and fish quoting read by
+/// bash runs code.
+pub(super) fn output_shell(
+    ctx: &Ctx,
+    named: Option<ShellKind>,
+    command: &str,
+) -> Result<ShellKind, Error> {
+    if let Some(shell) =
+        named.or_else(|| ctx.env.non_empty(HOOK_SHELL).and_then(ShellKind::from_name))
+    {
         return Ok(shell);
     }
-    let user_shell = ctx.env.non_empty("SHELL").and_then(ShellKind::from_name);
     if std::io::stdout().is_terminal() {
-        let shell = user_shell.unwrap_or(ShellKind::Bash);
-        return Err(Error::Message(format!(
-            "`vault {command}` changes this shell through the shell hook, which is not loaded here. \\
-             Add this line to your shell's startup file and start a new shell:\n    {}",
-            shell.rc_line()
-        )));
+        let shell = ctx
+            .env
+            .non_empty("SHELL")
+            .and_then(ShellKind::from_name)
+            .unwrap_or(ShellKind::Bash);
+        return Err(Error::Message(hook_not_loaded(command, shell)));
     }
-    Ok(user_shell.unwrap_or(ShellKind::Bash))
+    Err(Error::Usage(shell_not_named(command)))
+}
+
+/// What a terminal user without the hook is told.
+fn hook_not_loaded(command: &str, shell: ShellKind) -> String {
+    format!(
+        "`vault {command}` changes this shell through the shell hook, which is not loaded here. \
+         Add this line to your shell's startup file and start a new shell:\n    {}",
+        shell.rc_line()
+    )
+}
+
+/// What a script that reads the output without the hook is told.
+fn shell_not_named(command: &str) -> String {
+    let args = if command == "use" {
+        format!("{command} PROFILE")
+    } else {
+        command.to_owned()
+    };
+    format!(
+        "`vault {command}` prints code for the shell that reads it, and without the shell hook that \
+         shell must be named:\n    \
+         eval \"$(vault {args} --shell bash)\"\n    \
+         eval \"$(vault {args} --shell zsh)\"\n    \
+         vault {args} --shell fish | source\n    \
+         vault {args} --shell pwsh | Out-String | Invoke-Expression"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hook_not_loaded_message_is_plain_text() {
+        assert_eq!(
+            hook_not_loaded("use", ShellKind::Zsh),
+            "`vault use` changes this shell through the shell hook, which is not loaded here. \
+             Add this line to your shell's startup file and start a new shell:\n    \
+             eval \"$(vault hook zsh)\"   # in ~/.zshrc"
+        );
+    }
 }

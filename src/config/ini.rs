@@ -212,6 +212,12 @@ fn prepare(text: &str, path: &Path) -> Result<String, Error> {
             out.push('\n');
             continue;
         }
+        // No environment variable can hold a NUL, and fish would cut its quoting there.
+        if raw.contains('\0') {
+            return Err(fail(
+                "holds a NUL byte, which no environment variable can hold; remove it",
+            ));
+        }
         if nesting && raw.starts_with([' ', '\t']) {
             out.push('\n');
             continue;
@@ -360,6 +366,17 @@ mod tests {
         let doc = parse("[default]\n[profile b]\n[sso-session s]\n[profile a]\n[services x]\n");
         assert_eq!(doc.profile_names().collect::<Vec<_>>(), ["b", "a"]);
         assert!(doc.sso_session("s").is_some());
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_with_its_line() {
+        let err = Document::parse("[profile p]\nregion = eu\0west\n", Path::new("cfg"))
+            .err()
+            .expect("refused");
+        assert_eq!(
+            err.to_string(),
+            "cfg:2: holds a NUL byte, which no environment variable can hold; remove it; fix that line of the AWS config file"
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 pub(crate) use cache::{DEFAULT_MIN_TTL, SessionCache};
-pub(crate) use chain::ChainOptions;
+pub(crate) use chain::{ChainOptions, sts_target};
 pub(crate) use credentials::{Credentials, rfc3339_seconds};
 pub(crate) use mfa::MfaSource;
 pub use sts::StsError;
@@ -98,6 +98,8 @@ pub(crate) struct Request {
     /// A cached session must have at least this long left to be used (over `AWS_MIN_TTL`):
     /// `refresh` asks for more than its refresh window, or it would get the same credentials.
     pub(crate) min_ttl: Option<Duration>,
+    /// Only cached sessions: an STS call fails at once instead of going out.
+    pub(crate) offline: bool,
 }
 
 /// The credentials for `request.profile`, and the chain they came from.
@@ -135,14 +137,20 @@ pub(crate) fn get(
         request.profile,
         provider.describe()
     );
-    let sts = aws::AwsSts::default();
+    let online;
+    let sts: &dyn sts::Sts = if request.offline {
+        &sts::Offline
+    } else {
+        online = aws::AwsSts::default();
+        &online
+    };
     let mfa = MfaSource {
         token: request.mfa.clone(),
         interactive: ctx.interactive,
     };
     let cx = Context {
         keystore,
-        sts: &sts,
+        sts,
         mfa: &mfa,
         cache: SessionCache::new(
             keystore,

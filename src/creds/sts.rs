@@ -115,3 +115,59 @@ pub(crate) trait Sts {
         duration: Duration,
     ) -> Result<Credentials, StsError>;
 }
+
+/// An STS that is never called: `refresh --from-cache` uses only cached sessions, so that no
+/// prompt or command waits on the network.
+pub(crate) struct Offline;
+
+impl Offline {
+    fn refuse<T>() -> Result<T, StsError> {
+        Err(StsError::Unreachable(
+            "not called: the session was not in the cache (refresh --from-cache makes no STS call)"
+                .to_owned(),
+        ))
+    }
+}
+
+impl Sts for Offline {
+    fn get_session_token(
+        &self,
+        _: &Target,
+        _: &Credentials,
+        _: &SessionTokenRequest,
+    ) -> Result<Credentials, StsError> {
+        Self::refuse()
+    }
+
+    fn assume_role(
+        &self,
+        _: &Target,
+        _: &Credentials,
+        _: &AssumeRoleRequest,
+    ) -> Result<Credentials, StsError> {
+        Self::refuse()
+    }
+
+    fn assume_role_with_web_identity(
+        &self,
+        _: &Target,
+        _: &WebIdentityRequest,
+    ) -> Result<Credentials, StsError> {
+        Self::refuse()
+    }
+
+    fn get_caller_identity(&self, _: &Target, _: &Credentials) -> Result<String, StsError> {
+        Self::refuse()
+    }
+
+    fn get_federation_token(
+        &self,
+        _: &Target,
+        _: &Credentials,
+        _: &str,
+        _: &str,
+        _: Duration,
+    ) -> Result<Credentials, StsError> {
+        Self::refuse()
+    }
+}

@@ -10,7 +10,7 @@ mod posix;
 mod pwsh;
 pub(crate) mod state;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
@@ -50,7 +50,7 @@ impl ShellKind {
         }
     }
 
-    pub(crate) fn emitter(self) -> &'static dyn Emitter {
+    fn emitter(self) -> &'static dyn Emitter {
         match self {
             Self::Bash | Self::Zsh => &posix::Posix,
             Self::Fish => &fish::Fish,
@@ -59,10 +59,87 @@ impl ShellKind {
     }
 }
 
-/// Writes shell statements. Each returns one complete line, newline included.
-pub(crate) trait Emitter {
+/// Writes shell statements. Each returns one complete line, newline included. Only [`Script`]
+/// calls these, after it has checked that the shell can hold the value.
+trait Emitter {
     fn set(&self, name: &str, value: &str) -> String;
     fn unset(&self, name: &str) -> String;
+}
+
+/// The longest value vault puts into an environment. Linux refuses an environment string over
+/// 128 KiB (`MAX_ARG_STRLEN`): after such a `use`, every program the shell starts fails with
+/// E2BIG, `vault unuse` included. Half of that leaves room for the name and the rest.
+pub(crate) const MAX_VALUE_BYTES: usize = 64 * 1024;
+
+/// Why a value cannot go into an environment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unholdable {
+    /// No environment variable can hold a NUL, and fish cuts each line of a command
+    /// substitution at one, closing quote included: the rest would run as code.
+    #[error("{name} holds a NUL byte, which no environment variable can hold")]
+    Nul { name: String },
+    #[error(
+        "{name} is {bytes} bytes long; an environment variable over {max} bytes would make every program the shell starts fail",
+        max = MAX_VALUE_BYTES
+    )]
+    TooLong { name: String, bytes: usize },
+}
+
+/// Whether an environment can hold `value` as `name`: the check `exec` and `export` make too.
+pub(crate) fn check_value(name: &str, value: &str) -> Result<(), Unholdable> {
+    if value.contains('\0') {
+        return Err(Unholdable::Nul {
+            name: name.to_owned(),
+        });
+    }
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(Unholdable::TooLong {
+            name: name.to_owned(),
+            bytes: value.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Shell code for one shell, built a statement at a time; a value the shell cannot hold is
+/// refused before anything is written, so a refusal prints nothing.
+pub(crate) struct Script {
+    emitter: &'static dyn Emitter,
+    code: String,
+}
+
+impl Script {
+    pub(crate) fn new(kind: ShellKind) -> Self {
+        Self {
+            emitter: kind.emitter(),
+            code: String::new(),
+        }
+    }
+
+    pub(crate) fn set(&mut self, name: &str, value: &str) -> Result<(), Unholdable> {
+        check_value(name, value)?;
+        self.code.push_str(&self.emitter.set(name, value));
+        Ok(())
+    }
+
+    pub(crate) fn unset(&mut self, name: &str) {
+        self.code.push_str(&self.emitter.unset(name));
+    }
+
+    /// `set` for `Some`, `unset` for `None`.
+    pub(crate) fn assign(&mut self, name: &str, value: Option<&str>) -> Result<(), Unholdable> {
+        match value {
+            Some(value) => self.set(name, value),
+            None => {
+                self.unset(name);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> String {
+        self.code
+    }
 }
 
 const HOOK_BASH: &str = include_str!("../../shell/hook.bash");
@@ -150,22 +227,36 @@ __vault_complete_quoted() {
 complete -o nospace -o bashdefault -o nosort -F __vault_complete_quoted vault
 "#;
 
-/// The placeholder the hook scripts carry for the quoted absolute path of the binary.
+/// The placeholders the hook scripts carry for the quoted absolute path of the binary and the
+/// directory of background-refresh outcomes.
 const EXE_PLACEHOLDER: &str = "__VAULT_EXE_QUOTED__";
+const STATUS_DIR_PLACEHOLDER: &str = "__VAULT_STATUS_DIR_QUOTED__";
+
+/// Where `refresh --background` leaves its outcome for the hook of each shell (one file per
+/// shell, named by its process id, with no secret in it): private to the user, and cleared at
+/// logout where `XDG_RUNTIME_DIR` is set.
+pub(crate) fn status_dir(env: &crate::ctx::Env) -> PathBuf {
+    env.non_empty("XDG_RUNTIME_DIR")
+        .map(|run| PathBuf::from(run).join("vault").join("refresh"))
+        .or_else(|| env.home().map(|home| home.join(".cache/vault/refresh")))
+        .unwrap_or_else(|| PathBuf::from(format!("/tmp/vault-{}/refresh", nix::unistd::getuid())))
+}
 
 /// The hook for `kind`, calling the binary at `exe`.
-pub(crate) fn hook(kind: ShellKind, exe: &Path) -> String {
+pub(crate) fn hook(kind: ShellKind, exe: &Path, status_dir: &Path) -> String {
     let template = match kind {
         ShellKind::Bash => HOOK_BASH,
         ShellKind::Zsh => HOOK_ZSH,
         ShellKind::Fish => HOOK_FISH,
         ShellKind::Pwsh => HOOK_PWSH,
     };
-    let exe = exe.to_string_lossy();
-    let quoted = match kind {
-        ShellKind::Bash | ShellKind::Zsh => posix::quote(&exe),
-        ShellKind::Fish => fish::quote(&exe),
-        ShellKind::Pwsh => pwsh::quote(&exe),
+    let quote = |path: &Path| {
+        let path = path.to_string_lossy();
+        match kind {
+            ShellKind::Bash | ShellKind::Zsh => posix::quote(&path),
+            ShellKind::Fish => fish::quote(&path),
+            ShellKind::Pwsh => pwsh::quote(&path),
+        }
     };
     // The completer is `vault` itself, so the hook's function serves it (passing the request on
     // to the binary), and no path needs quoting in a script clap_complete writes.
@@ -182,7 +273,11 @@ pub(crate) fn hook(kind: ShellKind, exe: &Path) -> String {
         ),
         _ => registration,
     };
-    template.replace(EXE_PLACEHOLDER, &quoted) + "\n" + &registration
+    template
+        .replace(EXE_PLACEHOLDER, &quote(exe))
+        .replace(STATUS_DIR_PLACEHOLDER, &quote(status_dir))
+        + "\n"
+        + &registration
 }
 
 #[cfg(test)]
@@ -200,10 +295,39 @@ mod tests {
     }
 
     #[test]
+    fn every_shell_refuses_a_nul_and_an_oversized_value_before_writing_anything() {
+        for kind in ShellKind::value_variants() {
+            let mut script = Script::new(*kind);
+            script.set("AWS_REGION", "eu-west-1").expect("plain value");
+            let before = script.code.clone();
+            assert_eq!(
+                script.set("AWS_SESSION_TOKEN", "tok\0'; touch /tmp/x; '"),
+                Err(Unholdable::Nul {
+                    name: "AWS_SESSION_TOKEN".into()
+                }),
+                "{kind:?}"
+            );
+            let big = "a".repeat(MAX_VALUE_BYTES + 1);
+            assert!(
+                matches!(script.set("AWS_SESSION_TOKEN", &big), Err(Unholdable::TooLong { bytes, .. }) if bytes == big.len()),
+                "{kind:?}"
+            );
+            assert_eq!(script.finish(), before, "{kind:?}");
+        }
+        let at_limit = "a".repeat(MAX_VALUE_BYTES);
+        assert!(check_value("X", &at_limit).is_ok());
+    }
+
+    #[test]
     fn rendering_leaves_no_placeholder_behind() {
         for kind in ShellKind::value_variants() {
-            let text = hook(*kind, Path::new("/opt/it's here/vault"));
+            let text = hook(
+                *kind,
+                Path::new("/opt/it's here/vault"),
+                Path::new("/run/v"),
+            );
             assert!(!text.contains(EXE_PLACEHOLDER), "{kind:?}");
+            assert!(!text.contains(STATUS_DIR_PLACEHOLDER), "{kind:?}");
             assert!(text.contains("it"), "{kind:?}");
         }
     }
