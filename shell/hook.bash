@@ -170,7 +170,7 @@ __vault_collect() {
       case $- in *x*) __vault_flags+=x ;; esac
       case $- in *v*) __vault_flags+=v ;; esac
       { set +xv; } 2>/dev/null
-      __vault_code="$(__VAULT_SHELL=bash "$__VAULT_EXE" refresh --if-needed --from-cache 2>/dev/null)" || __vault_status=$?
+      __vault_code="$(__VAULT_SHELL=bash "$__VAULT_EXE" refresh --from-cache 2>/dev/null)" || __vault_status=$?
       if [ "$__vault_status" -eq 0 ] && { [ -z "$__vault_code" ] || eval "$__vault_code"; }; then
         __vault_reset
       else

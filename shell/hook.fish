@@ -154,7 +154,7 @@ function __vault_collect
         case ok
             set -l fish_trace
             set -lx __VAULT_SHELL fish
-            set -l __vault_code ($__VAULT_EXE refresh --if-needed --from-cache 2>/dev/null)
+            set -l __vault_code ($__VAULT_EXE refresh --from-cache 2>/dev/null)
             set -l __vault_status $status
             if test $__vault_status -eq 0
                 and begin

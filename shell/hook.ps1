@@ -100,7 +100,7 @@ function global:__vault_refresh_if_needed {
         if ($head[1] -eq 'ok') {
             $env:__VAULT_SHELL = 'pwsh'
             try {
-                $code = & $global:__VAULT_EXE refresh --if-needed --from-cache 2>$null | Out-String
+                $code = & $global:__VAULT_EXE refresh --from-cache 2>$null | Out-String
                 $ok = $LASTEXITCODE -eq 0
             } finally {
                 Remove-Item -Path Env:__VAULT_SHELL -ErrorAction SilentlyContinue

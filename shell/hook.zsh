@@ -148,7 +148,7 @@ __vault_collect() {
   case $__vault_kind in
     ok)
       local __vault_code __vault_status=0
-      __vault_code="$(__VAULT_SHELL=zsh "$__VAULT_EXE" refresh --if-needed --from-cache 2>/dev/null)" || __vault_status=$?
+      __vault_code="$(__VAULT_SHELL=zsh "$__VAULT_EXE" refresh --from-cache 2>/dev/null)" || __vault_status=$?
       if ((__vault_status == 0)) && { [[ -z $__vault_code ]] || eval "$__vault_code"; }; then
         __vault_reset
       else

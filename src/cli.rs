@@ -281,7 +281,7 @@ pub(crate) struct RefreshArgs {
     /// Which of the hook's attempts this is (written back into the status file)
     #[arg(long, hide = true, default_value_t = 0)]
     pub(crate) attempt: u64,
-    /// Use only cached sessions: never call STS (the hook applies a background fetch with it)
+    /// Apply what a background fetch cached; any STS call still needed gets one 2 s attempt
     #[arg(long, hide = true)]
     pub(crate) from_cache: bool,
     /// Do nothing unless the credentials are inside their refresh window; never prompt

@@ -79,7 +79,10 @@ pub(crate) fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
                 .ok()
                 .map(|profile| describe(&profile))
                 .filter(|h| !h.is_empty());
-            CompletionCandidate::new(name).help(help.map(Into::into))
+            // Printed to the terminal by the shell: no control character goes out raw.
+            let help = help.map(|h| crate::visible::visible(&h).into_owned());
+            CompletionCandidate::new(crate::visible::visible(name).into_owned())
+                .help(help.map(Into::into))
         })
         .collect()
 }

@@ -85,9 +85,14 @@ impl Error {
         }
     }
 
-    /// The message and its cause chain, each cause once.
+    /// The message and its cause chain, each cause once, with any control character from
+    /// input (a profile name, an STS message) made visible.
     #[must_use]
     pub fn report(&self) -> String {
+        crate::visible::visible_lines(&self.chain()).into_owned()
+    }
+
+    fn chain(&self) -> String {
         let mut text = self.to_string();
         let mut cause = self.source();
         while let Some(err) = cause {

@@ -31,7 +31,9 @@ pub(crate) fn segment(env: &Env, now: i64, format: Option<&str>) -> Option<Strin
         .map(|at| time_left(at - now))
         .unwrap_or_default();
     // %t first: a profile name may itself contain "%t", and must show as written.
-    let text = format.replace("%t", &left).replace("%p", profile);
+    let text = format
+        .replace("%t", &left)
+        .replace("%p", &crate::visible::visible(profile));
     Some(text.trim().to_owned())
 }
 

@@ -21,6 +21,19 @@ pub(crate) fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `visible`, but line breaks stay: for messages whose own text spans lines.
+pub(crate) fn visible_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && is_control(c)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.split('\n')
+            .map(visible)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
 /// C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F): the characters terminals act on.
 fn is_control(c: char) -> bool {
     c.is_control()
@@ -38,5 +51,6 @@ mod tests {
             visible("a\u{1b}]0;x\u{7}b\u{9b}31m\u{7f}\n"),
             "a\\x1b]0;x\\x07b\\x9b31m\\x7f\\x0a"
         );
+        assert_eq!(visible_lines("one\n  \u{1b}[2J"), "one\n  \\x1b[2J");
     }
 }

@@ -57,6 +57,7 @@ fn a_broken_script_is_caught_by_the_parser() {
 fn the_powershell_hook_parses_and_is_pinned() {
     let output = std::process::Command::new(VAULT)
         .args(["hook", "pwsh"])
+        .env("XDG_RUNTIME_DIR", "/run/user/1000")
         .output()
         .unwrap();
     let hook = String::from_utf8(output.stdout).unwrap();

@@ -247,8 +247,7 @@ fn the_prompt_segment_follows_the_shared_table_in_every_shell() {
     let t = Sandbox::new();
     for shell in ["bash", "zsh", "fish"] {
         for case in &cases {
-            // The shell's clock is pinned through VAULT_CLOCK_OFFSET, which the binary honours
-            // too: now = 2,000,000,000.
+            // The expiry is set by the shell's own clock: `left` seconds from now.
             let set = |name: &str, value: &Option<String>| match (shell, value) {
                 ("fish", Some(v)) => format!("set -gx {name} '{}'\n", v.replace('\'', "\\'")),
                 ("fish", None) => format!("set -e {name}\n"),
@@ -261,23 +260,39 @@ fn the_prompt_segment_follows_the_shared_table_in_every_shell() {
             };
             script += &set("AWS_VAULT", &case.profile);
             script += &set("AWS_VAULT_PROMPT_FORMAT", &case.format);
-            script += &set(
-                "VAULT_EXPIRES_AT",
-                &case.left.map(|l| (2_000_000_000 + l).to_string()),
-            );
-            script += &match shell {
-                "fish" => "set -gx VAULT_CLOCK_BOOT 0; read -l up rest </proc/uptime; set -gx VAULT_CLOCK_OFFSET (math \"2000000000 - \"(string split -m1 . -- $up)[1])\n__vault_prompt\n".to_owned(),
-                _ => "export VAULT_CLOCK_OFFSET=$((2000000000 - EPOCHSECONDS))\n__vault_prompt\n".to_owned(),
+            script += &match (shell, case.left) {
+                (_, None) => set("VAULT_EXPIRES_AT", &None),
+                // fish's clock: the boot time plus /proc/uptime; with a boot time of 0 it is the
+                // uptime itself.
+                ("fish", Some(left)) => format!(
+                    "set -gx VAULT_CLOCK_BOOT 0; read -l up rest </proc/uptime; set -gx VAULT_EXPIRES_AT (math (string split -m1 . -- $up)[1] + {left})\n"
+                ),
+                (_, Some(left)) => format!("export VAULT_EXPIRES_AT=$((EPOCHSECONDS + {left}))\n"),
             };
-            // The offset is taken from the clock a moment before the prompt reads it: when a
-            // second boundary falls in between (a loaded machine), one second is lost. Such a
-            // run is repeated; a wrong segment is wrong every time.
-            let mut out = stdout(&run(&t, shell, &script));
+            script += "__vault_prompt\n";
+            // A second boundary between setting the expiry and reading the clock (a loaded
+            // machine) loses one second: such a run is repeated; a wrong segment is wrong every
+            // time. A UTF-8 locale, so the shells see a C1 control as one character.
+            let run_case = || {
+                let mut command = t.command(shell);
+                match shell {
+                    "fish" => command.args(["--no-config", "-c", &script]),
+                    "zsh" => command.args(["--no-rcs", "-e", "-u", "-c", &script]),
+                    _ => command.args(["--noprofile", "--norc", "-e", "-u", "-c", &script]),
+                };
+                let output = command
+                    .env("VAULT", VAULT)
+                    .env("LC_ALL", "C.UTF-8")
+                    .output()
+                    .expect("the shell runs");
+                stdout(&output)
+            };
+            let mut out = run_case();
             for _ in 0..2 {
                 if out == case.segment {
                     break;
                 }
-                out = stdout(&run(&t, shell, &script));
+                out = run_case();
             }
             assert_eq!(
                 out, case.segment,
@@ -311,40 +326,48 @@ print -r -- "${precmd_functions[*]} / ${preexec_functions[*]}"
     );
 }
 
+/// Opens the refresh window (the hook's own variable), runs the prompt hook, which starts the
+/// background fetch, waits for its outcome, and runs the prompt hook again, which collects it.
+const REFRESH_IN_BASH: &str = r#"
+export VAULT_REFRESH_AT=1
+__vault_precmd
+for _ in $(seq 400); do
+  seen=
+  if [ -r "$__VAULT_STATUS_DIR/$$" ]; then read -r seen _ <"$__VAULT_STATUS_DIR/$$"; fi
+  [ "$seen" = "$__vault_attempt" ] && break
+  sleep 0.05
+done
+__vault_precmd
+"#;
+
 #[test]
-fn a_refresh_that_would_need_a_prompt_marks_the_segment_and_warns_once() {
+fn a_refresh_that_needs_an_mfa_code_marks_the_segment_and_says_so_once() {
     let moto = crate::support::moto::shared();
     let t = Sandbox::new().with_endpoint(moto.endpoint());
     t.write_config(
         "[profile mfa]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n",
     );
     t.add("mfa", "AKIAREFRESH000000001", "s");
-    // One hour of credentials; 55.5 minutes later, the 5-minute cache margin has passed, so a
-    // refresh needs a new MFA code, which the hook never asks for. (4m30s are left: the segment
-    // reads 4m for the next 30 seconds, however slow the machine.)
-    let script = r#"
-eval "$("$VAULT" hook bash)"
-vault use mfa --mfa-token 123456
-export VAULT_CLOCK_OFFSET=3330
-__vault_precmd
-__vault_precmd
-__vault_precmd
-printf '%s\n' "$VAULT_SEGMENT"
-"#;
-    let output = run(&t, "bash", script);
-    assert_eq!(stdout(&output), "mfa 4m!\n");
+    // The cached MFA session lasts no longer than the shell's credentials (it is them), so a
+    // refresh needs a new code, which the hook never asks for.
+    let script = format!(
+        "eval \"$(\"$VAULT\" hook bash)\"\nvault use mfa --mfa-token 123456\n{REFRESH_IN_BASH}__vault_precmd\n__vault_precmd\nprintf '%s|%s\\n' \"$VAULT_SEGMENT\" \"$__vault_refresh_state\"\n"
+    );
+    let output = run(&t, "bash", &script);
+    let shown = stdout(&output);
+    assert!(
+        shown == "mfa 59m!|needs\n" || shown == "mfa 1h00m!|needs\n",
+        "{shown}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
-        stderr
-            .matches("could not be refreshed without asking")
-            .count(),
-        1,
-        "{stderr}"
+        stderr,
+        "vault: the credentials of mfa could not be refreshed: an MFA code for arn:aws:iam::123456789012:mfa/u is needed; run: vault refresh\n"
     );
 }
 
 #[test]
-fn a_role_refreshes_without_a_prompt_from_the_cached_mfa_session() {
+fn a_role_refreshes_in_the_background_from_the_cached_mfa_session() {
     let moto = crate::support::moto::shared();
     let t = Sandbox::new().with_endpoint(moto.endpoint());
     t.write_config(
@@ -352,26 +375,20 @@ fn a_role_refreshes_without_a_prompt_from_the_cached_mfa_session() {
          [profile user]\n[profile role]\nsource_profile = user\nrole_arn = arn:aws:iam::123456789012:role/r\n",
     );
     t.add("user", "AKIAROLEREFRESH00001", "s");
-    // The role lasts 1h on an 8h MFA session; 56 minutes later the hook refreshes the role
-    // from the cached session, with no code asked for.
-    let script = r#"
-eval "$("$VAULT" hook bash)"
-vault use role --mfa-token 123456
-first=$AWS_ACCESS_KEY_ID
-export VAULT_CLOCK_OFFSET=3330
-__vault_precmd
-[ "$AWS_ACCESS_KEY_ID" != "$first" ] && echo refreshed
-printf '%s\n' "$VAULT_SEGMENT"
-"#;
-    let output = run(&t, "bash", script);
-    // moto dates the new role session by the real clock, an hour from now; by the moved clock
-    // that is 4 minutes. No "!": nothing needed asking.
+    // The role lasts 1h on an 8h MFA session: the hook assumes it again from the cached
+    // session, with no code asked for, and applies it from the cache.
+    let script = format!(
+        "eval \"$(\"$VAULT\" hook bash)\"\nvault use role --mfa-token 123456\nfirst=$AWS_ACCESS_KEY_ID\n{REFRESH_IN_BASH}\
+         [ \"$AWS_ACCESS_KEY_ID\" != \"$first\" ] && echo refreshed\nprintf '%s|%s\\n' \"${{VAULT_SEGMENT%% *}}\" \"$__vault_refresh_state\"\n"
+    );
+    let output = run(&t, "bash", &script);
     assert_eq!(
         stdout(&output),
-        "refreshed\nrole 4m\n",
+        "refreshed\nrole|\n",
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
 
 #[test]
@@ -412,7 +429,7 @@ fn numbers_from_the_environment_are_checked_before_arithmetic() {
     let canary = t.home().join("canary");
     for shell in ["bash", "zsh"] {
         let script = format!(
-            "export AWS_VAULT=p VAULT_EXPIRES_AT='a[$(touch {c})]' VAULT_REFRESH_AT='b[$(touch {c})]' VAULT_CLOCK_OFFSET='c[$(touch {c})]'\n\
+            "export AWS_VAULT=p VAULT_EXPIRES_AT='a[$(touch {c})]' VAULT_REFRESH_AT='b[$(touch {c})]' VAULT_CLOCK_BOOT='c[$(touch {c})]'\n\
              eval \"$(\"$VAULT\" hook {shell})\"\n__vault_precmd\nprintf '%s\\n' \"$VAULT_SEGMENT\"\n",
             c = canary.display()
         );

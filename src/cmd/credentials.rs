@@ -47,9 +47,10 @@ fn check_range(flag: &str, value: Option<Duration>, max: Duration) -> Result<(),
 pub(super) struct Fetch {
     /// A cached session must have at least this long left to be used (over `AWS_MIN_TTL`).
     pub(super) min_ttl: Option<Duration>,
-    /// Only cached sessions: no STS call (the shell hook applies a background fetch this way,
-    /// so no prompt or command ever waits on the network).
-    pub(super) from_cache: bool,
+    /// Each STS call is one attempt over within this time: the shell hook applies a
+    /// background fetch this way (whatever it cached costs nothing; a role assumed from a
+    /// cached session is one quick call), so no prompt or command waits long on the network.
+    pub(super) deadline: Option<Duration>,
 }
 
 pub(super) fn fetch(
@@ -109,7 +110,7 @@ pub(super) fn fetch_quietly(
         },
         mfa: args.mfa_token.clone().map(Secret::new),
         min_ttl: how.min_ttl,
-        offline: how.from_cache,
+        deadline: how.deadline,
     };
     creds::get(&inner, &config, keystore.as_ref(), &request)
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{backend_options, note, open_keystore, print, warn};
+use crate::visible::visible;
 use crate::cli::{GlobalArgs, ListArgs};
 use crate::config::Config;
 use crate::ctx::Ctx;
@@ -238,7 +239,7 @@ fn print_names<S: AsRef<str> + Serialize>(names: &[S], json: bool) -> Result<(),
     }
     let mut text = String::new();
     for name in names {
-        text.push_str(name.as_ref());
+        text.push_str(&visible(name.as_ref()));
         text.push('\n');
     }
     print(&text)
@@ -251,7 +252,10 @@ fn to_json(value: &impl Serialize) -> String {
 /// The table as aws-vault prints it with Go's tabwriter (min width 25, padding 2, every
 /// cell tab-terminated, so every cell is padded).
 fn render_table(rows: &[Row]) -> String {
-    let dash = |cell: &Option<String>| cell.clone().unwrap_or_else(|| "-".to_owned());
+    let dash = |cell: &Option<String>| {
+        cell.as_deref()
+            .map_or_else(|| "-".to_owned(), |text| visible(text).into_owned())
+    };
     let mut cells: Vec<[String; 3]> = vec![
         ["Profile".into(), "Credentials".into(), "Sessions".into()],
         ["=======".into(), "===========".into(), "========".into()],
@@ -262,7 +266,7 @@ fn render_table(rows: &[Row]) -> String {
         } else {
             row.sessions
                 .iter()
-                .map(|s| s.label.as_str())
+                .map(|s| visible(&s.label))
                 .collect::<Vec<_>>()
                 .join(", ")
         };

@@ -25,6 +25,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::keystore::{self, BackendOptions, Keystore, PassOptions};
+use crate::visible::visible_lines;
 
 pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
     match &cli.command {
@@ -127,12 +128,13 @@ fn print(text: &str) -> Result<(), Error> {
         .map_err(|e| Error::io("cannot write to stdout", e))
 }
 
-/// A message on stderr, as aws-vault words it.
+/// A message on stderr, as aws-vault words it. Control characters from input are made
+/// visible here, so no profile name reaches the terminal raw.
 fn note(text: &str) {
-    let _ = writeln!(io::stderr().lock(), "{text}");
+    let _ = writeln!(io::stderr().lock(), "{}", visible_lines(text));
 }
 
 /// A warning on stderr.
 fn warn(text: &str) {
-    let _ = writeln!(io::stderr().lock(), "vault: warning: {text}");
+    let _ = writeln!(io::stderr().lock(), "vault: warning: {}", visible_lines(text));
 }

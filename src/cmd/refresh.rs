@@ -23,6 +23,9 @@ use crate::keystore;
 use crate::shell::state::{EXPIRES_AT, REFRESH_AT, Saved};
 use crate::visible::visible;
 
+/// The longest a command waits on STS while the hook applies a background fetch.
+const APPLY_DEADLINE: Duration = Duration::from_secs(2);
+
 pub(crate) fn run(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     if args.background {
         return background(args, global, ctx);
@@ -39,9 +42,18 @@ pub(crate) fn run(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
     if args.if_needed && !due(ctx) {
         return Ok(());
     }
-    let how = Fetch {
-        min_ttl: window(ctx),
-        from_cache: args.from_cache,
+    // What a background fetch just cached is taken as it is (the usual AWS_MIN_TTL applies),
+    // and what it could not cache (a role assumed from a cached session) gets 2 s.
+    let how = if args.from_cache {
+        Fetch {
+            min_ttl: None,
+            deadline: Some(APPLY_DEADLINE),
+        }
+    } else {
+        Fetch {
+            min_ttl: left(ctx),
+            deadline: None,
+        }
     };
     let code = credentials_code(
         profile,
@@ -70,12 +82,14 @@ fn number(ctx: &Ctx, name: &str) -> Option<i64> {
     ctx.env.non_empty(name).and_then(|v| v.parse::<i64>().ok())
 }
 
-/// A cached session inside the refresh window would hand back the same credentials: ask for
-/// one with more than the window left.
-fn window(ctx: &Ctx) -> Option<Duration> {
+/// How long the shell's credentials have left. A refresh takes a cached session only when it
+/// lasts longer than that (a role's own cached session would hand back the same credentials),
+/// so a role is assumed again from its cached MFA session, and an MFA session that ends soon
+/// asks for a code.
+fn left(ctx: &Ctx) -> Option<Duration> {
     let expires = number(ctx, EXPIRES_AT)?;
-    let at = number(ctx, REFRESH_AT)?;
-    u64::try_from(expires - at).ok().map(Duration::from_secs)
+    let now = ctx.clock.now().unix_timestamp();
+    u64::try_from(expires - now).ok().map(Duration::from_secs)
 }
 
 /// The flags of the first `use`, which every refresh repeats.
@@ -142,8 +156,8 @@ fn background(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), 
                 ..ctx.clone()
             };
             let how = Fetch {
-                min_ttl: window(&ctx),
-                from_cache: false,
+                min_ttl: left(&ctx),
+                deadline: None,
             };
             let fetched = fetch_quietly(profile, &credential_args(&saved), how, global, &as_before);
             let outcome = match fetched {

@@ -88,7 +88,7 @@ impl Served {
             &self.args,
             Fetch {
                 min_ttl: Some(wanted),
-                from_cache: false,
+                deadline: None,
             },
             &self.global,
             &self.ctx,

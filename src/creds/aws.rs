@@ -86,9 +86,20 @@ pub(crate) fn sdk_credentials(caller: &Credentials) -> SdkCredentials {
 #[derive(Default)]
 pub(crate) struct AwsSts {
     sdk: SdkRuntime,
+    /// One attempt that must be over by then, instead of the usual retries and timeouts.
+    deadline: Option<Duration>,
 }
 
 impl AwsSts {
+    /// An STS whose every call is one attempt, over within `deadline`: for the shell hook,
+    /// whose command must not wait on a hung STS.
+    pub(crate) fn with_deadline(deadline: Duration) -> Self {
+        Self {
+            sdk: SdkRuntime::default(),
+            deadline: Some(deadline),
+        }
+    }
+
     fn runtime(&self) -> Result<&tokio::runtime::Runtime, StsError> {
         self.sdk.runtime()
     }
@@ -97,9 +108,21 @@ impl AwsSts {
         let mut config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(target.region.clone()))
-            .http_client(self.sdk.http())
-            .retry_config(retry_config())
-            .timeout_config(timeout_config());
+            .http_client(self.sdk.http());
+        config = match self.deadline {
+            Some(deadline) => config
+                .retry_config(RetryConfig::standard().with_max_attempts(1))
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(deadline.min(CONNECT_TIMEOUT))
+                        .operation_attempt_timeout(deadline)
+                        .operation_timeout(deadline)
+                        .build(),
+                ),
+            None => config
+                .retry_config(retry_config())
+                .timeout_config(timeout_config()),
+        };
         if let Some(endpoint) = &target.endpoint {
             config = config.endpoint_url(endpoint);
         }

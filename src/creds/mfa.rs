@@ -35,7 +35,10 @@ impl MfaSource {
         } else if let Some(command) = mfa_process {
             run_mfa_process(serial, command)?
         } else {
-            tty::read_line(&format!("Enter MFA code for {serial}: "))
+            tty::read_line(&format!(
+                "Enter MFA code for {}: ",
+                crate::visible::visible(serial)
+            ))
                 .map(Secret::new)
                 .map_err(|err| Error::Mfa {
                     serial: serial.to_owned(),

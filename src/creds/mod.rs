@@ -98,8 +98,8 @@ pub(crate) struct Request {
     /// A cached session must have at least this long left to be used (over `AWS_MIN_TTL`):
     /// `refresh` asks for more than its refresh window, or it would get the same credentials.
     pub(crate) min_ttl: Option<Duration>,
-    /// Only cached sessions: an STS call fails at once instead of going out.
-    pub(crate) offline: bool,
+    /// Every STS call is one attempt that must be over by then (the shell hook's apply step).
+    pub(crate) deadline: Option<Duration>,
 }
 
 /// The credentials for `request.profile`, and the chain they came from.
@@ -137,20 +137,16 @@ pub(crate) fn get(
         request.profile,
         provider.describe()
     );
-    let online;
-    let sts: &dyn sts::Sts = if request.offline {
-        &sts::Offline
-    } else {
-        online = aws::AwsSts::default();
-        &online
-    };
+    let sts = request
+        .deadline
+        .map_or_else(aws::AwsSts::default, aws::AwsSts::with_deadline);
     let mfa = MfaSource {
         token: request.mfa.clone(),
         interactive: ctx.interactive,
     };
     let cx = Context {
         keystore,
-        sts,
+        sts: &sts,
         mfa: &mfa,
         cache: SessionCache::new(
             keystore,
