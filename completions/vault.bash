@@ -38,6 +38,13 @@ __vault_complete_quoted() {
     # on the command line.
     local -
     set -f
+    local __vault_i
+    for ((__vault_i = 1; __vault_i < COMP_CWORD; __vault_i++)); do
+        if [[ ${COMP_WORDS[__vault_i]} == -- ]]; then
+            __vault_complete_command $((__vault_i + 1))
+            return 0
+        fi
+    done
     # bash splits words at = and : (COMP_WORDBREAKS): join the pieces typed without a space
     # between them, so vault sees `--region=eu-` whole, then answer for bash's last piece.
     local __vault_line=${COMP_LINE:0:COMP_POINT} __vault_pos=0 __vault_end=-1 __vault_i __vault_w
@@ -85,5 +92,22 @@ __vault_complete_quoted() {
             printf -v 'COMPREPLY[__vault_i]' '%q' "$__vault_w"
         fi
     done
+}
+# The command after `--`: bash-completion's own hand-over where it is loaded, else commands
+# for the first word and files after it.
+__vault_complete_command() {
+    if declare -F _command_offset >/dev/null; then
+        _command_offset "$1"
+        return 0
+    fi
+    local __vault_word=${COMP_WORDS[COMP_CWORD]} __vault_line
+    COMPREPLY=()
+    set +f
+    if ((COMP_CWORD == $1)); then
+        while IFS= read -r __vault_line; do COMPREPLY+=("$__vault_line"); done < <(compgen -c -- "$__vault_word")
+    else
+        compopt -o filenames 2>/dev/null
+        while IFS= read -r __vault_line; do COMPREPLY+=("$__vault_line"); done < <(compgen -f -- "$__vault_word")
+    fi
 }
 complete -o nospace -o bashdefault -o nosort -F __vault_complete_quoted vault

@@ -57,21 +57,25 @@ __vault_now() {
   return 0
 }
 
-# __vault_shown: $1 with control characters written as \xHH, so a profile name cannot drive
-# the terminal.
+# __vault_shown: $1 with control characters (C0, DEL, and C1 as UTF-8 encodes it) written as
+# \xHH, so a profile name cannot drive the terminal. Byte by byte, in any locale.
 __vault_visible() {
+  local LC_ALL=C
   __vault_shown=${1-}
-  [[ $__vault_shown == *[![:print:]]* ]] || return 0
+  [[ $__vault_shown == *[$'\x01'-$'\x1f'$'\x7f']* || $__vault_shown == *$'\xc2'[$'\x80'-$'\x9f']* ]] || return 0
   local __vault_i __vault_c __vault_hex
   __vault_shown=''
   for ((__vault_i = 0; __vault_i < ${#1}; __vault_i++)); do
     __vault_c=${1:__vault_i:1}
-    if [[ $__vault_c == [[:print:]] ]]; then
+    if [[ $__vault_c == $'\xc2' && ${1:__vault_i+1:1} == [$'\x80'-$'\x9f'] ]]; then
+      __vault_i=$((__vault_i + 1))
+      __vault_c=${1:__vault_i:1}
+    elif [[ $__vault_c != [$'\x01'-$'\x1f'$'\x7f'] ]]; then
       __vault_shown+=$__vault_c
-    else
-      printf -v __vault_hex '\\x%02x' "'$__vault_c"
-      __vault_shown+=$__vault_hex
+      continue
     fi
+    printf -v __vault_hex '\\x%02x' "'$__vault_c"
+    __vault_shown+=$__vault_hex
   done
   return 0
 }

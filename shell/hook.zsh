@@ -43,21 +43,27 @@ __vault_int() {
   [[ -n ${1-} && ${1-} != *[^0-9]* ]]
 }
 
-# REPLY: $1 with control characters written as \xHH, so a profile name cannot drive the
-# terminal.
+# REPLY: $1 with control characters (C0, DEL, and C1 as UTF-8 encodes it) written as \xHH,
+# so a profile name cannot drive the terminal. Byte by byte, in any locale.
 __vault_visible() {
   emulate -L zsh
+  setopt no_multibyte
   typeset -g REPLY=$1
-  [[ $1 == *[^[:print:]]* ]] || return 0
+  [[ $1 == *[$'\x01'-$'\x1f'$'\x7f']* || $1 == *$'\xc2'[$'\x80'-$'\x9f']* ]] || return 0
+  local -i __vault_i
   local __vault_c __vault_hex
   REPLY=
-  for __vault_c in ${(s::)1}; do
-    if [[ $__vault_c == [[:print:]] ]]; then
+  for ((__vault_i = 1; __vault_i <= ${#1}; __vault_i++)); do
+    __vault_c=${1[__vault_i]}
+    if [[ $__vault_c == $'\xc2' && ${1[__vault_i + 1]} == [$'\x80'-$'\x9f'] ]]; then
+      ((__vault_i++))
+      __vault_c=${1[__vault_i]}
+    elif [[ $__vault_c != [$'\x01'-$'\x1f'$'\x7f'] ]]; then
       REPLY+=$__vault_c
-    else
-      printf -v __vault_hex '\\x%02x' "'$__vault_c"
-      REPLY+=$__vault_hex
+      continue
     fi
+    printf -v __vault_hex '\\x%02x' "'$__vault_c"
+    REPLY+=$__vault_hex
   done
   return 0
 }

@@ -26,12 +26,7 @@ pub(crate) fn visible_lines(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| c != '\n' && is_control(c)) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(
-        text.split('\n')
-            .map(visible)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    Cow::Owned(text.split('\n').map(visible).collect::<Vec<_>>().join("\n"))
 }
 
 /// C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F): the characters terminals act on.

@@ -551,15 +551,24 @@ fn a_credential_process_that_calls_vault_for_its_own_profile_is_refused() {
 }
 
 #[test]
-fn exec_does_not_pass_on_a_shells_use_state() {
+fn exec_does_not_pass_on_a_shells_use_state_and_gives_its_own_expiry() {
     let t = user_sandbox("alice", CONFIG);
     let done = t
-        .vault(["exec", "alice", "--", "sh", "-c", "env | grep -c -E '^(VAULT_EXPIRES_AT|VAULT_REFRESH_AT|VAULT_CLOCK_BOOT|__VAULT_STATE)=' || true"])
+        .vault(["exec", "alice", "--", "sh", "-c", "env | grep -E '^(VAULT_EXPIRES_AT|VAULT_REFRESH_AT|__VAULT_STATE|AWS_SESSION_EXPIRATION|AWS_CREDENTIAL_EXPIRATION)=' | sort"])
         .env("VAULT_EXPIRES_AT", "1")
         .env("VAULT_REFRESH_AT", "1")
         .env("VAULT_CLOCK_BOOT", "1")
+        .env("AWS_SESSION_EXPIRATION", "2001-01-01T00:00:00Z")
         .env("__VAULT_STATE", "AWS_PROFILE")
         .run()
         .success();
-    assert_eq!(done.stdout, "0\n");
+    let lines: Vec<&str> = done.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", done.stdout);
+    let expiration = lines[0].strip_prefix("AWS_CREDENTIAL_EXPIRATION=").unwrap();
+    assert_eq!(lines[1], format!("AWS_SESSION_EXPIRATION={expiration}"));
+    let at =
+        time::OffsetDateTime::parse(expiration, &time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .unix_timestamp();
+    assert_eq!(lines[2], format!("VAULT_EXPIRES_AT={at}"));
 }

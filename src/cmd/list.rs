@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{backend_options, note, open_keystore, print, warn};
-use crate::visible::visible;
 use crate::cli::{GlobalArgs, ListArgs};
 use crate::config::Config;
 use crate::ctx::Ctx;
@@ -16,6 +15,7 @@ use crate::duration;
 use crate::error::Error;
 use crate::keystore;
 use crate::keystore::keys::{KeyKind, SessionKey, classify};
+use crate::visible::visible;
 
 pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     let config = Config::load(&ctx.env)?;

@@ -136,5 +136,9 @@ fn note(text: &str) {
 
 /// A warning on stderr.
 fn warn(text: &str) {
-    let _ = writeln!(io::stderr().lock(), "vault: warning: {}", visible_lines(text));
+    let _ = writeln!(
+        io::stderr().lock(),
+        "vault: warning: {}",
+        visible_lines(text)
+    );
 }

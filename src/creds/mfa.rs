@@ -39,11 +39,11 @@ impl MfaSource {
                 "Enter MFA code for {}: ",
                 crate::visible::visible(serial)
             ))
-                .map(Secret::new)
-                .map_err(|err| Error::Mfa {
-                    serial: serial.to_owned(),
-                    reason: format!("{err}; pass --mfa-token or set mfa_process in the profile"),
-                })?
+            .map(Secret::new)
+            .map_err(|err| Error::Mfa {
+                serial: serial.to_owned(),
+                reason: format!("{err}; pass --mfa-token or set mfa_process in the profile"),
+            })?
         };
         check_code(serial, &code)?;
         Ok(code)

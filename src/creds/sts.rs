@@ -115,4 +115,3 @@ pub(crate) trait Sts {
         duration: Duration,
     ) -> Result<Credentials, StsError>;
 }
-

@@ -162,13 +162,55 @@ pub(crate) fn completion(kind: ShellKind, completer: &str) -> String {
         let _ = shell.write_registration(COMPLETE_VAR, "vault", "vault", completer, &mut script);
     }
     let mut script = String::from_utf8_lossy(&script).into_owned();
-    if kind == ShellKind::Bash {
+    // After `--` (`vault exec p -- CMD ARGS`), the words are another command's: the shell's own
+    // command and file completion takes over, as with aws-vault.
+    match kind {
         // bash inserts a candidate as it is: quote each, or a profile name with a space or a
         // quote would break the command line (zsh and fish quote by themselves).
-        script.push_str(BASH_QUOTING);
+        ShellKind::Bash => script.push_str(BASH_QUOTING),
+        ShellKind::Zsh => {
+            script = script.replace(
+                "compdef _clap_dynamic_completer_vault vault",
+                &format!("{ZSH_AFTER_DASHES}compdef __vault_complete vault"),
+            );
+        }
+        ShellKind::Fish => {
+            script = script.replace(
+                "complete --keep-order --exclusive --command vault --arguments",
+                "complete --keep-order --exclusive --command vault --condition 'not __vault_after_dashes' --arguments",
+            );
+            script.push_str(FISH_AFTER_DASHES);
+        }
+        ShellKind::Pwsh => {}
     }
     script
 }
+
+const ZSH_AFTER_DASHES: &str = r#"function __vault_complete() {
+    local __vault_i
+    for (( __vault_i = 2; __vault_i < CURRENT; __vault_i++ )); do
+        if [[ ${words[__vault_i]} == -- ]]; then
+            shift $__vault_i words
+            (( CURRENT -= __vault_i ))
+            _normal
+            return
+        fi
+    done
+    _clap_dynamic_completer_vault
+}
+"#;
+
+const FISH_AFTER_DASHES: &str = r"function __vault_after_dashes
+    contains -- -- (commandline --current-process --tokenize --cut-at-cursor)
+end
+function __vault_complete_command
+    set -l __vault_words (commandline --current-process --tokenize --cut-at-cursor)
+    set -l __vault_at (contains --index -- -- $__vault_words)
+    set -l __vault_rest (string escape -- $__vault_words[(math $__vault_at + 1)..-1])
+    complete --do-complete (string join ' ' -- $__vault_rest (commandline --current-token))
+end
+complete --command vault --condition __vault_after_dashes --no-files --arguments '(__vault_complete_command)'
+";
 
 const BASH_QUOTING: &str = r#"
 __vault_complete_quoted() {
@@ -176,6 +218,13 @@ __vault_complete_quoted() {
     # on the command line.
     local -
     set -f
+    local __vault_i
+    for ((__vault_i = 1; __vault_i < COMP_CWORD; __vault_i++)); do
+        if [[ ${COMP_WORDS[__vault_i]} == -- ]]; then
+            __vault_complete_command $((__vault_i + 1))
+            return 0
+        fi
+    done
     # bash splits words at = and : (COMP_WORDBREAKS): join the pieces typed without a space
     # between them, so vault sees `--region=eu-` whole, then answer for bash's last piece.
     local __vault_line=${COMP_LINE:0:COMP_POINT} __vault_pos=0 __vault_end=-1 __vault_i __vault_w
@@ -223,6 +272,23 @@ __vault_complete_quoted() {
             printf -v 'COMPREPLY[__vault_i]' '%q' "$__vault_w"
         fi
     done
+}
+# The command after `--`: bash-completion's own hand-over where it is loaded, else commands
+# for the first word and files after it.
+__vault_complete_command() {
+    if declare -F _command_offset >/dev/null; then
+        _command_offset "$1"
+        return 0
+    fi
+    local __vault_word=${COMP_WORDS[COMP_CWORD]} __vault_line
+    COMPREPLY=()
+    set +f
+    if ((COMP_CWORD == $1)); then
+        while IFS= read -r __vault_line; do COMPREPLY+=("$__vault_line"); done < <(compgen -c -- "$__vault_word")
+    else
+        compopt -o filenames 2>/dev/null
+        while IFS= read -r __vault_line; do COMPREPLY+=("$__vault_line"); done < <(compgen -f -- "$__vault_word")
+    fi
 }
 complete -o nospace -o bashdefault -o nosort -F __vault_complete_quoted vault
 "#;

@@ -1,6 +1,8 @@
 //! A tiny HTTP server on a free loopback port that counts the STS actions it sees and either
 //! forwards each request to moto or answers with a canned fault (a 500, throttling), for the
-//! faults moto cannot produce and for counting calls.
+//! faults moto cannot produce and for counting calls. Its mode can change while it runs (STS
+//! down, then up again), it can accept and never answer (a hung STS), and it can rewrite what
+//! moto answers (an `&#0;` in a token, credentials that expire in minutes).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,10 +16,19 @@ pub enum Mode {
     Fault(u16, &'static str),
     /// Answer requests for this action with this status and body; forward the others.
     FaultOn(&'static str, u16, &'static str, u16),
+    /// Read the request and never answer: STS that accepts connections and hangs.
+    Hang,
+    /// Close every connection without an answer: STS that cannot be reached.
+    Closed,
+    /// Forward to this port, replacing the first text with the second in each answer.
+    Rewrite(u16, &'static str, &'static str),
+    /// Forward to this port, with every `<Expiration>` moved to this many seconds from now.
+    ShortLived(u16, i64),
 }
 
 pub struct Proxy {
     pub port: u16,
+    mode: Arc<Mutex<Mode>>,
     /// (action, form body) of every request.
     requests: Arc<Mutex<Vec<(String, String)>>>,
 }
@@ -27,16 +38,26 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let seen = requests.clone();
+        let mode = Arc::new(Mutex::new(mode));
+        let (seen, current) = (requests.clone(), mode.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (mode, seen) = (mode.clone(), seen.clone());
+                let (mode, seen) = (current.lock().unwrap().clone(), seen.clone());
                 std::thread::spawn(move || {
                     let _ = serve(stream, &mode, &seen);
                 });
             }
         });
-        Self { port, requests }
+        Self {
+            port,
+            mode,
+            requests,
+        }
+    }
+
+    /// Changes what the next connections get.
+    pub fn set_mode(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
     }
 
     pub fn endpoint(&self) -> String {
@@ -70,6 +91,9 @@ fn serve(
     mode: &Mode,
     seen: &Mutex<Vec<(String, String)>>,
 ) -> std::io::Result<()> {
+    if matches!(mode, Mode::Closed) {
+        return Ok(()); // Dropping the stream closes it unanswered.
+    }
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut head = Vec::new();
     let mut content_length = 0;
@@ -99,39 +123,96 @@ fn serve(
         .find_map(|pair| pair.strip_prefix("Action="))
         .unwrap_or("?")
         .to_owned();
+    seen.lock()
+        .unwrap()
+        .push((action.clone(), form.to_string()));
     let mut client = stream;
     let fault = match mode {
         Mode::Fault(status, text) => Some((*status, *text)),
         Mode::FaultOn(faulty, status, text, _) if *faulty == action => Some((*status, *text)),
         _ => None,
     };
-    seen.lock()
-        .unwrap()
-        .push((action.clone(), form.to_string()));
-    let upstream = match mode {
-        Mode::Forward(port) | Mode::FaultOn(_, _, _, port) => Some(*port),
-        Mode::Fault(..) => None,
-    };
-    match (fault, upstream) {
-        (Some((status, text)), _) => {
-            write!(
-                client,
-                "HTTP/1.1 {status} Fault\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                text.len()
-            )?;
-        }
-        (None, Some(port)) => {
-            let mut upstream = TcpStream::connect(("127.0.0.1", port))?;
-            for line in &head {
-                upstream.write_all(line.as_bytes())?;
-            }
-            upstream.write_all(b"Connection: close\r\n\r\n")?;
-            upstream.write_all(&body)?;
-            let mut response = Vec::new();
-            upstream.read_to_end(&mut response)?;
-            client.write_all(&response)?;
-        }
-        (None, None) => unreachable!("a fault proxy always answers"),
+    if let Some((status, text)) = fault {
+        write!(
+            client,
+            "HTTP/1.1 {status} Fault\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+            text.len()
+        )?;
+        return client.flush();
     }
+    let port = match mode {
+        Mode::Forward(port)
+        | Mode::FaultOn(_, _, _, port)
+        | Mode::Rewrite(port, ..)
+        | Mode::ShortLived(port, _) => *port,
+        Mode::Hang => {
+            // Keep the connection open, unanswered, until the client gives up.
+            let mut rest = Vec::new();
+            let _ = reader.read_to_end(&mut rest);
+            return Ok(());
+        }
+        Mode::Fault(..) | Mode::Closed => unreachable!("answered above"),
+    };
+    let mut upstream = TcpStream::connect(("127.0.0.1", port))?;
+    for line in &head {
+        upstream.write_all(line.as_bytes())?;
+    }
+    upstream.write_all(b"Connection: close\r\n\r\n")?;
+    upstream.write_all(&body)?;
+    let mut response = Vec::new();
+    upstream.read_to_end(&mut response)?;
+    let response = match mode {
+        Mode::Rewrite(_, from, to) => rewrite(&response, |text| text.replacen(from, to, 1)),
+        Mode::ShortLived(_, seconds) => rewrite(&response, |text| expiring_in(text, *seconds)),
+        _ => response,
+    };
+    client.write_all(&response)?;
     client.flush()
+}
+
+/// The response with its body changed by `change`, and its Content-Length to match.
+fn rewrite(response: &[u8], change: impl Fn(&str) -> String) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let body = change(body);
+    let head: Vec<String> = head
+        .split("\r\n")
+        .map(|line| {
+            if line.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
+
+/// Every `<Expiration>…</Expiration>` set to `seconds` from now.
+fn expiring_in(text: &str, seconds: i64) -> String {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .cast_signed()
+        + seconds;
+    let stamp = time::OffsetDateTime::from_unix_timestamp(at)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<Expiration>") {
+        let Some(end) = rest[start..].find("</Expiration>") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str("<Expiration>");
+        out.push_str(&stamp);
+        rest = &rest[start + end..];
+    }
+    out.push_str(rest);
+    out
 }
