@@ -32,4 +32,5 @@ mod secrets;
 mod server;
 mod shell;
 mod shell_interactive;
+mod shell_safety;
 mod sts_errors;
