@@ -273,3 +273,65 @@ fn bash_completes_interactively_with_its_own_word_splitting() {
     tmux.run(&["send-keys", "-t", "t", "Tab"]);
     tmux.wait_for("ready> vault use 'with space'");
 }
+
+#[test]
+fn after_double_dash_exec_hands_over_to_the_shells_own_completion() {
+    let t = sandbox(CONFIG);
+    let dir = t.home().parent().unwrap().to_owned();
+    std::fs::write(dir.join("fixture-file.txt"), "").unwrap();
+    // bash: commands for the word after `--`, files after that.
+    let commands = bash_candidates(&t, "vault exec dev -- ech");
+    assert!(commands.iter().any(|c| c == "echo"), "{commands:?}");
+    assert!(!commands.iter().any(|c| c == "dev"), "{commands:?}");
+    assert_eq!(
+        bash_candidates(&t, "vault exec dev -- cat fixture-f"),
+        ["fixture-file.txt"]
+    );
+    // fish: its own completion of the command line after `--`.
+    let output = t
+        .command("fish")
+        .args([
+            "--no-config",
+            "-c",
+            "$VAULT hook fish | source; complete -C 'vault exec dev -- ech'; complete -C 'vault exec dev -- cat fixture-f'",
+        ])
+        .env("VAULT", VAULT)
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&output.stdout);
+    assert!(offered.lines().any(|l| l.starts_with("echo")), "{offered}");
+    assert!(
+        offered.lines().any(|l| l == "fixture-file.txt"),
+        "{offered}"
+    );
+    assert!(!offered.lines().any(|l| l.starts_with("dev")), "{offered}");
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+#[test]
+fn zsh_hands_over_after_double_dash_interactively() {
+    use crate::support::tmux::Tmux;
+    let t = sandbox(CONFIG);
+    let dir = t.home().parent().unwrap().to_owned();
+    std::fs::write(dir.join("fixture-file.txt"), "").unwrap();
+    let tmux = Tmux::start(&t, "zsh-dashes", "zsh -f -i");
+    tmux.wait_for_any(&["#", "%", "$"]);
+    tmux.send(&format!(
+        "cd '{}'; autoload -Uz compinit && compinit -u; eval \"$(\"$VAULT\" hook zsh)\"; PROMPT='ready> '",
+        dir.display()
+    ));
+    tmux.wait_for("ready>");
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "-l",
+        "vault exec dev -- cat fixture-f",
+    ]);
+    tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    tmux.wait_for("ready> vault exec dev -- cat fixture-file.txt");
+    tmux.run(&["send-keys", "-t", "t", "C-u"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", "vault exec dev -- whoam"]);
+    tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    tmux.wait_for("ready> vault exec dev -- whoami");
+}

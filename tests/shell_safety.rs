@@ -480,7 +480,6 @@ fn control_characters_in_profile_names_reach_no_terminal_raw() {
 
 #[test]
 fn no_test_clock_is_left_in_the_sources_or_the_binary() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
@@ -491,6 +490,7 @@ fn no_test_clock_is_left_in_the_sources_or_the_binary() {
             }
         }
     }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     walk(&root.join("src"), &mut files);
     walk(&root.join("shell"), &mut files);

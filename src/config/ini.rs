@@ -371,8 +371,7 @@ mod tests {
     #[test]
     fn a_nul_byte_is_refused_with_its_line() {
         let err = Document::parse("[profile p]\nregion = eu\0west\n", Path::new("cfg"))
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert_eq!(
             err.to_string(),
             "cfg:2: holds a NUL byte, which no environment variable can hold; remove it; fix that line of the AWS config file"

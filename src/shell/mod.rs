@@ -128,12 +128,11 @@ impl Script {
 
     /// `set` for `Some`, `unset` for `None`.
     pub(crate) fn assign(&mut self, name: &str, value: Option<&str>) -> Result<(), Unholdable> {
-        match value {
-            Some(value) => self.set(name, value),
-            None => {
-                self.unset(name);
-                Ok(())
-            }
+        if let Some(value) = value {
+            self.set(name, value)
+        } else {
+            self.unset(name);
+            Ok(())
         }
     }
 
@@ -186,7 +185,7 @@ pub(crate) fn completion(kind: ShellKind, completer: &str) -> String {
     script
 }
 
-const ZSH_AFTER_DASHES: &str = r#"function __vault_complete() {
+const ZSH_AFTER_DASHES: &str = r"function __vault_complete() {
     local __vault_i
     for (( __vault_i = 2; __vault_i < CURRENT; __vault_i++ )); do
         if [[ ${words[__vault_i]} == -- ]]; then
@@ -198,7 +197,7 @@ const ZSH_AFTER_DASHES: &str = r#"function __vault_complete() {
     done
     _clap_dynamic_completer_vault
 }
-"#;
+";
 
 const FISH_AFTER_DASHES: &str = r"function __vault_after_dashes
     contains -- -- (commandline --current-process --tokenize --cut-at-cursor)

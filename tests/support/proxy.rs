@@ -2,7 +2,7 @@
 //! forwards each request to moto or answers with a canned fault (a 500, throttling), for the
 //! faults moto cannot produce and for counting calls. Its mode can change while it runs (STS
 //! down, then up again), it can accept and never answer (a hung STS), and it can rewrite what
-//! moto answers (an `&#0;` in a token, credentials that expire in minutes).
+//! moto answers (an `&#0;` in a token).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -22,8 +22,6 @@ pub enum Mode {
     Closed,
     /// Forward to this port, replacing the first text with the second in each answer.
     Rewrite(u16, &'static str, &'static str),
-    /// Forward to this port, with every `<Expiration>` moved to this many seconds from now.
-    ShortLived(u16, i64),
 }
 
 pub struct Proxy {
@@ -141,10 +139,7 @@ fn serve(
         return client.flush();
     }
     let port = match mode {
-        Mode::Forward(port)
-        | Mode::FaultOn(_, _, _, port)
-        | Mode::Rewrite(port, ..)
-        | Mode::ShortLived(port, _) => *port,
+        Mode::Forward(port) | Mode::FaultOn(_, _, _, port) | Mode::Rewrite(port, ..) => *port,
         Mode::Hang => {
             // Keep the connection open, unanswered, until the client gives up.
             let mut rest = Vec::new();
@@ -163,7 +158,6 @@ fn serve(
     upstream.read_to_end(&mut response)?;
     let response = match mode {
         Mode::Rewrite(_, from, to) => rewrite(&response, |text| text.replacen(from, to, 1)),
-        Mode::ShortLived(_, seconds) => rewrite(&response, |text| expiring_in(text, *seconds)),
         _ => response,
     };
     client.write_all(&response)?;
@@ -188,31 +182,4 @@ fn rewrite(response: &[u8], change: impl Fn(&str) -> String) -> Vec<u8> {
         })
         .collect();
     format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
-}
-
-/// Every `<Expiration>…</Expiration>` set to `seconds` from now.
-fn expiring_in(text: &str, seconds: i64) -> String {
-    let at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .cast_signed()
-        + seconds;
-    let stamp = time::OffsetDateTime::from_unix_timestamp(at)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("<Expiration>") {
-        let Some(end) = rest[start..].find("</Expiration>") else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        out.push_str("<Expiration>");
-        out.push_str(&stamp);
-        rest = &rest[start + end..];
-    }
-    out.push_str(rest);
-    out
 }
