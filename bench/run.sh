@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The performance budgets of DESIGN.md that exist so far, measured on a release build:
+# The performance budgets of DESIGN.md that exist so far, measured on a release build
+# (including the shell hook's prompt cost outside and inside the refresh window):
 #   - `vault list` with 1,000 stored keys: < 100 ms (nothing is decrypted);
 #   - loading and resolving a config of 10,000 profiles: < 50 ms.
 # Needs hyperfine (apt-get install hyperfine).
@@ -85,6 +86,31 @@ zsh -f -c "
   for i in {1..1000}; do __vault_preexec; __vault_precmd; done
   float end=\$EPOCHREALTIME
   printf 'zsh: prompt segment + pre-command hook: %.0f us per prompt (1,000 prompts)\\n' \$(( (end - start) * 1000 ))"
+# Inside the refresh window with STS hung (budget: one background process per attempt, and no
+# prompt or command waits on it). A listener that accepts and never answers stands in for STS.
+HUNG=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $HUNG)); s.listen(64); held = []
+while True: held.append(s.accept()[0])" &
+HUNG_PID=$!
+trap 'kill $MOTO_PID $HUNG_PID; rm -rf "$WORK"' EXIT
+AWS_ENDPOINT_URL=http://127.0.0.1:$HUNG bash -c "
+  eval \"\$('$VAULT' hook bash)\"
+  vault use user
+  export VAULT_REFRESH_AT=1
+  start=\${EPOCHREALTIME/./}
+  __vault_precmd
+  end=\${EPOCHREALTIME/./}
+  echo \"bash, refresh window, STS hung: the prompt that starts the background fetch took \$(( end - start )) us\"
+  start=\${EPOCHREALTIME/./}
+  for i in {1..1000}; do __vault_precmd; done
+  end=\${EPOCHREALTIME/./}
+  echo \"bash, refresh window, STS hung: \$(( (end - start) / 1000 )) us per prompt while the fetch waits (1,000 prompts)\"
+  echo \"background processes after 1,001 prompts: \$(pgrep -fc '[v]ault refresh --background')\"
+  pkill -f '[v]ault refresh --background' || true"
+
 hyperfine -N --warmup 5 --runs 50 --export-markdown "$WORK/hook.md" \
   -n 'zsh -f -c :' "zsh -f -c :" \
   -n 'zsh -f -c eval "$(vault hook zsh)"' "zsh -f -c 'eval \"\$($VAULT hook zsh)\"'" >/dev/null

@@ -183,7 +183,6 @@ fn a_command_typed_in_the_refresh_window_starts_at_once_when_sts_hangs() {
     for shell in SHELLS {
         let (t, proxy) = sts_sandbox(false);
         let tmux = shell_with_profile(&t, shell, "hung", "");
-        tmux.wait_for("[p 1h");
         proxy.set_mode(Mode::Hang);
         open_refresh_window(&tmux, shell);
         let date = if shell == "fish" {
@@ -230,7 +229,6 @@ fn sts_down_then_up_retries_by_itself_and_the_segment_heals() {
 fn sts_down_then_up(shell: &'static str) {
     let (t, proxy) = sts_sandbox(false);
     let tmux = shell_with_profile(&t, shell, "down", "");
-    tmux.wait_for("[p 1h");
     tmux.send("echo first=$VAULT_EXPIRES_AT");
     let first: i64 = value_on_screen(&tmux.wait_for("first=1"), "first=")
         .parse()
