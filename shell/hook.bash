@@ -126,7 +126,7 @@ __vault_reset() {
 }
 
 # Starts the one background fetch of this attempt; the next prompt collects it. Job control
-# is off for it, so bash neither announces nor reports the job.
+# is off for it and it is disowned, so bash neither announces nor reports the job.
 __vault_launch() {
   __vault_attempt=$((${__vault_attempt:-0} + 1))
   __vault_pending_since=$__vault_clock
@@ -135,6 +135,7 @@ __vault_launch() {
   set +m
   "$__VAULT_EXE" refresh --background --attempt "$__vault_attempt" \
     --status-file "$__VAULT_STATUS_DIR/$$" </dev/null >/dev/null 2>&1 &
+  disown "$!" 2>/dev/null || true
   return 0
 }
 

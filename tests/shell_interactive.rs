@@ -167,6 +167,11 @@ fn the_prompt_counts_down_and_credentials_refresh_in_place() {
             prompt.starts_with("[p 2h00m]>") || prompt.starts_with("[p 1h59m]>"),
             "{shell}: countdown did not move forward:\n{screen}"
         );
+        // The background fetch is no job of the user's: no "[1] 1234", no "Done".
+        assert!(
+            !screen.contains("--background") && !screen.contains("[1]"),
+            "{shell}: the background fetch showed as a job:\n{screen}"
+        );
     }
 }
 
