@@ -125,23 +125,23 @@ fn a_nul_in_an_sts_answer_is_refused() {
     refused_everywhere(
         &t,
         "vault use sts",
-        "vault: error: AWS_SESSION_TOKEN holds a NUL byte, which no environment variable can hold; it came from STS (GetSessionToken for profile sts), and nothing was changed",
+        "vault: error: profile sts: GetSessionToken failed: STS answered with a NUL byte in SessionToken, which no environment variable can hold",
     );
-    assert!(proxy.count("GetSessionToken") >= 1);
+    // Nothing was cached: every attempt asked STS again.
+    assert_eq!(proxy.count("GetSessionToken"), 3);
     // exec and export refuse the same answer before anything runs or prints.
-    t.vault(["clear"]).run();
     let canary = t.home().join("exec-ran");
     t.vault(["exec", "sts", "--", "touch", canary.to_str().unwrap()])
         .run()
         .code(1)
         .stdout_is("")
-        .stderr_has("AWS_SESSION_TOKEN holds a NUL byte");
+        .stderr_has("STS answered with a NUL byte in SessionToken");
     assert!(!canary.exists());
     t.vault(["export", "sts"])
         .run()
         .code(1)
         .stdout_is("")
-        .stderr_has("it came from STS (GetSessionToken for profile sts)");
+        .stderr_has("STS answered with a NUL byte in SessionToken");
 }
 
 #[test]

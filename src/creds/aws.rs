@@ -142,6 +142,19 @@ fn convert(creds: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credential
         .ok_or_else(|| StsError::Unreachable("STS answered without credentials".to_owned()))?;
     let expiration = OffsetDateTime::from_unix_timestamp_nanos(creds.expiration().as_nanos())
         .map_err(|_| StsError::Unreachable("STS answered with an impossible expiry".to_owned()))?;
+    // Refused here too, so such an answer never reaches the session cache (the shell emitters
+    // refuse it anyway): no environment variable can hold a NUL.
+    for (field, value) in [
+        ("AccessKeyId", creds.access_key_id()),
+        ("SecretAccessKey", creds.secret_access_key()),
+        ("SessionToken", creds.session_token()),
+    ] {
+        if value.contains('\0') {
+            return Err(StsError::Unreachable(format!(
+                "STS answered with a NUL byte in {field}, which no environment variable can hold"
+            )));
+        }
+    }
     Ok(Credentials {
         access_key_id: creds.access_key_id().to_owned(),
         secret_access_key: Secret::new(creds.secret_access_key()),
