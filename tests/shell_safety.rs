@@ -479,7 +479,7 @@ fn control_characters_in_profile_names_reach_no_terminal_raw() {
 }
 
 #[test]
-fn no_test_clock_is_left_in_the_sources_or_the_binary() {
+fn no_test_switch_is_left_in_the_sources_or_the_binary() {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
@@ -495,13 +495,18 @@ fn no_test_clock_is_left_in_the_sources_or_the_binary() {
     walk(&root.join("src"), &mut files);
     walk(&root.join("shell"), &mut files);
     files.push(VAULT.into());
-    let needle = ["VAULT_CLOCK", "_OFFSET"].concat();
-    for file in files {
-        let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-            "{} mentions {needle}",
-            file.display()
-        );
+    // Test switches: the clock offset, and rotate's kill switch (tests kill from outside).
+    for needle in [
+        ["VAULT_CLOCK", "_OFFSET"].concat(),
+        ["VAULT_ROTATE", "_CRASH"].concat(),
+    ] {
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{} mentions {needle}",
+                file.display()
+            );
+        }
     }
 }

@@ -8,10 +8,8 @@
 //! 5. delete the old key, retried every 2s for up to 20s.
 //!
 //! Until step 3 the keystore holds the old key, which still works; from step 3 on, the new one,
-//! which was shown to work. A kill at any point leaves a working key stored.
-//!
-//! `VAULT_ROTATE_CRASH_AFTER=create|verify|store|purge|delete` kills vault (SIGKILL) right after
-//! that step: the tests use it to show the claim above, and it is documented so anyone can check.
+//! which was shown to work. A kill at any point leaves a working key stored (tests/rotate.rs
+//! kills vault from outside, through the test proxy and strace, to show it).
 
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -28,7 +26,6 @@ use crate::keystore::MasterCredentials;
 use crate::keystore::keys::{KeyKind, classify};
 use crate::keystore::sessions::remove_sessions_of;
 
-pub(crate) const CRASH_VARIABLE: &str = "VAULT_ROTATE_CRASH_AFTER";
 const VERIFY_ATTEMPTS: u32 = 15;
 const VERIFY_PAUSE: Duration = Duration::from_secs(1);
 const DELETE_PAUSE: Duration = Duration::from_secs(2);
@@ -102,7 +99,6 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         "Created new access key {}\n",
         mask(&new.access_key_id)
     ))?;
-    crash_after("create", ctx);
 
     let new_keys = Credentials::from(new.clone());
     if let Err(reason) = verify(&new_keys, &owner, ctx) {
@@ -113,10 +109,8 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
             mask(&new.access_key_id)
         )));
     }
-    crash_after("verify", ctx);
 
     keystore.set(&new.to_item(&owner.name))?;
-    crash_after("store", ctx);
 
     for profile in &chain.profiles {
         let deleted = remove_sessions_of(keystore.as_ref(), &profile.name)?;
@@ -127,7 +121,6 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
             ))?;
         }
     }
-    crash_after("purge", ctx);
 
     print(&format!(
         "Deleting old access key {}\n",
@@ -135,7 +128,6 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
     ))?;
     let deleter = if use_session { &signer } else { &new_keys };
     delete_old(&iam, &target, deleter, &user, &old.access_key_id)?;
-    crash_after("delete", ctx);
     print(&format!(
         "Deleted old access key {}\nFinished rotating access key\n",
         mask(&old.access_key_id)
@@ -219,14 +211,6 @@ pub(crate) fn mask(access_key_id: &str) -> String {
 fn last4(access_key_id: &str) -> &str {
     let start = access_key_id.len().saturating_sub(4);
     access_key_id.get(start..).unwrap_or(access_key_id)
-}
-
-/// The fault injection of the module comment.
-fn crash_after(step: &str, ctx: &Ctx) {
-    if ctx.env.get(CRASH_VARIABLE) == Some(step) {
-        log::debug!("{CRASH_VARIABLE}={step}: killing vault");
-        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
-    }
 }
 
 #[cfg(test)]

@@ -22,11 +22,22 @@ pub enum Mode {
     Closed,
     /// Forward to this port, replacing the first text with the second in each answer.
     Rewrite(u16, &'static str, &'static str),
+    /// Forward to this port, but SIGKILL the process given to `kill_on_call` at the `nth`
+    /// (from 1) request for `action`: before forwarding it, or after (the call then took
+    /// effect, and its caller never hears so).
+    KillOn {
+        action: &'static str,
+        nth: usize,
+        after_forwarding: bool,
+        port: u16,
+    },
 }
 
 pub struct Proxy {
     pub port: u16,
     mode: Arc<Mutex<Mode>>,
+    /// The process `Mode::KillOn` kills.
+    victim: Arc<Mutex<Option<u32>>>,
     /// (action, form body) of every request.
     requests: Arc<Mutex<Vec<(String, String)>>>,
 }
@@ -37,20 +48,31 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let mode = Arc::new(Mutex::new(mode));
-        let (seen, current) = (requests.clone(), mode.clone());
+        let victim = Arc::new(Mutex::new(None));
+        let (seen, current, target) = (requests.clone(), mode.clone(), victim.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (mode, seen) = (current.lock().unwrap().clone(), seen.clone());
+                let (mode, seen, target) = (
+                    current.lock().unwrap().clone(),
+                    seen.clone(),
+                    target.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &mode, &seen);
+                    let _ = serve(stream, &mode, &seen, &target);
                 });
             }
         });
         Self {
             port,
             mode,
+            victim,
             requests,
         }
+    }
+
+    /// The process `Mode::KillOn` kills when its call arrives.
+    pub fn kill_on_call(&self, pid: u32) {
+        *self.victim.lock().unwrap() = Some(pid);
     }
 
     /// Changes what the next connections get.
@@ -88,6 +110,7 @@ fn serve(
     stream: TcpStream,
     mode: &Mode,
     seen: &Mutex<Vec<(String, String)>>,
+    victim: &Mutex<Option<u32>>,
 ) -> std::io::Result<()> {
     if matches!(mode, Mode::Closed) {
         return Ok(()); // Dropping the stream closes it unanswered.
@@ -121,9 +144,24 @@ fn serve(
         .find_map(|pair| pair.strip_prefix("Action="))
         .unwrap_or("?")
         .to_owned();
-    seen.lock()
-        .unwrap()
-        .push((action.clone(), form.to_string()));
+    let nth_of_action = {
+        let mut seen = seen.lock().unwrap();
+        seen.push((action.clone(), form.to_string()));
+        seen.iter().filter(|(a, _)| *a == action).count()
+    };
+    let kill_here = match mode {
+        Mode::KillOn {
+            action: wanted,
+            nth,
+            after_forwarding,
+            ..
+        } if *wanted == action && *nth == nth_of_action => Some(*after_forwarding),
+        _ => None,
+    };
+    if kill_here == Some(false) {
+        kill(victim);
+        return Ok(());
+    }
     let mut client = stream;
     let fault = match mode {
         Mode::Fault(status, text) => Some((*status, *text)),
@@ -139,7 +177,10 @@ fn serve(
         return client.flush();
     }
     let port = match mode {
-        Mode::Forward(port) | Mode::FaultOn(_, _, _, port) | Mode::Rewrite(port, ..) => *port,
+        Mode::Forward(port)
+        | Mode::FaultOn(_, _, _, port)
+        | Mode::Rewrite(port, ..)
+        | Mode::KillOn { port, .. } => *port,
         Mode::Hang => {
             // Keep the connection open, unanswered, until the client gives up.
             let mut rest = Vec::new();
@@ -156,6 +197,10 @@ fn serve(
     upstream.write_all(&body)?;
     let mut response = Vec::new();
     upstream.read_to_end(&mut response)?;
+    if kill_here == Some(true) {
+        kill(victim);
+        return Ok(());
+    }
     let response = match mode {
         Mode::Rewrite(_, from, to) => rewrite(&response, |text| text.replacen(from, to, 1)),
         _ => response,
@@ -182,4 +227,19 @@ fn rewrite(response: &[u8], change: impl Fn(&str) -> String) -> Vec<u8> {
         })
         .collect();
     format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
+
+/// SIGKILLs the victim (waiting briefly for the test to name it); the connection closes
+/// unanswered.
+fn kill(victim: &Mutex<Option<u32>>) {
+    for _ in 0..200 {
+        if let Some(pid) = *victim.lock().unwrap() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("Mode::KillOn: no process to kill was named");
 }
