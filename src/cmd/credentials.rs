@@ -136,3 +136,33 @@ pub(super) fn origin_of(chain: &ProfileChain, no_session: bool) -> String {
         format!("STS (GetSessionToken for profile {name})")
     }
 }
+
+/// Refuses values no environment can hold, before anything runs or prints.
+pub(super) fn check_values(set: &[(&str, String)], origin: &str) -> Result<(), Error> {
+    for (name, value) in set {
+        crate::shell::check_value(name, value).map_err(Error::unholdable(origin))?;
+    }
+    Ok(())
+}
+
+/// `check_values` for `export::env_pairs`: the keys come from the chain's source, the region
+/// from the config.
+pub(super) fn check_credential_values(
+    pairs: &[(&str, String)],
+    chain: &ProfileChain,
+    no_session: bool,
+) -> Result<(), Error> {
+    let (regions, keys): (Vec<_>, Vec<_>) = pairs
+        .iter()
+        .cloned()
+        .partition(|(name, _)| name.ends_with("REGION"));
+    check_values(&keys, &origin_of(chain, no_session))?;
+    check_values(&regions, &config_origin(&chain.target().name))
+}
+
+pub(super) fn config_origin(profile: &str) -> String {
+    format!(
+        "the AWS config file (profile {}, or the region variables)",
+        visible(profile)
+    )
+}

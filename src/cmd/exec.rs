@@ -7,7 +7,9 @@ use std::io::IsTerminal;
 
 use std::sync::mpsc;
 
-use super::credentials::{Fetch, fetch, origin_of, overrides};
+use super::credentials::{
+    Fetch, check_credential_values, check_values, config_origin, fetch, overrides,
+};
 use super::export;
 use super::served::Served;
 use crate::child;
@@ -60,7 +62,7 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
     let (creds, chain) = fetch(profile, &args.credentials, Fetch::default(), global, ctx)?;
     let target = chain.target();
     let mut set = export::env_pairs(&creds, target.region.as_deref());
-    check_values(&set, &origin_of(&chain, args.credentials.no_session))?;
+    check_credential_values(&set, &chain, args.credentials.no_session)?;
     if args.json {
         let text = export::render(
             ExportFormat::Json,
@@ -165,21 +167,6 @@ fn run_with_server(
     crate::keystore::detach_from_shared_keyring();
     let code = child::run_forwarding_signals(&program, &command, &env)?;
     Err(Error::Exit(code))
-}
-
-/// Refuses values no environment can hold, before anything runs.
-fn check_values(set: &[(&str, String)], origin: &str) -> Result<(), Error> {
-    for (name, value) in set {
-        crate::shell::check_value(name, value).map_err(Error::unholdable(origin))?;
-    }
-    Ok(())
-}
-
-pub(super) fn config_origin(profile: &str) -> String {
-    format!(
-        "the AWS config file (profile {}, or the region variables)",
-        crate::visible::visible(profile)
-    )
 }
 
 /// Our environment without what must not leak into the command, plus `set`.

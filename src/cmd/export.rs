@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::credentials::{Fetch, fetch, origin_of};
+use super::credentials::{Fetch, check_credential_values, fetch};
 use super::print;
 use crate::cli::{ExportArgs, ExportFormat, GlobalArgs};
 use crate::creds::{Credentials, rfc3339_seconds};
@@ -16,15 +16,11 @@ pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
     let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "export")?;
     let (creds, chain) = fetch(profile, &args.credentials, Fetch::default(), global, ctx)?;
     let region = chain.target().region.as_deref();
-    let origin = origin_of(&chain, args.credentials.no_session);
-    for (name, value) in env_pairs(&creds, region) {
-        let origin = if name.ends_with("REGION") {
-            super::exec::config_origin(profile)
-        } else {
-            origin.clone()
-        };
-        crate::shell::check_value(name, &value).map_err(Error::unholdable(origin))?;
-    }
+    check_credential_values(
+        &env_pairs(&creds, region),
+        &chain,
+        args.credentials.no_session,
+    )?;
     print(&render(args.format, profile, &creds, region))
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::credentials::{Fetch, fetch, origin_of};
+use super::credentials::{Fetch, config_origin, fetch, origin_of};
 use super::print;
 use crate::cli::{CredentialArgs, GlobalArgs, UnuseArgs, UseArgs};
 use crate::creds::rfc3339_seconds;
@@ -88,10 +88,7 @@ pub(super) fn credentials_code(
     let now = ctx.clock.now().unix_timestamp();
     let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
     let region = chain.target().region.clone();
-    let region_origin = format!(
-        "the region of profile {} (the AWS config file, --region or AWS_REGION)",
-        visible(profile)
-    );
+    let region_origin = config_origin(profile);
     let mut values: Vec<(&str, Option<String>, &str)> = vec![
         (
             "AWS_ACCESS_KEY_ID",
