@@ -67,6 +67,14 @@ impl Env {
     pub(crate) fn home(&self) -> Option<PathBuf> {
         self.non_empty("HOME").map(PathBuf::from)
     }
+
+    /// vault's own private files that need not outlive the login (locks, refresh outcomes):
+    /// `$XDG_RUNTIME_DIR/vault`, cleared at logout, else `~/.cache/vault`.
+    pub(crate) fn runtime_dir(&self) -> Option<PathBuf> {
+        self.non_empty("XDG_RUNTIME_DIR")
+            .map(|run| PathBuf::from(run).join("vault"))
+            .or_else(|| self.home().map(|home| home.join(".cache").join("vault")))
+    }
 }
 
 /// The environment a child process inherits, as the OS gave it (values need not be UTF-8).

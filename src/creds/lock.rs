@@ -25,14 +25,9 @@ pub(crate) struct Guard {
 
 impl Locks {
     pub(crate) fn from_env(env: &Env) -> Self {
-        let dir = env
-            .non_empty("XDG_RUNTIME_DIR")
-            .map(|run| PathBuf::from(run).join("vault").join("locks"))
-            .or_else(|| {
-                env.home()
-                    .map(|home| home.join(".cache").join("vault").join("locks"))
-            });
-        Self { dir }
+        Self {
+            dir: env.runtime_dir().map(|dir| dir.join("locks")),
+        }
     }
 
     /// Waits for the lock called `name`. Where no lock file can be made, there is no lock,

@@ -301,10 +301,10 @@ const STATUS_DIR_PLACEHOLDER: &str = "__VAULT_STATUS_DIR_QUOTED__";
 /// shell, named by its process id, with no secret in it): private to the user, and cleared at
 /// logout where `XDG_RUNTIME_DIR` is set.
 pub(crate) fn status_dir(env: &crate::ctx::Env) -> PathBuf {
-    env.non_empty("XDG_RUNTIME_DIR")
-        .map(|run| PathBuf::from(run).join("vault").join("refresh"))
-        .or_else(|| env.home().map(|home| home.join(".cache/vault/refresh")))
-        .unwrap_or_else(|| PathBuf::from(format!("/tmp/vault-{}/refresh", nix::unistd::getuid())))
+    env.runtime_dir().map_or_else(
+        || PathBuf::from(format!("/tmp/vault-{}/refresh", nix::unistd::getuid())),
+        |dir| dir.join("refresh"),
+    )
 }
 
 /// The hook for `kind`, calling the binary at `exe`.
