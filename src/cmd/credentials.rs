@@ -96,11 +96,6 @@ pub(super) fn fetch_quietly(
         env.set("AWS_REGION", None);
         env.set("AWS_DEFAULT_REGION", None);
     }
-    let inner = Ctx {
-        env,
-        clock: ctx.clock,
-        interactive: ctx.interactive,
-    };
     let request = Request {
         profile: profile.to_owned(),
         overrides: overrides(args),
@@ -109,10 +104,17 @@ pub(super) fn fetch_quietly(
             requested_duration: args.duration.filter(|d| !d.is_zero()),
         },
         mfa: args.mfa_token.clone().map(Secret::new),
+        interactive: ctx.interactive,
         min_ttl: how.min_ttl,
-        deadline: how.deadline,
     };
-    creds::get(&inner, &config, keystore.as_ref(), &request)
+    let services = super::services::services(ctx, how.deadline);
+    Ok(creds::get(
+        &services,
+        &env,
+        &config,
+        keystore.as_ref(),
+        &request,
+    )?)
 }
 
 /// Where a chain's credentials come from, for an error about a value they hold.

@@ -52,7 +52,14 @@ fn profile_credentials(
     args.no_session |= uses_own_keys(chain.target());
     let (creds, chain) = fetch(profile, &args, Fetch::default(), global, ctx)?;
     let target = chain.target();
-    let creds = creds::for_console(creds, target, chain.durations.federation_token, ctx)?;
+    let services = super::services::services(ctx, None);
+    let creds = creds::for_console(
+        creds,
+        target,
+        chain.durations.federation_token,
+        &services,
+        &ctx.env,
+    )?;
     Ok((creds, target.region.clone()))
 }
 
@@ -103,6 +110,7 @@ fn environment_credentials(
         crate::config::session_durations(&super::credentials::overrides(args), &ctx.env)?
             .federation_token;
     note("Using the credentials from the environment (no profile given).");
-    let creds = creds::for_console(creds, &profile, duration, ctx)?;
+    let services = super::services::services(ctx, None);
+    let creds = creds::for_console(creds, &profile, duration, &services, &ctx.env)?;
     Ok((creds, region))
 }

@@ -17,6 +17,7 @@ mod refresh;
 mod remove;
 mod rotate;
 mod served;
+mod services;
 mod use_profile;
 
 use std::io::{self, Write};

@@ -18,8 +18,8 @@ use super::credentials::{Fetch, fetch};
 use super::{open_keystore, print};
 use crate::cli::{CredentialArgs, GlobalArgs, RotateArgs};
 use crate::config::{Config, Overrides, ProfileConfig};
-use crate::creds::iam::{AwsIam, iam_target};
-use crate::creds::{self, Credentials};
+use crate::creds::iam::iam_target;
+use crate::creds::{self, Credentials, Iam, Services, StsError};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::keystore::MasterCredentials;
@@ -87,8 +87,9 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
     } else {
         old_keys.clone()
     };
-    let user = iam_user(&old_keys, &owner, ctx)?;
-    let iam = AwsIam::default();
+    let services = super::services::services(ctx, None);
+    let user = iam_user(&old_keys, &owner, &services, ctx)?;
+    let iam = services.iam.as_ref();
     let target = iam_target(&owner, &ctx.env);
 
     print("Creating a new access key\n")?;
@@ -101,7 +102,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
     ))?;
 
     let new_keys = Credentials::from(new.clone());
-    if let Err(reason) = verify(&new_keys, &owner, ctx) {
+    if let Err(reason) = verify(&new_keys, &owner, &services, ctx) {
         // Leave no unused key behind; the stored one still works.
         let _ = iam.delete_access_key(&target, &signer, &user, &new.access_key_id);
         return Err(Error::Message(format!(
@@ -127,7 +128,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         mask(&old.access_key_id)
     ))?;
     let deleter = if use_session { &signer } else { &new_keys };
-    delete_old(&iam, &target, deleter, &user, &old.access_key_id)?;
+    delete_old(iam, &target, deleter, &user, &old.access_key_id)?;
     print(&format!(
         "Deleted old access key {}\nFinished rotating access key\n",
         mask(&old.access_key_id)
@@ -135,8 +136,13 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
 }
 
 /// The IAM user the keys belong to, from their ARN (no IAM permission needed).
-fn iam_user(keys: &Credentials, owner: &ProfileConfig, ctx: &Ctx) -> Result<String, Error> {
-    let arn = creds::caller_arn(keys, owner, ctx)?;
+fn iam_user(
+    keys: &Credentials,
+    owner: &ProfileConfig,
+    services: &Services,
+    ctx: &Ctx,
+) -> Result<String, Error> {
+    let arn = creds::caller_arn(keys, owner, services, &ctx.env)?;
     match creds::arn_resource(&arn).strip_prefix("user/") {
         Some(path_and_name) => Ok(path_and_name
             .rsplit('/')
@@ -151,21 +157,28 @@ fn iam_user(keys: &Credentials, owner: &ProfileConfig, ctx: &Ctx) -> Result<Stri
 }
 
 /// A new key can take a few seconds to work everywhere (IAM is eventually consistent).
-fn verify(keys: &Credentials, owner: &ProfileConfig, ctx: &Ctx) -> Result<(), String> {
-    let mut last = String::new();
-    for attempt in 1..=VERIFY_ATTEMPTS {
-        match creds::caller_arn(keys, owner, ctx) {
-            Ok(_) => return Ok(()),
-            Err(e) => last = e.to_string(),
+fn verify(
+    keys: &Credentials,
+    owner: &ProfileConfig,
+    services: &Services,
+    ctx: &Ctx,
+) -> Result<(), creds::Error> {
+    let mut attempt = 1;
+    loop {
+        let Err(last) = creds::caller_arn(keys, owner, services, &ctx.env) else {
+            return Ok(());
+        };
+        if attempt == VERIFY_ATTEMPTS {
+            return Err(last);
         }
         log::debug!("rotate: the new key does not work yet (attempt {attempt}): {last}");
         sleep(VERIFY_PAUSE);
+        attempt += 1;
     }
-    Err(last)
 }
 
 fn delete_old(
-    iam: &AwsIam,
+    iam: &dyn Iam,
     target: &creds::StsTarget,
     signer: &Credentials,
     user: &str,
@@ -190,16 +203,15 @@ fn delete_old(
     }
 }
 
-fn create_failed(error: &creds::StsError, old_key_id: &str) -> Error {
-    let text = error.to_string();
-    if text.contains("LimitExceeded") {
+fn create_failed(error: &StsError, old_key_id: &str) -> Error {
+    if error.code() == Some("LimitExceeded") {
         return Error::Message(format!(
             "IAM refused a new access key: the user already has two. Delete the one vault does not use (vault's is {}), then run rotate again",
             mask(old_key_id)
         ));
     }
     Error::Message(format!(
-        "creating a new access key failed: {text}; nothing was changed"
+        "creating a new access key failed: {error}; nothing was changed"
     ))
 }
 

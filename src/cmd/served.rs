@@ -125,7 +125,8 @@ impl CredentialSource for Served {
             return Ok(held.creds.clone());
         }
         let (source, profile) = self.current().map_err(|e| e.to_string())?;
-        let creds = creds::assume_role_with(&source, &profile, role_arn, &self.ctx)
+        let services = super::services::services(&self.ctx, None);
+        let creds = creds::assume_role_with(&source, &profile, role_arn, &services, &self.ctx.env)
             .map_err(|e| e.to_string())?;
         self.roles
             .borrow_mut()

@@ -1,75 +1,84 @@
 //! AssumeRole from the credentials of the source profile, with the role's `external_id`,
 //! session name, tags, source identity and MFA.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use serde::Serialize;
 
 use super::credentials::Credentials;
 use super::sts::{AssumeRoleRequest, MfaCode, Target};
-use super::{Context, Error, Provider};
-use crate::config::ProfileConfig;
+use super::{Context, Error};
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct AssumeRole {
-    pub(crate) source: Box<dyn Provider>,
-    pub(crate) profile: ProfileConfig,
+    pub(crate) profile: String,
     pub(crate) role_arn: String,
     /// After the chained-MFA rule: `None` when a GetSessionToken below already used it.
     pub(crate) mfa_serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mfa_process: Option<String>,
+    #[serde(serialize_with = "super::plan::seconds")]
     pub(crate) duration: Duration,
+    /// `role_session_name`; without one, the time in nanoseconds when the call is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) session_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) external_id: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) tags: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) transitive_tag_keys: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) source_identity: Option<String>,
     pub(crate) target: Target,
 }
 
-impl Provider for AssumeRole {
-    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
-        let caller = self.source.retrieve(cx)?;
+impl AssumeRole {
+    /// AssumeRole signed with `caller`, the credentials of the step below.
+    pub(crate) fn retrieve(
+        &self,
+        caller: &Credentials,
+        cx: &Context<'_>,
+    ) -> Result<Credentials, Error> {
         let mfa = match &self.mfa_serial {
             Some(serial) => Some(MfaCode {
                 serial: serial.clone(),
-                code: cx
-                    .mfa
-                    .code_for(serial, self.profile.mfa_process.as_deref())?,
+                code: cx.mfa_code(serial, self.mfa_process.as_deref())?,
             }),
             None => None,
         };
         let request = AssumeRoleRequest {
             role_arn: self.role_arn.clone(),
-            session_name: session_name(&self.profile, cx),
+            session_name: session_name(self.session_name.as_deref(), cx),
             duration: self.duration,
-            external_id: self.profile.external_id.clone(),
+            external_id: self.external_id.clone(),
             mfa,
-            tags: self.profile.session_tags.clone(),
-            transitive_tag_keys: self.profile.transitive_session_tags.clone(),
-            source_identity: self.profile.source_identity.clone(),
+            tags: self.tags.clone(),
+            transitive_tag_keys: self.transitive_tag_keys.clone(),
+            source_identity: self.source_identity.clone(),
         };
         log::debug!(
             "profile {}: calling AssumeRole {} for {}s",
-            self.profile.name,
+            self.profile,
             self.role_arn,
             self.duration.as_secs()
         );
-        cx.sts
-            .assume_role(&self.target, &caller, &request)
+        cx.services
+            .sts
+            .assume_role(&self.target, caller, &request)
             .map_err(|source| Error::Sts {
-                profile: self.profile.name.clone(),
+                profile: self.profile.clone(),
                 operation: "AssumeRole",
                 source,
             })
     }
-
-    fn describe(&self) -> String {
-        format!(
-            "AssumeRole({}, mfa {}, {}s) <- {}",
-            self.profile.name,
-            self.mfa_serial.as_deref().unwrap_or("none"),
-            self.duration.as_secs(),
-            self.source.describe()
-        )
-    }
 }
 
 /// The profile's `role_session_name`, else aws-vault's default: the Unix time in nanoseconds.
-pub(crate) fn session_name(profile: &ProfileConfig, cx: &Context<'_>) -> String {
-    profile
-        .role_session_name
-        .clone()
-        .unwrap_or_else(|| cx.clock.now().unix_timestamp_nanos().to_string())
+pub(crate) fn session_name(configured: Option<&str>, cx: &Context<'_>) -> String {
+    configured.map_or_else(
+        || cx.services.clock.now().unix_timestamp_nanos().to_string(),
+        str::to_owned,
+    )
 }

@@ -16,7 +16,7 @@ use crate::secret::Secret;
 pub(crate) const DEFAULT_MIN_TTL: Duration = Duration::from_mins(5);
 
 /// Which session: the step's type, the profile that produced it, and the MFA serial used.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct SessionId {
     pub(crate) kind: &'static str,
     pub(crate) profile: String,

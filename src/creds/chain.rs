@@ -9,15 +9,14 @@
 
 use std::time::Duration;
 
+use super::Error;
 use super::assume_role::AssumeRole;
-use super::cache::SessionId;
-use super::cached::Cached;
 use super::credential_process::CredentialProcess;
+use super::plan::{Plan, PlannedStep, Step};
 use super::session_token::SessionToken;
 use super::static_keys::StoredKeys;
 use super::sts::Target;
 use super::web_identity::WebIdentity;
-use super::{Error, Provider};
 use crate::config::{ProfileChain, ProfileConfig, StsRegionalEndpoints};
 use crate::ctx::Env;
 
@@ -61,13 +60,14 @@ struct Builder<'a> {
     chained_mfa: Option<String>,
 }
 
-/// Builds the provider for the chain's target profile.
-pub(crate) fn build(
+/// The plan for the chain's target profile. Nothing runs and nothing is read but `env` and
+/// which profiles have keys stored.
+pub(crate) fn plan(
     chain: &ProfileChain,
     has_stored_keys: &dyn Fn(&str) -> bool,
     options: ChainOptions,
     env: &Env,
-) -> Result<Box<dyn Provider>, Error> {
+) -> Result<Plan, Error> {
     let mut builder = Builder {
         chain,
         has_stored_keys,
@@ -75,101 +75,104 @@ pub(crate) fn build(
         env,
         chained_mfa: None,
     };
-    builder.provider(0)
+    Ok(Plan {
+        steps: builder.steps(0)?,
+    })
 }
 
 impl Builder<'_> {
-    fn provider(&mut self, index: usize) -> Result<Box<dyn Provider>, Error> {
+    /// The steps that give the credentials of the chain's profile `index`, source first.
+    fn steps(&mut self, index: usize) -> Result<Vec<PlannedStep>, Error> {
         let profile = &self.chain.profiles[index];
-        let role_arn = profile.role_arn.clone();
-        let has_stored_keys = (self.has_stored_keys)(&profile.name);
-        let source: Box<dyn Provider> = if has_stored_keys {
-            Box::new(StoredKeys {
-                profile: profile.name.clone(),
-            })
+        let name = profile.name.clone();
+        let mut steps = if (self.has_stored_keys)(&name) {
+            vec![PlannedStep::fetched_each_time(Step::StoredKeys(
+                StoredKeys { profile: name },
+            ))]
         } else if profile.source_profile.is_some() {
-            self.provider(index + 1)?
+            self.steps(index + 1)?
         } else if profile.sso_start_url.is_some() {
-            return Err(Error::SsoNotSupported {
-                profile: profile.name.clone(),
-            });
+            return Err(Error::SsoNotSupported { profile: name });
         } else if profile.web_identity_token_file.is_some()
             || profile.web_identity_token_process.is_some()
         {
-            let role_arn = role_arn.ok_or_else(|| Error::Source {
-                profile: profile.name.clone(),
-                reason: "a web identity token needs a role_arn".to_owned(),
-            })?;
-            return Ok(cached(
-                "sts.AssumeRoleWithWebIdentity",
-                &profile.name,
-                None,
-                Box::new(WebIdentity {
-                    profile: profile.clone(),
-                    role_arn,
-                    duration: profile.assume_role_duration.unwrap_or(ONE_HOUR),
-                    target: self.target(profile),
-                }),
-            ));
+            return Ok(vec![self.web_identity(profile)?]);
         } else if let Some(command) = &profile.credential_process {
-            return Ok(cached(
-                "credential_process",
-                &profile.name,
-                None,
-                Box::new(CredentialProcess {
-                    profile: profile.name.clone(),
-                    command: command.clone(),
-                }),
-            ));
-        } else {
-            return Err(Error::MissingCredentials {
-                profile: profile.name.clone(),
+            let step = Step::CredentialProcess(CredentialProcess {
+                profile: name.clone(),
+                command: command.clone(),
             });
+            return Ok(vec![PlannedStep::cached(step, &name, None)]);
+        } else {
+            return Err(Error::MissingCredentials { profile: name });
         };
 
-        let mut source = source;
+        let from_long_term_keys = Plan::ends_in_long_term_keys(&steps);
         // As in aws-vault: only a profile without a role takes GetSessionToken. A role is
         // assumed straight from its source, even from keys stored under the role's own name.
-        if source.is_long_term() && role_arn.is_none() {
-            match self.session_token_refusal(index) {
-                None => {
-                    self.chained_mfa.clone_from(&profile.mfa_serial);
-                    source = self.session_token(index, source);
-                }
-                Some(reason) => {
-                    log::debug!("profile {}: no GetSessionToken: {reason}", profile.name);
+        let Some(role_arn) = profile.role_arn.clone() else {
+            if from_long_term_keys {
+                match self.session_token_refusal(index) {
+                    None => {
+                        self.chained_mfa.clone_from(&profile.mfa_serial);
+                        steps.push(self.session_token(index));
+                    }
+                    Some(reason) => {
+                        log::debug!("profile {}: no GetSessionToken: {reason}", profile.name);
+                    }
                 }
             }
-        }
-        let Some(role_arn) = role_arn else {
-            return Ok(source);
+            return Ok(steps);
         };
         let mfa_serial = profile
             .mfa_serial
             .clone()
             .filter(|serial| self.chained_mfa.as_ref() != Some(serial));
         let mut duration = profile.assume_role_duration.unwrap_or(ONE_HOUR);
-        self.check_requested_duration(profile, source.is_long_term())?;
-        if !source.is_long_term() && duration > ONE_HOUR {
+        self.check_requested_duration(profile, from_long_term_keys)?;
+        if !from_long_term_keys && duration > ONE_HOUR {
             log::debug!(
                 "profile {}: capping AssumeRole at 1h: its source is temporary credentials",
                 profile.name
             );
             duration = ONE_HOUR;
         }
-        let assume = Box::new(AssumeRole {
-            source,
-            profile: profile.clone(),
+        let assume = Step::AssumeRole(AssumeRole {
+            profile: profile.name.clone(),
             role_arn,
             mfa_serial: mfa_serial.clone(),
+            mfa_process: profile.mfa_process.clone(),
             duration,
+            session_name: profile.role_session_name.clone(),
+            external_id: profile.external_id.clone(),
+            tags: profile.session_tags.clone(),
+            transitive_tag_keys: profile.transitive_session_tags.clone(),
+            source_identity: profile.source_identity.clone(),
             target: self.target(profile),
         });
         // aws-vault caches a role session only when MFA went into it.
-        Ok(match mfa_serial {
-            Some(serial) => cached("sts.AssumeRole", &profile.name, Some(&serial), assume),
-            None => assume,
-        })
+        steps.push(match &mfa_serial {
+            Some(serial) => PlannedStep::cached(assume, &profile.name, Some(serial)),
+            None => PlannedStep::fetched_each_time(assume),
+        });
+        Ok(steps)
+    }
+
+    fn web_identity(&self, profile: &ProfileConfig) -> Result<PlannedStep, Error> {
+        let role_arn = profile.role_arn.clone().ok_or_else(|| Error::Source {
+            profile: profile.name.clone(),
+            reason: "a web identity token needs a role_arn".to_owned(),
+        })?;
+        let step = Step::AssumeRoleWithWebIdentity(WebIdentity {
+            profile: profile.name.clone(),
+            role_arn,
+            duration: profile.assume_role_duration.unwrap_or(ONE_HOUR),
+            session_name: profile.role_session_name.clone(),
+            token_file: profile.web_identity_token_file.clone(),
+            token_process: profile.web_identity_token_process.clone(),
+            target: self.target(profile),
+        });
+        Ok(PlannedStep::cached(step, &profile.name, None))
     }
 
     /// `--duration` applies to this role too: refuse what AWS would refuse, before any call.
@@ -226,7 +229,7 @@ impl Builder<'_> {
         }
     }
 
-    fn session_token(&self, index: usize, source: Box<dyn Provider>) -> Box<dyn Provider> {
+    fn session_token(&self, index: usize) -> PlannedStep {
         let profile = &self.chain.profiles[index];
         let durations = &self.chain.durations;
         let duration = if index > 0 {
@@ -234,40 +237,19 @@ impl Builder<'_> {
         } else {
             durations.session_token
         };
-        cached(
-            "sts.GetSessionToken",
-            &profile.name,
-            profile.mfa_serial.as_deref(),
-            Box::new(SessionToken {
-                source,
-                profile: profile.name.clone(),
-                mfa_serial: profile.mfa_serial.clone(),
-                mfa_process: profile.mfa_process.clone(),
-                duration,
-                target: self.target(profile),
-            }),
-        )
+        let step = Step::GetSessionToken(SessionToken {
+            profile: profile.name.clone(),
+            mfa_serial: profile.mfa_serial.clone(),
+            mfa_process: profile.mfa_process.clone(),
+            duration,
+            target: self.target(profile),
+        });
+        PlannedStep::cached(step, &profile.name, profile.mfa_serial.as_deref())
     }
 
     fn target(&self, profile: &ProfileConfig) -> Target {
         sts_target(profile, self.env)
     }
-}
-
-fn cached(
-    kind: &'static str,
-    profile: &str,
-    mfa: Option<&str>,
-    inner: Box<dyn Provider>,
-) -> Box<dyn Provider> {
-    Box::new(Cached {
-        id: SessionId {
-            kind,
-            profile: profile.to_owned(),
-            mfa: mfa.unwrap_or_default().to_owned(),
-        },
-        inner,
-    })
 }
 
 /// The region and endpoint for a profile's STS calls. The region falls back to us-east-1

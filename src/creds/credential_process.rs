@@ -4,15 +4,16 @@
 
 use std::process::Stdio;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::credentials::Credentials;
-use super::{Context, Error, Provider};
+use super::{Context, Error};
 use crate::process;
 use crate::secret::Secret;
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct CredentialProcess {
     pub(crate) profile: String,
     pub(crate) command: String,
@@ -70,8 +71,8 @@ pub(crate) fn running_for(env: &crate::ctx::Env) -> impl Iterator<Item = &str> {
         .filter(|p| !p.is_empty())
 }
 
-impl Provider for CredentialProcess {
-    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
+impl CredentialProcess {
+    pub(crate) fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
         log::debug!("profile {}: running credential_process", self.profile);
         let mut running: Vec<&str> = running_for(cx.env).collect();
         running.push(&self.profile);
@@ -85,10 +86,6 @@ impl Provider for CredentialProcess {
             return Err(self.fail(format!("failed ({})", output.status)));
         }
         self.parse(&output.stdout)
-    }
-
-    fn describe(&self) -> String {
-        format!("credential_process({})", self.profile)
     }
 }
 

@@ -1,4 +1,5 @@
-//! The IAM calls `rotate` makes, with aws-sdk-iam on the runtime and HTTP client STS uses.
+//! The IAM calls `rotate` makes, behind a trait like STS's: `AwsIam` makes them with
+//! aws-sdk-iam on the runtime and HTTP client STS uses.
 
 use aws_sdk_iam::Client;
 use aws_sdk_iam::config::{BehaviorVersion, Region};
@@ -11,6 +12,24 @@ use crate::config::ProfileConfig;
 use crate::ctx::Env;
 use crate::keystore::MasterCredentials;
 use crate::secret::Secret;
+
+pub(crate) trait Iam {
+    /// A new access key for `user`.
+    fn create_access_key(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+        user: &str,
+    ) -> Result<MasterCredentials, StsError>;
+
+    fn delete_access_key(
+        &self,
+        target: &Target,
+        caller: &Credentials,
+        user: &str,
+        access_key_id: &str,
+    ) -> Result<(), StsError>;
+}
 
 #[derive(Default)]
 pub(crate) struct AwsIam {
@@ -31,9 +50,10 @@ impl AwsIam {
         }
         Client::from_conf(config.build())
     }
+}
 
-    /// A new access key for `user`.
-    pub(crate) fn create_access_key(
+impl Iam for AwsIam {
+    fn create_access_key(
         &self,
         target: &Target,
         caller: &Credentials,
@@ -57,7 +77,7 @@ impl AwsIam {
         })
     }
 
-    pub(crate) fn delete_access_key(
+    fn delete_access_key(
         &self,
         target: &Target,
         caller: &Credentials,

@@ -1,14 +1,14 @@
 //! Where MFA codes come from (reference §3.7): `--mfa-token`, else the profile's
-//! `mfa_process`, else a prompt on the controlling terminal. The terminal is `/dev/tty`, so
-//! the prompt works while stdout is captured (`$(vault export …)`, credential_process).
+//! `mfa_process`, else the prompter `cmd` passed in `Services` (a prompt on the controlling
+//! terminal, `/dev/tty`, so it works while stdout is captured).
 
 use std::fs::File;
 use std::process::Stdio;
 
 use super::Error;
+use super::services::Prompter;
 use crate::process;
 use crate::secret::Secret;
-use crate::tty;
 
 pub(crate) struct MfaSource {
     /// `--mfa-token`: used for every MFA call of this run.
@@ -22,6 +22,7 @@ impl MfaSource {
         &self,
         serial: &str,
         mfa_process: Option<&str>,
+        prompter: &dyn Prompter,
     ) -> Result<Secret, Error> {
         let code = if let Some(token) = &self.token {
             token.clone()
@@ -35,12 +36,7 @@ impl MfaSource {
         } else if let Some(command) = mfa_process {
             run_mfa_process(serial, command)?
         } else {
-            tty::read_line(&format!(
-                "Enter MFA code for {}: ",
-                crate::visible::visible(serial)
-            ))
-            .map(Secret::new)
-            .map_err(|err| Error::Mfa {
+            prompter.mfa_code(serial).map_err(|err| Error::Mfa {
                 serial: serial.to_owned(),
                 reason: format!("{err}; pass --mfa-token or set mfa_process in the profile"),
             })?
@@ -89,6 +85,7 @@ fn run_mfa_process(serial: &str, command: &str) -> Result<Secret, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::creds::fake::FakePrompter;
 
     #[test]
     fn a_flag_token_is_used_and_checked() {
@@ -96,13 +93,24 @@ mod tests {
             token: Some(Secret::new("123456")),
             interactive: false,
         };
-        assert_eq!(source.code_for("arn:mfa", None).unwrap().expose(), "123456");
+        assert_eq!(
+            source
+                .code_for("arn:mfa", None, &FakePrompter::never())
+                .unwrap()
+                .expose(),
+            "123456"
+        );
         for bad in ["", "12345", "1234567", "12345a"] {
             let source = MfaSource {
                 token: Some(Secret::new(bad)),
                 interactive: false,
             };
-            assert!(source.code_for("arn:mfa", None).is_err(), "{bad:?}");
+            assert!(
+                source
+                    .code_for("arn:mfa", None, &FakePrompter::never())
+                    .is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -114,23 +122,28 @@ mod tests {
         };
         assert_eq!(
             source
-                .code_for("s", Some("echo ' 654321 '"))
+                .code_for("s", Some("echo ' 654321 '"), &FakePrompter::never())
                 .unwrap()
                 .expose(),
             "654321"
         );
         let err = source
-            .code_for("s", Some("exit 3"))
+            .code_for("s", Some("exit 3"), &FakePrompter::never())
             .unwrap_err()
             .to_string();
         assert!(err.contains("failed"), "{err}");
-        assert!(source.code_for("s", Some("echo nope")).is_err());
+        assert!(
+            source
+                .code_for("s", Some("echo nope"), &FakePrompter::never())
+                .is_err()
+        );
     }
 }
 
 #[cfg(test)]
 mod hook_tests {
     use super::*;
+    use crate::creds::fake::FakePrompter;
 
     #[test]
     fn from_the_prompt_hook_neither_a_prompt_nor_mfa_process_runs() {
@@ -138,12 +151,19 @@ mod hook_tests {
             token: None,
             interactive: false,
         };
-        let err = source.code_for("arn:mfa", None).unwrap_err().to_string();
+        let err = source
+            .code_for("arn:mfa", None, &FakePrompter::never())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("does not ask from the prompt hook"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("ran");
         let command = format!("touch {}; echo 123456", marker.display());
-        assert!(source.code_for("arn:mfa", Some(&command)).is_err());
+        assert!(
+            source
+                .code_for("arn:mfa", Some(&command), &FakePrompter::never())
+                .is_err()
+        );
         assert!(!marker.exists(), "mfa_process ran from the hook");
     }
 }

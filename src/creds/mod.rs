@@ -4,33 +4,47 @@
 mod assume_role;
 mod aws;
 mod cache;
-mod cached;
 mod chain;
 mod credential_process;
 mod credentials;
+mod execute;
+#[cfg(test)]
+mod fake;
 pub(crate) mod iam;
 mod lock;
 mod mfa;
+mod plan;
+#[cfg(test)]
+mod plan_cases;
+mod services;
 mod session_token;
 mod static_keys;
 mod sts;
+#[cfg(test)]
+mod tests;
 mod web_identity;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
+pub(crate) use aws::AwsSts;
 pub(crate) use cache::{DEFAULT_MIN_TTL, SessionCache};
 pub(crate) use chain::{ChainOptions, sts_target};
 pub(crate) use credentials::{Credentials, rfc3339_seconds};
+pub(crate) use iam::{AwsIam, Iam};
 pub(crate) use mfa::MfaSource;
+pub(crate) use plan::Plan;
+pub(crate) use services::{Notice, Prompter, Services};
+pub(crate) use sts::Sts;
 pub use sts::StsError;
 pub(crate) use sts::Target as StsTarget;
 
-use crate::config::{Config, Overrides, ProfileChain, ProfileConfig};
-use crate::ctx::{Clock, Ctx, Env};
+use crate::config::{self, Config, Overrides, ProfileChain, ProfileConfig};
+use crate::ctx::Env;
 use crate::duration;
 use crate::keystore::keys::{KeyKind, classify};
 use crate::keystore::{self, Keystore};
+use crate::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -59,33 +73,29 @@ pub enum Error {
     Recursion { profile: String },
     #[error(transparent)]
     Keystore(#[from] keystore::Error),
+    #[error(transparent)]
+    Config(#[from] config::Error),
     /// A `--duration` AWS would refuse for the chain it applies to: a usage error, found before
     /// any call.
     #[error("{reason}")]
     DurationOutOfRange { reason: String },
 }
 
-/// Where credentials come from. Providers nest: an AssumeRole wraps its source's provider.
-pub(crate) trait Provider {
-    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error>;
-    /// A one-line account of the chain, for `--debug` and tests.
-    fn describe(&self) -> String;
-    /// Whether this gives long-term keys (which GetSessionToken may wrap and AssumeRole may
-    /// use for more than 1h).
-    fn is_long_term(&self) -> bool {
-        false
-    }
-}
-
-/// What providers use while retrieving.
+/// What the steps of a plan use while they run.
 pub(crate) struct Context<'a> {
     pub(crate) keystore: &'a dyn Keystore,
-    pub(crate) sts: &'a dyn sts::Sts,
+    pub(crate) services: &'a Services,
     pub(crate) mfa: &'a MfaSource,
     pub(crate) cache: SessionCache<'a>,
     pub(crate) locks: lock::Locks,
-    pub(crate) clock: Clock,
     pub(crate) env: &'a Env,
+}
+
+impl Context<'_> {
+    fn mfa_code(&self, serial: &str, mfa_process: Option<&str>) -> Result<Secret, Error> {
+        self.mfa
+            .code_for(serial, mfa_process, self.services.prompter.as_ref())
+    }
 }
 
 /// What the user asked for on the command line.
@@ -94,70 +104,68 @@ pub(crate) struct Request {
     pub(crate) profile: String,
     pub(crate) overrides: Overrides,
     pub(crate) options: ChainOptions,
-    pub(crate) mfa: Option<crate::secret::Secret>,
+    pub(crate) mfa: Option<Secret>,
+    /// Whether the user may be asked (an MFA code); not from the prompt hook.
+    pub(crate) interactive: bool,
     /// A cached session must have at least this long left to be used (over `AWS_MIN_TTL`):
     /// `refresh` asks for more than its refresh window, or it would get the same credentials.
     pub(crate) min_ttl: Option<Duration>,
-    /// Every STS call is one attempt that must be over by then (the shell hook's apply step).
-    pub(crate) deadline: Option<Duration>,
 }
 
-/// The credentials for `request.profile`, and the chain they came from.
-pub(crate) fn get(
-    ctx: &Ctx,
+/// The plan for `request.profile` and the chain it came from: every decision, and no call.
+pub(crate) fn plan(
+    env: &Env,
     config: &Config,
-    keystore: &dyn Keystore,
+    stored: &HashSet<String>,
     request: &Request,
-) -> Result<(Credentials, ProfileChain), crate::Error> {
-    let stored: HashSet<String> = keystore
-        .list()?
-        .into_iter()
-        .filter(|key| classify(key) == KeyKind::Credentials)
-        .collect();
-    if credential_process::running_for(&ctx.env).any(|p| p == request.profile) {
+) -> Result<(Plan, ProfileChain), Error> {
+    if credential_process::running_for(env).any(|p| p == request.profile) {
         return Err(Error::Recursion {
             profile: request.profile.clone(),
-        }
-        .into());
+        });
     }
     if !config.has_profile(&request.profile) && !stored.contains(&request.profile) {
         return Err(config
             .unknown_profile(&request.profile, stored.iter().map(String::as_str))
             .into());
     }
-    let chain = config.resolve_chain(&request.profile, &request.overrides, &ctx.env)?;
-    let provider = chain::build(
-        &chain,
-        &|name| stored.contains(name),
-        request.options,
-        &ctx.env,
-    )?;
-    log::debug!(
-        "credentials for {}: {}",
-        request.profile,
-        provider.describe()
-    );
-    let sts = request
-        .deadline
-        .map_or_else(aws::AwsSts::default, aws::AwsSts::with_deadline);
+    let chain = config.resolve_chain(&request.profile, &request.overrides, env)?;
+    let plan = chain::plan(&chain, &|name| stored.contains(name), request.options, env)?;
+    Ok((plan, chain))
+}
+
+/// The credentials for `request.profile`, and the chain they came from.
+pub(crate) fn get(
+    services: &Services,
+    env: &Env,
+    config: &Config,
+    keystore: &dyn Keystore,
+    request: &Request,
+) -> Result<(Credentials, ProfileChain), Error> {
+    let stored: HashSet<String> = keystore
+        .list()?
+        .into_iter()
+        .filter(|key| classify(key) == KeyKind::Credentials)
+        .collect();
+    let (plan, chain) = plan(env, config, &stored, request)?;
+    log::debug!("credentials for {}: {}", request.profile, plan.describe());
     let mfa = MfaSource {
         token: request.mfa.clone(),
-        interactive: ctx.interactive,
+        interactive: request.interactive,
     };
     let cx = Context {
         keystore,
-        sts: &sts,
+        services,
         mfa: &mfa,
         cache: SessionCache::new(
             keystore,
-            ctx.clock,
-            min_ttl(&ctx.env).max(request.min_ttl.unwrap_or_default()),
+            services.clock,
+            min_ttl(env).max(request.min_ttl.unwrap_or_default()),
         ),
-        locks: lock::Locks::from_env(&ctx.env),
-        clock: ctx.clock,
-        env: &ctx.env,
+        locks: lock::Locks::new(services.lock_dir.clone()),
+        env,
     };
-    let creds = provider.retrieve(&cx)?;
+    let creds = execute::run(&plan, &cx)?;
     Ok((creds, chain))
 }
 
@@ -181,11 +189,12 @@ pub(crate) fn assume_role_with(
     source: &Credentials,
     profile: &ProfileConfig,
     role_arn: &str,
-    ctx: &Ctx,
-) -> Result<Credentials, crate::Error> {
+    services: &Services,
+    env: &Env,
+) -> Result<Credentials, Error> {
     let request = sts::AssumeRoleRequest {
         role_arn: role_arn.to_owned(),
-        session_name: ctx.clock.now().unix_timestamp_nanos().to_string(),
+        session_name: services.clock.now().unix_timestamp_nanos().to_string(),
         duration: profile
             .assume_role_duration
             .unwrap_or(Duration::from_hours(1)),
@@ -195,9 +204,10 @@ pub(crate) fn assume_role_with(
         transitive_tag_keys: Vec::new(),
         source_identity: None,
     };
-    let target = chain::sts_target(profile, &ctx.env);
-    let sts = aws::AwsSts::default();
-    sts::Sts::assume_role(&sts, &target, source, &request)
+    let target = chain::sts_target(profile, env);
+    services
+        .sts
+        .assume_role(&target, source, &request)
         .map_err(|source| sts_failed(profile, "AssumeRole", source))
 }
 
@@ -216,41 +226,40 @@ pub(crate) fn for_console(
     creds: Credentials,
     profile: &ProfileConfig,
     duration: Duration,
-    ctx: &Ctx,
-) -> Result<Credentials, crate::Error> {
+    services: &Services,
+    env: &Env,
+) -> Result<Credentials, Error> {
     let from_role = profile.role_arn.is_some()
         || profile.web_identity_token_file.is_some()
         || profile.web_identity_token_process.is_some();
     if from_role {
         return Ok(creds);
     }
-    let arn = caller_arn(&creds, profile, ctx)?;
+    let arn = caller_arn(&creds, profile, services, env)?;
     let resource = arn_resource(&arn);
     if resource.starts_with("assumed-role/") {
         return Ok(creds);
     }
     let name = federated_name(resource);
     log::debug!("console: GetFederationToken as {name} for {arn}");
-    let target = chain::sts_target(profile, &ctx.env);
-    sts::Sts::get_federation_token(
-        &aws::AwsSts::default(),
-        &target,
-        &creds,
-        &name,
-        FEDERATION_POLICY,
-        duration,
-    )
-    .map_err(|source| sts_failed(profile, "GetFederationToken", source))
+    let target = chain::sts_target(profile, env);
+    services
+        .sts
+        .get_federation_token(&target, &creds, &name, FEDERATION_POLICY, duration)
+        .map_err(|source| sts_failed(profile, "GetFederationToken", source))
 }
 
 /// The ARN `creds` belong to (sts:GetCallerIdentity, which needs no permission).
 pub(crate) fn caller_arn(
     creds: &Credentials,
     profile: &ProfileConfig,
-    ctx: &Ctx,
-) -> Result<String, crate::Error> {
-    let target = chain::sts_target(profile, &ctx.env);
-    sts::Sts::get_caller_identity(&aws::AwsSts::default(), &target, creds)
+    services: &Services,
+    env: &Env,
+) -> Result<String, Error> {
+    let target = chain::sts_target(profile, env);
+    services
+        .sts
+        .get_caller_identity(&target, creds)
         .map_err(|source| sts_failed(profile, "GetCallerIdentity", source))
 }
 
@@ -263,13 +272,12 @@ pub(crate) fn sts_failed(
     profile: &ProfileConfig,
     operation: &'static str,
     source: StsError,
-) -> crate::Error {
+) -> Error {
     Error::Sts {
         profile: profile.name.clone(),
         operation,
         source,
     }
-    .into()
 }
 
 /// `user/path/alice` → `alice`, at most 32 characters.

@@ -2,26 +2,34 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 use super::credentials::Credentials;
 use super::sts::{MfaCode, SessionTokenRequest, Target};
-use super::{Context, Error, Provider};
+use super::{Context, Error};
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct SessionToken {
-    pub(crate) source: Box<dyn Provider>,
     pub(crate) profile: String,
     pub(crate) mfa_serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mfa_process: Option<String>,
+    #[serde(serialize_with = "super::plan::seconds")]
     pub(crate) duration: Duration,
     pub(crate) target: Target,
 }
 
-impl Provider for SessionToken {
-    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
-        let caller = self.source.retrieve(cx)?;
+impl SessionToken {
+    /// GetSessionToken signed with `caller`, the long-term keys of the step below.
+    pub(crate) fn retrieve(
+        &self,
+        caller: &Credentials,
+        cx: &Context<'_>,
+    ) -> Result<Credentials, Error> {
         let mfa = match &self.mfa_serial {
             Some(serial) => Some(MfaCode {
                 serial: serial.clone(),
-                code: cx.mfa.code_for(serial, self.mfa_process.as_deref())?,
+                code: cx.mfa_code(serial, self.mfa_process.as_deref())?,
             }),
             None => None,
         };
@@ -34,22 +42,13 @@ impl Provider for SessionToken {
             duration: self.duration,
             mfa,
         };
-        cx.sts
-            .get_session_token(&self.target, &caller, &request)
+        cx.services
+            .sts
+            .get_session_token(&self.target, caller, &request)
             .map_err(|source| Error::Sts {
                 profile: self.profile.clone(),
                 operation: "GetSessionToken",
                 source,
             })
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "GetSessionToken({}, mfa {}, {}s) <- {}",
-            self.profile,
-            self.mfa_serial.as_deref().unwrap_or("none"),
-            self.duration.as_secs(),
-            self.source.describe()
-        )
     }
 }

@@ -1,15 +1,18 @@
 //! Long-term access keys stored in the keystore under the profile name.
 
+use serde::Serialize;
+
 use super::credentials::Credentials;
-use super::{Context, Error, Provider};
+use super::{Context, Error};
 use crate::keystore::MasterCredentials;
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct StoredKeys {
     pub(crate) profile: String,
 }
 
-impl Provider for StoredKeys {
-    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
+impl StoredKeys {
+    pub(crate) fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
         let item = cx.keystore.get(&self.profile)?;
         let keys = MasterCredentials::from_item(&item).map_err(|reason| {
             Error::Keystore(crate::keystore::Error::Damaged {
@@ -23,14 +26,6 @@ impl Provider for StoredKeys {
             mask(&keys.access_key_id)
         );
         Ok(keys.into())
-    }
-
-    fn describe(&self) -> String {
-        format!("stored keys of {}", self.profile)
-    }
-
-    fn is_long_term(&self) -> bool {
-        true
     }
 }
 

@@ -9,9 +9,10 @@ use super::credentials::Credentials;
 use crate::secret::Secret;
 
 /// Where an STS call goes: the profile's region and, when configured, an endpoint URL.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub(crate) struct Target {
     pub(crate) region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) endpoint: Option<String>,
 }
 
@@ -61,6 +62,16 @@ pub enum StsError {
     /// Nothing usable came back: no connection, a timeout, or a response we cannot read.
     #[error("{0}")]
     Unreachable(String),
+}
+
+impl StsError {
+    /// The service's error code (`AccessDenied`, `LimitExceeded`…), for callers that branch.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Service { code, .. } => code.as_deref(),
+            Self::Unreachable(_) => None,
+        }
+    }
 }
 
 fn service_message(code: Option<&str>, message: Option<&str>, status: Option<u16>) -> String {

@@ -2,37 +2,47 @@
 //! `web_identity_token_process`. Unlike aws-vault, surrounding whitespace is trimmed: a
 //! trailing newline is never part of a JWT.
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use serde::Serialize;
 
 use super::assume_role::session_name;
 use super::credentials::Credentials;
 use super::sts::{Target, WebIdentityRequest};
-use super::{Context, Error, Provider};
-use crate::config::ProfileConfig;
+use super::{Context, Error};
 use crate::process;
 use crate::secret::Secret;
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct WebIdentity {
-    pub(crate) profile: ProfileConfig,
+    pub(crate) profile: String,
     pub(crate) role_arn: String,
+    #[serde(serialize_with = "super::plan::seconds")]
     pub(crate) duration: Duration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) session_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) token_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) token_process: Option<String>,
     pub(crate) target: Target,
 }
 
 impl WebIdentity {
     fn token(&self) -> Result<Secret, Error> {
         let fail = |reason: String| Error::Source {
-            profile: self.profile.name.clone(),
+            profile: self.profile.clone(),
             reason,
         };
-        let text = if let Some(path) = &self.profile.web_identity_token_file {
+        let text = if let Some(path) = &self.token_file {
             std::fs::read_to_string(path).map_err(|e| {
                 fail(format!(
                     "cannot read web_identity_token_file {}: {e}",
                     path.display()
                 ))
             })?
-        } else if let Some(command) = &self.profile.web_identity_token_process {
+        } else if let Some(command) = &self.token_process {
             let output = process::shell(command)
                 .stderr(std::process::Stdio::inherit())
                 .output()
@@ -56,24 +66,21 @@ impl WebIdentity {
     }
 }
 
-impl Provider for WebIdentity {
-    fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
+impl WebIdentity {
+    pub(crate) fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
         let request = WebIdentityRequest {
             role_arn: self.role_arn.clone(),
-            session_name: session_name(&self.profile, cx),
+            session_name: session_name(self.session_name.as_deref(), cx),
             duration: self.duration,
             token: self.token()?,
         };
-        cx.sts
+        cx.services
+            .sts
             .assume_role_with_web_identity(&self.target, &request)
             .map_err(|source| Error::Sts {
-                profile: self.profile.name.clone(),
+                profile: self.profile.clone(),
                 operation: "AssumeRoleWithWebIdentity",
                 source,
             })
-    }
-
-    fn describe(&self) -> String {
-        format!("AssumeRoleWithWebIdentity({})", self.profile.name)
     }
 }

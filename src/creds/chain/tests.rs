@@ -25,13 +25,13 @@ fn config() -> Config {
     Config::parse(PathBuf::from("config"), &text).unwrap()
 }
 
-fn plan(profile: &str, no_session: bool) -> Result<String, String> {
+fn described(profile: &str, no_session: bool) -> Result<String, String> {
     let env = Env::default();
     let chain = config()
         .resolve_chain(profile, &Overrides::default(), &env)
         .unwrap();
     let stored = |name: &str| name.starts_with("user");
-    build(
+    plan(
         &chain,
         &stored,
         ChainOptions {
@@ -46,13 +46,13 @@ fn plan(profile: &str, no_session: bool) -> Result<String, String> {
 
 #[test]
 fn a_user_gets_a_cached_session_token_and_no_session_gives_the_keys() {
-    assert_eq!(plan("user", true).unwrap(), "stored keys of user");
+    assert_eq!(described("user", true).unwrap(), "stored keys of user");
     assert_eq!(
-        plan("user", false).unwrap(),
+        described("user", false).unwrap(),
         format!("cached GetSessionToken(user, mfa {USER_MFA}, 3600s) <- stored keys of user")
     );
     assert_eq!(
-        plan("user-no-mfa", false).unwrap(),
+        described("user-no-mfa", false).unwrap(),
         "cached GetSessionToken(user-no-mfa, mfa none, 3600s) <- stored keys of user-no-mfa"
     );
 }
@@ -60,7 +60,7 @@ fn a_user_gets_a_cached_session_token_and_no_session_gives_the_keys() {
 #[test]
 fn a_role_without_mfa_is_assumed_from_the_keys_uncached() {
     assert_eq!(
-        plan("role-no-mfa", false).unwrap(),
+        described("role-no-mfa", false).unwrap(),
         "AssumeRole(role-no-mfa, mfa none, 3600s) <- stored keys of user"
     );
 }
@@ -68,7 +68,7 @@ fn a_role_without_mfa_is_assumed_from_the_keys_uncached() {
 #[test]
 fn a_role_with_the_same_mfa_shares_an_8h_session_and_drops_its_own_mfa() {
     assert_eq!(
-        plan("role", false).unwrap(),
+        described("role", false).unwrap(),
         format!(
             "AssumeRole(role, mfa none, 3600s) <- cached GetSessionToken(user, mfa {USER_MFA}, 28800s) <- stored keys of user"
         )
@@ -78,7 +78,7 @@ fn a_role_with_the_same_mfa_shares_an_8h_session_and_drops_its_own_mfa() {
 #[test]
 fn a_role_over_1h_is_assumed_from_the_keys_with_mfa_and_cached() {
     assert_eq!(
-        plan("role-long", false).unwrap(),
+        described("role-long", false).unwrap(),
         format!("cached AssumeRole(role-long, mfa {USER_MFA}, 7200s) <- stored keys of user")
     );
 }
@@ -86,7 +86,7 @@ fn a_role_over_1h_is_assumed_from_the_keys_with_mfa_and_cached() {
 #[test]
 fn no_session_assumes_every_role_with_its_mfa() {
     assert_eq!(
-        plan("role", true).unwrap(),
+        described("role", true).unwrap(),
         format!("cached AssumeRole(role, mfa {USER_MFA}, 3600s) <- stored keys of user")
     );
 }
@@ -94,13 +94,13 @@ fn no_session_assumes_every_role_with_its_mfa() {
 #[test]
 fn a_role_from_temporary_credentials_is_capped_at_1h() {
     assert_eq!(
-        plan("role-of-role", false).unwrap(),
+        described("role-of-role", false).unwrap(),
         format!(
             "AssumeRole(role-of-role, mfa none, 3600s) <- AssumeRole(role, mfa none, 3600s) <- cached GetSessionToken(user, mfa {USER_MFA}, 28800s) <- stored keys of user"
         )
     );
     assert_eq!(
-        plan("role-of-process", false).unwrap(),
+        described("role-of-process", false).unwrap(),
         "AssumeRole(role-of-process, mfa none, 3600s) <- cached credential_process(process)"
     );
 }
@@ -108,7 +108,7 @@ fn a_role_from_temporary_credentials_is_capped_at_1h() {
 #[test]
 fn a_role_with_keys_of_its_own_is_assumed_straight_from_them() {
     assert_eq!(
-        plan("user-role", false).unwrap(),
+        described("user-role", false).unwrap(),
         format!("cached AssumeRole(user-role, mfa {USER_MFA}, 7200s) <- stored keys of user-role")
     );
 }
@@ -116,12 +116,12 @@ fn a_role_with_keys_of_its_own_is_assumed_straight_from_them() {
 #[test]
 fn other_sources_and_their_errors() {
     assert_eq!(
-        plan("web", false).unwrap(),
+        described("web", false).unwrap(),
         "cached AssumeRoleWithWebIdentity(web)"
     );
-    assert!(plan("sso", false).unwrap_err().contains("SSO"));
+    assert!(described("sso", false).unwrap_err().contains("SSO"));
     assert!(
-        plan("nothing", false)
+        described("nothing", false)
             .unwrap_err()
             .contains("profile nothing: credentials missing")
     );

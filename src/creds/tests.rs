@@ -1,0 +1,1 @@
+//! Unit tests of `creds::get` with the fake STS.
