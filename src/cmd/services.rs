@@ -37,7 +37,7 @@ impl Prompter for TerminalPrompter {
     }
 }
 
-fn say(notice: Notice) {
+fn say(notice: &Notice) {
     match notice {
         // Someone may be at an MFA prompt; say why nothing happens.
         Notice::WaitingForLock { .. } => {

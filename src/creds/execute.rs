@@ -49,7 +49,7 @@ fn through_cache(
     }
     let session = id.prefix();
     let notify = || {
-        (cx.services.notices)(Notice::WaitingForLock {
+        (cx.services.notices)(&Notice::WaitingForLock {
             session: session.clone(),
         });
     };

@@ -220,7 +220,7 @@ pub(crate) fn services(
     prompter: FakePrompter,
     now: OffsetDateTime,
     lock_dir: Option<PathBuf>,
-    notices: Box<dyn Fn(Notice)>,
+    notices: Box<dyn Fn(&Notice)>,
 ) -> Services {
     Services {
         sts: Box::new(sts),

@@ -19,7 +19,7 @@ pub(crate) struct Services {
     /// Where the per-session lock files go; `None` means no locks (and duplicate calls).
     pub(crate) lock_dir: Option<PathBuf>,
     /// What `creds` has to say while it works; `cmd` decides whether and how to say it.
-    pub(crate) notices: Box<dyn Fn(Notice)>,
+    pub(crate) notices: Box<dyn Fn(&Notice)>,
 }
 
 /// Something worth telling the user while credentials are being fetched.

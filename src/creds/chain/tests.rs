@@ -1,4 +1,5 @@
-//! The provider choices of aws-vault v7.2's README table, and the 1h cap on chained roles.
+//! The one-line account of a plan that `--debug` logs, and where STS calls go. The plan's
+//! choices themselves are tested from `tests/data/plan_cases.json` (`plan_cases.rs`).
 
 use std::path::PathBuf;
 
@@ -54,76 +55,6 @@ fn a_user_gets_a_cached_session_token_and_no_session_gives_the_keys() {
     assert_eq!(
         described("user-no-mfa", false).unwrap(),
         "cached GetSessionToken(user-no-mfa, mfa none, 3600s) <- stored keys of user-no-mfa"
-    );
-}
-
-#[test]
-fn a_role_without_mfa_is_assumed_from_the_keys_uncached() {
-    assert_eq!(
-        described("role-no-mfa", false).unwrap(),
-        "AssumeRole(role-no-mfa, mfa none, 3600s) <- stored keys of user"
-    );
-}
-
-#[test]
-fn a_role_with_the_same_mfa_shares_an_8h_session_and_drops_its_own_mfa() {
-    assert_eq!(
-        described("role", false).unwrap(),
-        format!(
-            "AssumeRole(role, mfa none, 3600s) <- cached GetSessionToken(user, mfa {USER_MFA}, 28800s) <- stored keys of user"
-        )
-    );
-}
-
-#[test]
-fn a_role_over_1h_is_assumed_from_the_keys_with_mfa_and_cached() {
-    assert_eq!(
-        described("role-long", false).unwrap(),
-        format!("cached AssumeRole(role-long, mfa {USER_MFA}, 7200s) <- stored keys of user")
-    );
-}
-
-#[test]
-fn no_session_assumes_every_role_with_its_mfa() {
-    assert_eq!(
-        described("role", true).unwrap(),
-        format!("cached AssumeRole(role, mfa {USER_MFA}, 3600s) <- stored keys of user")
-    );
-}
-
-#[test]
-fn a_role_from_temporary_credentials_is_capped_at_1h() {
-    assert_eq!(
-        described("role-of-role", false).unwrap(),
-        format!(
-            "AssumeRole(role-of-role, mfa none, 3600s) <- AssumeRole(role, mfa none, 3600s) <- cached GetSessionToken(user, mfa {USER_MFA}, 28800s) <- stored keys of user"
-        )
-    );
-    assert_eq!(
-        described("role-of-process", false).unwrap(),
-        "AssumeRole(role-of-process, mfa none, 3600s) <- cached credential_process(process)"
-    );
-}
-
-#[test]
-fn a_role_with_keys_of_its_own_is_assumed_straight_from_them() {
-    assert_eq!(
-        described("user-role", false).unwrap(),
-        format!("cached AssumeRole(user-role, mfa {USER_MFA}, 7200s) <- stored keys of user-role")
-    );
-}
-
-#[test]
-fn other_sources_and_their_errors() {
-    assert_eq!(
-        described("web", false).unwrap(),
-        "cached AssumeRoleWithWebIdentity(web)"
-    );
-    assert!(described("sso", false).unwrap_err().contains("SSO"));
-    assert!(
-        described("nothing", false)
-            .unwrap_err()
-            .contains("profile nothing: credentials missing")
     );
 }
 
