@@ -24,7 +24,7 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
-    #[allow(
+    #[expect(
         clippy::disallowed_methods,
         reason = "the one reader of the real environment"
     )]
@@ -78,7 +78,7 @@ impl Env {
 }
 
 /// The environment a child process inherits, as the OS gave it (values need not be UTF-8).
-#[allow(
+#[expect(
     clippy::disallowed_methods,
     reason = "exec passes the real environment on"
 )]
@@ -90,12 +90,13 @@ pub(crate) fn inherited_environment() -> Vec<(std::ffi::OsString, std::ffi::OsSt
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Clock {
     System,
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// A fixed instant: what unit tests pass instead of the real clock.
+    #[cfg_attr(not(test), expect(dead_code, reason = "only unit tests pin the clock"))]
     Fixed(OffsetDateTime),
 }
 
 impl Clock {
-    #[allow(
+    #[expect(
         clippy::disallowed_methods,
         reason = "the one reader of the real clock"
     )]

@@ -70,6 +70,14 @@ pub fn format_seconds(seconds: i64) -> String {
     }
 }
 
+/// Durations in serialised data (resolved chains, plans) are whole seconds, as STS takes them.
+pub(crate) fn serialize_seconds<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(duration.as_secs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

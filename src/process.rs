@@ -1,7 +1,7 @@
 //! The one module that starts other programs (see clippy.toml): user-configured commands run
 //! through `/bin/sh -c`, as aws-vault runs them.
 
-#![allow(
+#![expect(
     clippy::disallowed_methods,
     reason = "the one place that builds Commands"
 )]

@@ -313,7 +313,7 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
 }
 
 /// Only `legacy` changes anything; like aws-vault, any other value means the regional default.
-#[allow(clippy::unnecessary_wraps, reason = "the shape take_parsed expects")]
+#[expect(clippy::unnecessary_wraps, reason = "the shape take_parsed expects")]
 fn parse_sts_regional_endpoints(value: &str) -> Result<StsRegionalEndpoints, String> {
     if value.eq_ignore_ascii_case("legacy") {
         return Ok(StsRegionalEndpoints::Legacy);

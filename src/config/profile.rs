@@ -128,11 +128,7 @@ pub struct ProfileConfig {
     pub endpoint_url: Option<String>,
 }
 
-#[allow(
-    clippy::ref_option,
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's serialize_with signature"
-)]
+#[expect(clippy::ref_option, reason = "serde's serialize_with signature")]
 fn secs<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(d) => s.serialize_u64(d.as_secs()),
@@ -144,22 +140,14 @@ fn secs<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SessionDurations {
     /// GetSessionToken when it is not the source of a role (`AWS_SESSION_TOKEN_TTL`, 1h).
-    #[serde(serialize_with = "secs_plain")]
+    #[serde(serialize_with = "crate::duration::serialize_seconds")]
     pub session_token: Duration,
     /// GetSessionToken when roles are assumed from it (`AWS_CHAINED_SESSION_TOKEN_TTL`, 8h).
-    #[serde(serialize_with = "secs_plain")]
+    #[serde(serialize_with = "crate::duration::serialize_seconds")]
     pub chained_session_token: Duration,
     /// GetFederationToken for `login` (`AWS_FEDERATION_TOKEN_TTL`, 1h).
-    #[serde(serialize_with = "secs_plain")]
+    #[serde(serialize_with = "crate::duration::serialize_seconds")]
     pub federation_token: Duration,
-}
-
-#[allow(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's serialize_with signature"
-)]
-fn secs_plain<S: serde::Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(value.as_secs())
 }
 
 impl Default for SessionDurations {

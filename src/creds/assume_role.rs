@@ -18,7 +18,7 @@ pub(crate) struct AssumeRole {
     pub(crate) mfa_serial: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mfa_process: Option<String>,
-    #[serde(serialize_with = "super::plan::seconds")]
+    #[serde(serialize_with = "crate::duration::serialize_seconds")]
     pub(crate) duration: Duration,
     /// `role_session_name`; without one, the time in nanoseconds when the call is made.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -4,9 +4,7 @@
 //! it serialises to the JSON the cases in `tests/data/plan_cases.json` expect, and `--debug`
 //! logs it in one line.
 
-use std::time::Duration;
-
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use super::assume_role::AssumeRole;
 use super::cache::SessionId;
@@ -120,12 +118,4 @@ impl Plan {
             .collect::<Vec<_>>()
             .join(" <- ")
     }
-}
-
-/// Durations in a plan are whole seconds, as STS takes them.
-pub(crate) fn seconds<S: Serializer>(
-    duration: &Duration,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u64(duration.as_secs())
 }

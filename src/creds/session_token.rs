@@ -14,7 +14,7 @@ pub(crate) struct SessionToken {
     pub(crate) mfa_serial: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mfa_process: Option<String>,
-    #[serde(serialize_with = "super::plan::seconds")]
+    #[serde(serialize_with = "crate::duration::serialize_seconds")]
     pub(crate) duration: Duration,
     pub(crate) target: Target,
 }

@@ -18,7 +18,7 @@ use crate::secret::Secret;
 pub(crate) struct WebIdentity {
     pub(crate) profile: String,
     pub(crate) role_arn: String,
-    #[serde(serialize_with = "super::plan::seconds")]
+    #[serde(serialize_with = "crate::duration::serialize_seconds")]
     pub(crate) duration: Duration,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) session_name: Option<String>,

@@ -63,10 +63,6 @@ impl Item {
         Secret::new(serde_json::to_string(&json).expect("plain struct serialises"))
     }
 
-    #[allow(
-        dead_code,
-        reason = "read by Keystore::get, which exec and export use (issue 3)"
-    )]
     pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, String> {
         let json: ItemJson =
             serde_json::from_slice(bytes).map_err(|e| format!("not an item: {e}"))?;
@@ -132,7 +128,6 @@ impl MasterCredentials {
         }
     }
 
-    #[allow(dead_code, reason = "exec and export read keys (issue 3)")]
     pub(crate) fn from_item(item: &Item) -> Result<Self, String> {
         let json: GoCredentialsJson = serde_json::from_str(item.data.expose())
             .map_err(|_| format!("{:?} does not hold access keys", item.key))?;

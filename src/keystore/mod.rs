@@ -7,7 +7,7 @@
 mod file;
 mod item;
 #[cfg(target_os = "linux")]
-#[allow(
+#[expect(
     unsafe_code,
     reason = "keyctl(2) calls and getuid(2), which linux-keyutils does not wrap"
 )]
@@ -39,10 +39,6 @@ pub(crate) trait Keystore {
     /// The backend's name, as `--backend` takes it.
     fn backend(&self) -> &'static str;
     /// The item stored under `key`; `Error::NotFound` when there is none.
-    #[allow(
-        dead_code,
-        reason = "exec and export read keys (issue 3); add only writes"
-    )]
     fn get(&self, key: &str) -> Result<Item, Error>;
     /// Stores `item` under `item.key`, replacing any item with that key.
     fn set(&self, item: &Item) -> Result<(), Error>;
