@@ -15,6 +15,8 @@ pub mod duration;
 mod error;
 mod fsutil;
 pub mod keystore;
+#[cfg(test)]
+mod layering;
 mod logging;
 mod process;
 mod prompt;
