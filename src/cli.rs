@@ -43,25 +43,9 @@ pub(crate) struct GlobalArgs {
     /// Log what vault does to stderr (never secrets)
     #[arg(long, global = true)]
     pub(crate) debug: bool,
-    /// The profile a command acts on, instead of naming it after the command
-    #[arg(
-        long,
-        global = true,
-        value_name = "PROFILE",
-        add = ArgValueCompleter::new(complete::profiles)
-    )]
-    pub(crate) profile: Option<String>,
     /// Directory of the file keystore [default: ~/.awsvault/keys]
     #[arg(long, global = true, env = "AWS_VAULT_FILE_DIR", value_name = "DIR")]
     pub(crate) file_dir: Option<PathBuf>,
-    /// Secret Service collection of the secret-service backend [default: awsvault]
-    #[arg(
-        long,
-        global = true,
-        env = "AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
-        value_name = "NAME"
-    )]
-    pub(crate) secret_service_collection: Option<String>,
     /// Kernel keyring of the keyctl backend: user, usersession, session, process or thread
     /// [default: user]
     #[arg(
@@ -71,14 +55,6 @@ pub(crate) struct GlobalArgs {
         value_name = "SCOPE"
     )]
     pub(crate) keyctl_scope: Option<String>,
-    /// Password store of the pass backend [default: $PASSWORD_STORE_DIR, else ~/.password-store]
-    #[arg(
-        long,
-        global = true,
-        env = "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
-        value_name = "DIR"
-    )]
-    pub(crate) pass_dir: Option<PathBuf>,
     /// The pass command [default: pass]
     #[arg(
         long,
@@ -87,6 +63,14 @@ pub(crate) struct GlobalArgs {
         value_name = "COMMAND"
     )]
     pub(crate) pass_cmd: Option<String>,
+    /// Password store of the pass backend [default: $PASSWORD_STORE_DIR, else ~/.password-store]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
+        value_name = "DIR"
+    )]
+    pub(crate) pass_dir: Option<PathBuf>,
     /// Folder inside the password store for vault's entries [default: none]
     #[arg(
         long,
@@ -95,6 +79,22 @@ pub(crate) struct GlobalArgs {
         value_name = "PREFIX"
     )]
     pub(crate) pass_prefix: Option<String>,
+    /// The profile a command acts on, instead of naming it after the command
+    #[arg(
+        long,
+        global = true,
+        value_name = "PROFILE",
+        add = ArgValueCompleter::new(complete::profiles)
+    )]
+    pub(crate) profile: Option<String>,
+    /// Secret Service collection of the secret-service backend [default: awsvault]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
+        value_name = "NAME"
+    )]
+    pub(crate) secret_service_collection: Option<String>,
 }
 
 /// Parses the command line. One thing clap cannot tell: in `vault --profile=dev exec -- aws s3 ls`
@@ -140,15 +140,15 @@ pub(crate) enum Command {
     Login(LoginArgs),
     /// Copy stored keys from one keystore backend to another
     Migrate(MigrateArgs),
+    /// Print the prompt segment (profile and time left), for prompt frameworks
+    Prompt(PromptArgs),
+    /// Renew the active profile's credentials in this shell
+    Refresh(RefreshArgs),
     /// Remove a profile's long-term access keys from the keystore
     #[command(visible_alias = "rm")]
     Remove(RemoveArgs),
     /// Replace a profile's stored access key with a new one, then delete the old key
     Rotate(RotateArgs),
-    /// Print the prompt segment (profile and time left), for prompt frameworks
-    Prompt(PromptArgs),
-    /// Renew the active profile's credentials in this shell
-    Refresh(RefreshArgs),
     /// Put back the variables `use` changed in this shell
     Unuse(UnuseArgs),
     /// Put a profile's temporary credentials into this shell (through the shell hook)
@@ -186,10 +186,6 @@ pub(crate) struct CredentialArgs {
     /// Session and role duration, like 1h or 30m (GetSessionToken and AssumeRole)
     #[arg(short, long, env = "AWS_VAULT_DURATION", value_parser = parse_duration, value_name = "DURATION")]
     pub(crate) duration: Option<Duration>,
-    /// Lifetime of the cached session that feeds the command (GetSessionToken), like 8h;
-    /// --duration then applies to roles only
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub(crate) session_ttl: Option<Duration>,
     /// MFA code to use for every MFA call of this run
     #[arg(short = 't', long, value_name = "CODE")]
     pub(crate) mfa_token: Option<String>,
@@ -199,6 +195,10 @@ pub(crate) struct CredentialArgs {
     /// Region for STS and for the credentials, over the profile's and the environment's
     #[arg(long, value_name = "REGION", add = ArgValueCompleter::new(complete::regions))]
     pub(crate) region: Option<String>,
+    /// Lifetime of the cached session that feeds the command (GetSessionToken), like 8h;
+    /// --duration then applies to roles only
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub(crate) session_ttl: Option<Duration>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -209,19 +209,19 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 pub(crate) struct ExecArgs {
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,
+    /// Give the command a local ECS-style credential endpoint instead of keys
+    #[arg(long)]
+    pub(crate) ecs_server: bool,
     /// Print the credentials as credential_process JSON instead (same as export --format json)
     #[arg(short, long, hide = true)]
     pub(crate) json: bool,
+    /// With a server: fetch credentials at the first request, not before the command starts
+    #[arg(long)]
+    pub(crate) lazy: bool,
     /// Give the command a local credential endpoint instead of keys, renewed before expiry
     /// (same as --ecs-server)
     #[arg(short, long)]
     pub(crate) server: bool,
-    /// Give the command a local ECS-style credential endpoint instead of keys
-    #[arg(long)]
-    pub(crate) ecs_server: bool,
-    /// With a server: fetch credentials at the first request, not before the command starts
-    #[arg(long)]
-    pub(crate) lazy: bool,
     /// The profile whose credentials the command gets
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
@@ -274,13 +274,13 @@ pub(crate) struct PromptArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct RefreshArgs {
+    /// Which of the hook's attempts this is (written back into the status file)
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub(crate) attempt: u64,
     /// The shell hook's background fetch: fill the session cache and write the outcome to
     /// --status-file, printing nothing
     #[arg(long, hide = true, requires = "status_file")]
     pub(crate) background: bool,
-    /// Which of the hook's attempts this is (written back into the status file)
-    #[arg(long, hide = true, default_value_t = 0)]
-    pub(crate) attempt: u64,
     /// Apply what a background fetch cached; any STS call still needed gets one 2 s attempt
     #[arg(long, hide = true)]
     pub(crate) from_cache: bool,
@@ -306,12 +306,12 @@ pub(crate) struct UnuseArgs {
 pub(crate) struct UseArgs {
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,
-    /// The profile whose credentials this shell gets
-    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: Option<String>,
     /// The shell to print code for when the hook is not loaded (`vault use p --shell bash`)
     #[arg(long, value_enum)]
     pub(crate) shell: Option<crate::shell::ShellKind>,
+    /// The profile whose credentials this shell gets
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -334,12 +334,12 @@ pub(crate) struct ListArgs {
 pub(crate) struct LoginArgs {
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,
-    /// Print the sign-in URL instead of opening a browser
-    #[arg(short, long, env = "AWS_VAULT_STDOUT")]
-    pub(crate) stdout: bool,
     /// The console page to open, such as `s3` or `ec2/home` [default: the console home]
     #[arg(long, value_name = "PATH")]
     pub(crate) path: Option<String>,
+    /// Print the sign-in URL instead of opening a browser
+    #[arg(short, long, env = "AWS_VAULT_STDOUT")]
+    pub(crate) stdout: bool,
     /// The profile to sign in with [default: credentials from AWS_ACCESS_KEY_ID and friends]
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
@@ -347,12 +347,12 @@ pub(crate) struct LoginArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct RotateArgs {
-    /// Sign the IAM calls with the stored keys even when the profile has an mfa_serial
-    #[arg(short, long)]
-    pub(crate) no_session: bool,
     /// MFA code for the session that signs the IAM calls
     #[arg(short = 't', long, value_name = "CODE")]
     pub(crate) mfa_token: Option<String>,
+    /// Sign the IAM calls with the stored keys even when the profile has an mfa_serial
+    #[arg(short, long)]
+    pub(crate) no_session: bool,
     /// The profile whose stored keys to rotate (or whose source profile's)
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
@@ -360,21 +360,21 @@ pub(crate) struct RotateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct MigrateArgs {
-    /// The backend to copy keys from
-    #[arg(long, value_name = "BACKEND", add = ArgValueCompleter::new(complete::backends))]
-    pub(crate) from: String,
-    /// The backend to copy keys to
-    #[arg(long, value_name = "BACKEND", add = ArgValueCompleter::new(complete::backends))]
-    pub(crate) to: String,
-    /// Say what would be copied, and change nothing
-    #[arg(long)]
-    pub(crate) dry_run: bool,
-    /// Replace keys the target already holds with different values
-    #[arg(long)]
-    pub(crate) overwrite: bool,
     /// Delete each key from the source once its copy has been read back and compared
     #[arg(long)]
     pub(crate) delete_source: bool,
+    /// Say what would be copied, and change nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The backend to copy keys from
+    #[arg(long, value_name = "BACKEND", add = ArgValueCompleter::new(complete::backends))]
+    pub(crate) from: String,
+    /// Replace keys the target already holds with different values
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+    /// The backend to copy keys to
+    #[arg(long, value_name = "BACKEND", add = ArgValueCompleter::new(complete::backends))]
+    pub(crate) to: String,
 }
 
 #[derive(Debug, Args)]
@@ -382,12 +382,12 @@ pub(crate) struct RemoveArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub(crate) force: bool,
-    /// The profile whose keys to remove
-    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
-    pub(crate) profile: Option<String>,
     /// Remove only the profile's cached sessions (aws-vault's hidden legacy flag)
     #[arg(short, long, hide = true)]
     pub(crate) sessions_only: bool,
+    /// The profile whose keys to remove
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
 }
 
 #[cfg(test)]
@@ -399,6 +399,64 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    /// The fields of each `struct` or variants of `enum Command` in this file, in order, as
+    /// (name, attributes and doc lines above it).
+    fn items_of(block_start: &str) -> Vec<Vec<(String, String)>> {
+        let source = include_str!("cli.rs");
+        let mut blocks = Vec::new();
+        let mut lines = source.lines();
+        while let Some(line) = lines.next() {
+            if !line.starts_with(block_start) || !line.ends_with('{') {
+                continue;
+            }
+            let mut items = Vec::new();
+            let mut above = String::new();
+            for line in lines.by_ref().take_while(|l| *l != "}") {
+                let item = line
+                    .strip_prefix("    pub(crate) ")
+                    .and_then(|f| f.split_once(':'))
+                    .map(|(name, _)| name)
+                    .or_else(|| {
+                        let variant = line.strip_prefix("    ")?.trim_end_matches(',');
+                        let name = variant.split('(').next()?;
+                        name.starts_with(char::is_uppercase).then_some(name)
+                    });
+                match item {
+                    Some(name) => items.push((name.to_owned(), std::mem::take(&mut above))),
+                    None => above.push_str(line),
+                }
+            }
+            blocks.push(items);
+        }
+        blocks
+    }
+
+    fn assert_sorted(names: &[&str], what: &str) {
+        let mut sorted = names.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted, "{what} are not in alphabetical order");
+    }
+
+    #[test]
+    fn subcommands_and_flag_fields_are_in_alphabetical_order() {
+        let commands = items_of("pub(crate) enum Command");
+        assert_eq!(commands.len(), 1);
+        let names: Vec<&str> = commands[0].iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.len() > 10, "{names:?}");
+        assert_sorted(&names, "subcommands");
+        let structs = items_of("pub(crate) struct ");
+        assert!(structs.len() > 10);
+        for fields in structs {
+            // Flags sort by name; positionals keep their order, which is their meaning.
+            let flags: Vec<&str> = fields
+                .iter()
+                .filter(|(_, above)| above.contains("long") || above.contains("short"))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            assert_sorted(&flags, "flag fields");
+        }
     }
 
     #[test]
