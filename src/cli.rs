@@ -1,5 +1,5 @@
 //! The command line, as clap types only: no I/O here. Names, aliases, flags and environment
-//! variables follow aws-vault (reference §1) so existing habits and scripts keep working.
+//! variables follow aws-vault (docs/aws-vault.md §1) so existing habits and scripts keep working.
 
 use std::ffi::OsString;
 use std::path::PathBuf;

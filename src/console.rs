@@ -1,4 +1,4 @@
-//! AWS console sign-in through the federation endpoint (reference §6): trade temporary
+//! AWS console sign-in through the federation endpoint (docs/aws-vault.md §6): trade temporary
 //! credentials for a sign-in token, and build the URL that logs the browser in.
 //!
 //! The endpoint and the console's domain depend on the partition, which the region tells.

@@ -1,5 +1,5 @@
-//! The local ECS-style credential endpoint of `exec --server` (reference §1.5): SDKs in the child
-//! fetch credentials from it through `AWS_CONTAINER_CREDENTIALS_FULL_URI`, so a long-running
+//! The local ECS-style credential endpoint of `exec --server` (docs/aws-vault.md §1.5): SDKs in the
+//! child fetch credentials from it through `AWS_CONTAINER_CREDENTIALS_FULL_URI`, so a long-running
 //! process never holds credentials that have expired.
 //!
 //! It listens on 127.0.0.1 only, on a random port, and answers only requests whose

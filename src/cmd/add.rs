@@ -1,4 +1,4 @@
-//! `vault add PROFILE`: store long-term access keys (reference §1.3 `add`).
+//! `vault add PROFILE`: store long-term access keys (docs/aws-vault.md §1.3 `add`).
 
 use super::{open_keystore, print};
 use crate::cli::{AddArgs, GlobalArgs};

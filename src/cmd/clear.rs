@@ -1,4 +1,4 @@
-//! `vault clear [PROFILE]`: delete cached sessions (reference §4.4). With a profile, its
+//! `vault clear [PROFILE]`: delete cached sessions (docs/aws-vault.md §4.4). With a profile, its
 //! sessions and the SSO token of its start URL (aws-vault's own check for the latter never
 //! matched, so it never deleted one).
 

@@ -1,6 +1,6 @@
 //! `vault exec PROFILE [-- CMD ARGS…]`: run a command with credentials in its environment
-//! (reference §1.3, §2). The command replaces vault (`execve`); where that fails it runs as a
-//! child that gets our signals and whose exit code we return.
+//! (docs/aws-vault.md §1.3, §2). The command replaces vault (`execve`); where that fails it runs as
+//! a child that gets our signals and whose exit code we return.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::server::EcsServer;
 use crate::shell::state::{CLOCK_BOOT, EXPIRES_AT};
 
-/// Removed from the child's environment in every mode (reference §2.1).
+/// Removed from the child's environment in every mode (docs/aws-vault.md §2.1).
 const REMOVED: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",

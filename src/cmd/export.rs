@@ -1,4 +1,4 @@
-//! `vault export PROFILE`: print credentials in the formats of reference §1.6.
+//! `vault export PROFILE`: print credentials in the formats of docs/aws-vault.md §1.6.
 
 use std::fmt::Write as _;
 

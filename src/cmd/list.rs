@@ -1,4 +1,5 @@
-//! `vault list` (alias `ls`): profiles, stored credentials and cached sessions (reference §4.5).
+//! `vault list` (alias `ls`): profiles, stored credentials and cached sessions (docs/aws-vault.md
+//! §4.5).
 //!
 //! Nothing is decrypted: the table comes from the config file and the keystore's key names.
 //! Entries the keystore cannot read are reported on stderr and do not hide the others.

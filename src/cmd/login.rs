@@ -1,5 +1,5 @@
 //! `vault login [PROFILE]`: open the AWS console signed in with the profile's temporary
-//! credentials (reference §6), or with `--stdout` print the sign-in URL.
+//! credentials (docs/aws-vault.md §6), or with `--stdout` print the sign-in URL.
 
 use super::credentials::{Fetch, fetch};
 use super::{note, print};

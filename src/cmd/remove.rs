@@ -1,5 +1,5 @@
 //! `vault remove PROFILE` (alias `rm`): delete a profile's long-term keys, or with the hidden
-//! `--sessions-only` its cached sessions (reference §1.3 `remove`).
+//! `--sessions-only` its cached sessions (docs/aws-vault.md §1.3 `remove`).
 
 use std::fmt::Write as _;
 

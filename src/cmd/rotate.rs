@@ -1,5 +1,5 @@
 //! `vault rotate PROFILE`: replace a profile's stored access key with a new one without ever
-//! leaving the keystore without a key that works (reference §7, reordered):
+//! leaving the keystore without a key that works (docs/aws-vault.md §7, reordered):
 //!
 //! 1. create the new key (iam:CreateAccessKey);
 //! 2. check that it works (sts:GetCallerIdentity, retried while IAM catches up);

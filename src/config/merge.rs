@@ -1,4 +1,4 @@
-//! Picks each field of one profile, first non-empty source wins (reference §3.3):
+//! Picks each field of one profile, first non-empty source wins (docs/aws-vault.md §3.3):
 //! 1. command-line flags, for every profile of the chain;
 //! 2. environment variables (some for every profile, some for the target only);
 //! 3. the profile's own section;

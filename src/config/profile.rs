@@ -1,5 +1,5 @@
-//! The typed profile: every `~/.aws/config` key aws-vault honours (reference §3.2), after the
-//! merge in `merge.rs` has picked a value for each.
+//! The typed profile: every `~/.aws/config` key aws-vault honours (docs/aws-vault.md §3.2), after
+//! the merge in `merge.rs` has picked a value for each.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -136,7 +136,7 @@ fn secs<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S
     }
 }
 
-/// Durations that apply to the whole run rather than one profile (reference §2.3, §3.3).
+/// Durations that apply to the whole run rather than one profile (docs/aws-vault.md §2.3, §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SessionDurations {
     /// GetSessionToken when it is not the source of a role (`AWS_SESSION_TOKEN_TTL`, 1h).

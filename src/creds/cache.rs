@@ -1,5 +1,5 @@
 //! The session cache: temporary credentials kept in the keystore under aws-vault's key names
-//! (reference §4.2), reused until `AWS_MIN_TTL` (default 5m) before they expire.
+//! (docs/aws-vault.md §4.2), reused until `AWS_MIN_TTL` (default 5m) before they expire.
 //!
 //! Every process that reads or writes the cache first deletes expired sessions and the
 //! session keys of older aws-vault versions, as aws-vault does.

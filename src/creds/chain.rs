@@ -1,6 +1,7 @@
-//! Chooses the providers for a resolved profile chain, as aws-vault v7.2 does (reference
-//! §3.4–3.7), with one change: AssumeRole is capped at 1h whenever its source is temporary
-//! credentials, as AWS itself requires for role chaining.
+//! Decides the plan for a resolved profile chain, as aws-vault v7.2 chooses its providers
+//! (docs/aws-vault.md §3.4–3.7), with one change: AssumeRole is capped at 1h whenever its
+//! source is temporary credentials, as AWS itself requires for role chaining. It only decides:
+//! `execute.rs` makes the calls.
 //!
 //! For each profile, its source is the first of: keys stored under its name; its
 //! `source_profile`'s credentials; SSO (not supported yet); web identity; credential_process.

@@ -1,6 +1,6 @@
 //! `credential_process` as a source: run the command through `sh -c` and read the
-//! credential_process JSON it prints (reference §3.9). As with aws-vault, `SessionToken` and
-//! `Expiration` are required: long-term keys belong in the keystore.
+//! credential_process JSON it prints (docs/aws-vault.md §3.9). As with aws-vault, `SessionToken`
+//! and `Expiration` are required: long-term keys belong in the keystore.
 
 use std::process::Stdio;
 

@@ -1,4 +1,4 @@
-//! Where MFA codes come from (reference §3.7): `--mfa-token`, else the profile's
+//! Where MFA codes come from (docs/aws-vault.md §3.7): `--mfa-token`, else the profile's
 //! `mfa_process`, else the prompter `cmd` passed in `Services` (a prompt on the controlling
 //! terminal, `/dev/tty`, so it works while stdout is captured).
 

@@ -218,7 +218,7 @@ const FEDERATION_POLICY: &str =
 /// GetFederationToken's limit on the name.
 const FEDERATED_NAME_MAX: usize = 32;
 
-/// Credentials the console federation accepts (reference §6). Role, SSO and web-identity
+/// Credentials the console federation accepts (docs/aws-vault.md §6). Role, SSO and web-identity
 /// credentials already are. Long-term keys (or a credential_process's) are first traded for a
 /// federated user's, named after the IAM user found through sts:GetCallerIdentity, which needs
 /// no IAM permission (aws-vault asks iam:GetUser, and fails without it).

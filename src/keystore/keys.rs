@@ -1,4 +1,4 @@
-//! What a keystore key name means (reference §4): long-term keys are stored under the bare
+//! What a keystore key name means (docs/aws-vault.md §4): long-term keys are stored under the bare
 //! profile name, cached sessions under `type,b64url(profile),b64url(mfa),expiry`, SSO tokens
 //! under `oidc:<start URL>`, and three legacy session patterns are recognised for cleanup.
 

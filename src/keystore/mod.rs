@@ -1,6 +1,6 @@
 //! Where long-term keys and cached sessions live: one trait, several backends.
 //!
-//! Items and key names follow aws-vault (reference §4–5) so a user who switches keeps what
+//! Items and key names follow aws-vault (docs/aws-vault.md §4–5) so a user who switches keeps what
 //! they stored: long-term keys under the profile name, sessions as
 //! `type,b64url(profile),b64url(mfa),expiry`, SSO tokens as `oidc:<start URL>`.
 

@@ -1,7 +1,7 @@
 //! The OS stores on macOS (`keychain`) and Windows (`wincred`), through keyring-core, with the
-//! names aws-vault uses (reference §5.2): on macOS a generic password with service `aws-vault`
-//! and account = key; on Windows a generic credential with target `aws-vault:aws-vault:<key>`.
-//! Both keep the item's data only, as aws-vault does.
+//! names aws-vault uses (docs/aws-vault.md §5.2): on macOS a generic password with service
+//! `aws-vault` and account = key; on Windows a generic credential with target
+//! `aws-vault:aws-vault:<key>`. Both keep the item's data only, as aws-vault does.
 //!
 //! Compiled only on those platforms and not tested by this project's CI (see the README).
 //! keyring-core's macOS store addresses the login keychain, not the separate `aws-vault`

@@ -1,5 +1,5 @@
 //! The `pass` backend: one gpg-encrypted entry per key in a password store, driven through the
-//! `pass` command exactly as aws-vault drives it (reference §5.2): `pass insert -m -f
+//! `pass` command exactly as aws-vault drives it (docs/aws-vault.md §5.2): `pass insert -m -f
 //! PREFIX/KEY` with the Item JSON on stdin, `pass show`, `pass rm -f`, with
 //! `PASSWORD_STORE_DIR` pointing at the store. Existence and listing look at the `.gpg` files,
 //! so neither needs gpg.

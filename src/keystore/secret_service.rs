@@ -1,7 +1,7 @@
 //! The `secret-service` backend: items in a Secret Service collection (GNOME Keyring, KWallet,
-//! KeePassXC) over D-Bus, laid out exactly as aws-vault writes them (reference §5.2): collection
-//! `awsvault`, each item labelled with its key, attribute `profile` = key, the Item JSON as the
-//! secret, content type `application/json`.
+//! KeePassXC) over D-Bus, laid out exactly as aws-vault writes them (docs/aws-vault.md §5.2):
+//! collection `awsvault`, each item labelled with its key, attribute `profile` = key, the Item JSON
+//! as the secret, content type `application/json`.
 //!
 //! This talks to the service through dbus-secret-service rather than keyring-core's store:
 //! that store always adds its own `service`/`username` attributes and searches by them, so it

@@ -126,7 +126,7 @@ pub(crate) fn hook(kind: ShellKind, exe: &Path, status_dir: &Path) -> String {
                 STATUS_DIR_PLACEHOLDER,
                 &word(kind, &status_dir.to_string_lossy()),
             ),
-            (COMPLETION_PLACEHOLDER, registration.trim_end()),
+            (COMPLETION_PLACEHOLDER, registration.trim()),
         ],
     )
 }

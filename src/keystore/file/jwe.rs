@@ -1,4 +1,4 @@
-//! The file backend's encryption, byte-compatible with aws-vault (reference §5.3): a JWE in
+//! The file backend's encryption, byte-compatible with aws-vault (docs/aws-vault.md §5.3): a JWE in
 //! compact form with `alg` PBES2-HS256+A128KW, `enc` A256GCM, `p2c` 8192 and a 12-byte salt
 //! (RFC 7516, RFC 7518 §4.8, §4.4 and §5.3). ring provides PBKDF2 and AES-GCM, aes-kw the
 //! RFC 3394 key wrap; this module composes them exactly as the RFCs say, and jwcrypto (an
