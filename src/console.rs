@@ -101,13 +101,10 @@ pub(crate) fn signin_token(partition: &Partition, creds: &Credentials) -> Result
         .into();
     let endpoint = &partition.federation;
     let mut answer = agent.get(url.expose()).call().map_err(|e| {
-        let reason = e.to_string();
-        let reason = if reason.contains("Session") {
-            "the request failed".to_owned()
-        } else {
-            reason
-        };
-        format!("cannot reach the federation endpoint {endpoint}: {reason}")
+        format!(
+            "cannot reach the federation endpoint {endpoint}: {}",
+            unreachable_reason(&e)
+        )
     })?;
     let status = answer.status().as_u16();
     let body = answer.body_mut().read_to_string().map_err(|e| {
@@ -123,6 +120,25 @@ pub(crate) fn signin_token(partition: &Partition, creds: &Credentials) -> Result
         format!("the federation endpoint {endpoint} answered without a sign-in token ({e})")
     })?;
     Ok(Secret::new(parsed.signin_token))
+}
+
+/// Why the request did not get through, in plain words, by the kind of failure. Never the
+/// error's own text: some kinds repeat the URL, whose query string holds the credentials.
+fn unreachable_reason(error: &ureq::Error) -> &'static str {
+    match error {
+        ureq::Error::Timeout(_) => "it did not answer in time",
+        ureq::Error::HostNotFound => "its host name was not found (DNS)",
+        ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => {
+            "the connection failed"
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "the connection was refused"
+        }
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
+            "the TLS handshake failed (check SSL_CERT_FILE and any proxy)"
+        }
+        _ => "the request failed",
+    }
 }
 
 /// The URL that signs the browser in and opens `destination`.
@@ -142,6 +158,25 @@ fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_request_is_told_by_its_kind_and_never_repeats_the_url() {
+        assert_eq!(
+            unreachable_reason(&ureq::Error::Timeout(ureq::Timeout::Global)),
+            "it did not answer in time"
+        );
+        assert_eq!(
+            unreachable_reason(&ureq::Error::HostNotFound),
+            "its host name was not found (DNS)"
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            unreachable_reason(&ureq::Error::Io(refused)),
+            "the connection was refused"
+        );
+        let leaky = ureq::Error::BadUri("https://f?Action=getSigninToken&Session=SECRET".into());
+        assert_eq!(unreachable_reason(&leaky), "the request failed");
+    }
 
     #[test]
     fn each_partition_has_its_endpoint_and_console() {
