@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::credentials::Credentials;
-use super::sts::{AssumeRoleRequest, MfaCode, Target};
+use super::sts::{AssumeRoleRequest, Target};
 use super::{Context, Error};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,13 +41,7 @@ impl AssumeRole {
         caller: &Credentials,
         cx: &Context<'_>,
     ) -> Result<Credentials, Error> {
-        let mfa = match &self.mfa_serial {
-            Some(serial) => Some(MfaCode {
-                serial: serial.clone(),
-                code: cx.mfa_code(serial, self.mfa_process.as_deref())?,
-            }),
-            None => None,
-        };
+        let mfa = cx.mfa_code(self.mfa_serial.as_deref(), self.mfa_process.as_deref())?;
         let request = AssumeRoleRequest {
             role_arn: self.role_arn.clone(),
             session_name: session_name(self.session_name.as_deref(), cx),

@@ -92,9 +92,22 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn mfa_code(&self, serial: &str, mfa_process: Option<&str>) -> Result<Secret, Error> {
-        self.mfa
-            .code_for(serial, mfa_process, self.services.prompter.as_ref())
+    /// The code for `serial`'s device, when a step has one.
+    fn mfa_code(
+        &self,
+        serial: Option<&str>,
+        mfa_process: Option<&str>,
+    ) -> Result<Option<sts::MfaCode>, Error> {
+        let Some(serial) = serial else {
+            return Ok(None);
+        };
+        let code = self
+            .mfa
+            .code_for(serial, mfa_process, self.services.prompter.as_ref())?;
+        Ok(Some(sts::MfaCode {
+            serial: serial.to_owned(),
+            code,
+        }))
     }
 }
 

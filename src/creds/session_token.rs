@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::credentials::Credentials;
-use super::sts::{MfaCode, SessionTokenRequest, Target};
+use super::sts::{SessionTokenRequest, Target};
 use super::{Context, Error};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,13 +26,7 @@ impl SessionToken {
         caller: &Credentials,
         cx: &Context<'_>,
     ) -> Result<Credentials, Error> {
-        let mfa = match &self.mfa_serial {
-            Some(serial) => Some(MfaCode {
-                serial: serial.clone(),
-                code: cx.mfa_code(serial, self.mfa_process.as_deref())?,
-            }),
-            None => None,
-        };
+        let mfa = cx.mfa_code(self.mfa_serial.as_deref(), self.mfa_process.as_deref())?;
         log::debug!(
             "profile {}: calling GetSessionToken for {}s",
             self.profile,
