@@ -2,7 +2,8 @@
 //! credentials for a sign-in token, and build the URL that logs the browser in.
 //!
 //! The endpoint and the console's domain depend on the partition, which the region tells.
-//! `VAULT_FEDERATION_ENDPOINT` replaces the endpoint, for private partitions and for tests.
+//! `VAULT_FEDERATION_ENDPOINT` replaces the endpoint (private partitions, proxies, stand-ins),
+//! as `AWS_ENDPOINT_URL` does for STS.
 
 use std::time::Duration;
 
