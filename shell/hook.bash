@@ -17,24 +17,24 @@ vault() {
     use | unuse | refresh)
       # Credentials must never reach a trace: xtrace and verbose stay off until they are applied.
       local __vault_flags=''
-      case $- in *x*) __vault_flags+=x ;; esac
-      case $- in *v*) __vault_flags+=v ;; esac
+      if [[ $- == *x* ]]; then __vault_flags+=x; fi
+      if [[ $- == *v* ]]; then __vault_flags+=v; fi
       { set +xv; } 2>/dev/null
       local __vault_code='' __vault_status=0
-      __vault_code="$(__VAULT_SHELL=bash "$__VAULT_EXE" "$@")" || __vault_status=$?
-      if [ "$__vault_status" -eq 0 ] && [ -n "$__vault_code" ]; then
-        if ! eval "$__vault_code"; then
+      __vault_code="$(__VAULT_SHELL=bash "${__VAULT_EXE}" "$@")" || __vault_status=$?
+      if ((__vault_status == 0)) && [[ -n "${__vault_code}" ]]; then
+        if ! eval "${__vault_code}"; then
           printf '%s\n' "vault: this shell could not apply what \`vault $1\` printed; check the AWS_ variables with: env" >&2
           __vault_status=1
         fi
         __vault_reset
       fi
       __vault_update
-      if [ -n "$__vault_flags" ]; then set "-$__vault_flags"; fi
-      return "$__vault_status"
+      if [[ -n "${__vault_flags}" ]]; then set "-${__vault_flags}"; fi
+      return "${__vault_status}"
       ;;
     *)
-      "$__VAULT_EXE" "$@"
+      "${__VAULT_EXE}" "$@"
       ;;
   esac
 }
@@ -47,8 +47,8 @@ __vault_int() {
 
 # The shell's own clock: no process started (bash 4.2 and later).
 __vault_now() {
-  if [ -n "${EPOCHSECONDS-}" ]; then
-    __vault_clock=$EPOCHSECONDS
+  if [[ -n "${EPOCHSECONDS-}" ]]; then
+    __vault_clock=${EPOCHSECONDS}
   elif ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))); then
     printf -v __vault_clock '%(%s)T' -1
   else
@@ -62,20 +62,20 @@ __vault_now() {
 __vault_visible() {
   local LC_ALL=C
   __vault_shown=${1-}
-  [[ $__vault_shown == *[$'\x01'-$'\x1f'$'\x7f']* || $__vault_shown == *$'\xc2'[$'\x80'-$'\x9f']* ]] || return 0
+  [[ ${__vault_shown} == *[$'\x01'-$'\x1f'$'\x7f']* || ${__vault_shown} == *$'\xc2'[$'\x80'-$'\x9f']* ]] || return 0
   local __vault_i __vault_c __vault_hex
   __vault_shown=''
   for ((__vault_i = 0; __vault_i < ${#1}; __vault_i++)); do
     __vault_c=${1:__vault_i:1}
-    if [[ $__vault_c == $'\xc2' && ${1:__vault_i+1:1} == [$'\x80'-$'\x9f'] ]]; then
+    if [[ ${__vault_c} == $'\xc2' && ${1:__vault_i+1:1} == [$'\x80'-$'\x9f'] ]]; then
       __vault_i=$((__vault_i + 1))
       __vault_c=${1:__vault_i:1}
-    elif [[ $__vault_c != [$'\x01'-$'\x1f'$'\x7f'] ]]; then
-      __vault_shown+=$__vault_c
+    elif [[ ${__vault_c} != [$'\x01'-$'\x1f'$'\x7f'] ]]; then
+      __vault_shown+=${__vault_c}
       continue
     fi
-    printf -v __vault_hex '\\x%02x' "'$__vault_c"
-    __vault_shown+=$__vault_hex
+    printf -v __vault_hex '\\x%02x' "'${__vault_c}"
+    __vault_shown+=${__vault_hex}
   done
   return 0
 }
@@ -83,14 +83,14 @@ __vault_visible() {
 # VAULT_SEGMENT: "prod 42m", "prod 1h05m", "prod 59s", "prod expired", or empty; "!" after
 # the time when a refresh needs the user, "~" while a failed one is being retried.
 __vault_update() {
-  if [ -z "${AWS_VAULT-}" ]; then
+  if [[ -z "${AWS_VAULT-}" ]]; then
     VAULT_SEGMENT=
     return 0
   fi
   local __vault_left='' __vault_text=${AWS_VAULT_PROMPT_FORMAT:-%p %t}
   if __vault_int "${VAULT_EXPIRES_AT-}"; then
     # The prompt hook has just read the clock; anyone else reads it here.
-    if [ "${1-}" != fresh ]; then __vault_now; fi
+    if [[ "${1-}" != fresh ]]; then __vault_now; fi
     local __vault_secs=$((VAULT_EXPIRES_AT - __vault_clock))
     if ((__vault_secs <= 0)); then
       __vault_left=expired
@@ -105,13 +105,14 @@ __vault_update() {
       case ${__vault_refresh_state-} in
         needs) __vault_left+='!' ;;
         retry) __vault_left+='~' ;;
+        *) ;;
       esac
     fi
   fi
-  __vault_visible "$AWS_VAULT"
+  __vault_visible "${AWS_VAULT}"
   # Quoted replacements: bash 5.2 would otherwise expand & in them to the match.
-  __vault_text=${__vault_text//%t/"$__vault_left"}
-  __vault_text=${__vault_text//%p/"$__vault_shown"}
+  __vault_text=${__vault_text//%t/"${__vault_left}"}
+  __vault_text=${__vault_text//%p/"${__vault_shown}"}
   __vault_text=${__vault_text#"${__vault_text%%[![:space:]]*}"}
   VAULT_SEGMENT=${__vault_text%"${__vault_text##*[![:space:]]}"}
   return 0
@@ -129,12 +130,12 @@ __vault_reset() {
 # is off for it and it is disowned, so bash neither announces nor reports the job.
 __vault_launch() {
   __vault_attempt=$((${__vault_attempt:-0} + 1))
-  __vault_pending_since=$__vault_clock
+  __vault_pending_since=${__vault_clock}
   __vault_refresh_state=pending
   local -
   set +m
-  "$__VAULT_EXE" refresh --background --attempt "$__vault_attempt" \
-    --status-file "$__VAULT_STATUS_DIR/$$" </dev/null >/dev/null 2>&1 &
+  "${__VAULT_EXE}" refresh --background --attempt "${__vault_attempt}" \
+    --status-file "${__VAULT_STATUS_DIR}/$$" </dev/null >/dev/null 2>&1 &
   disown "$!" 2>/dev/null || true
   return 0
 }
@@ -142,14 +143,14 @@ __vault_launch() {
 # $1 retry or needs, $2 the warning, shown once until it changes.
 __vault_failed() {
   __vault_refresh_state=$1
-  if [ "$1" = retry ]; then
+  if [[ "$1" = retry ]]; then
     local __vault_delay=${__vault_retry_delay:-0}
     if ((__vault_delay > 0)); then __vault_delay=$((__vault_delay * 2)); else __vault_delay=30; fi
     if ((__vault_delay > 240)); then __vault_delay=240; fi
-    __vault_retry_delay=$__vault_delay
+    __vault_retry_delay=${__vault_delay}
     __vault_retry_at=$((__vault_clock + __vault_delay))
   fi
-  if [ "$2" != "${__vault_last_warning-}" ]; then
+  if [[ "$2" != "${__vault_last_warning-}" ]]; then
     __vault_last_warning=$2
     printf '%s\n' "$2" >&2
   fi
@@ -158,33 +159,36 @@ __vault_failed() {
 
 # Reads the background fetch's outcome (builtins only) and applies it from the cache.
 __vault_collect() {
-  local __vault_file="$__VAULT_STATUS_DIR/$$" __vault_seen='' __vault_kind='' __vault_message=''
-  if [ -r "$__vault_file" ]; then
-    { IFS=' ' read -r __vault_seen __vault_kind || true; IFS= read -r __vault_message || true; } <"$__vault_file"
+  local __vault_file="${__VAULT_STATUS_DIR}/$$" __vault_seen='' __vault_kind='' __vault_message=''
+  if [[ -r "${__vault_file}" ]]; then
+    {
+      IFS=' ' read -r __vault_seen __vault_kind || true
+      IFS= read -r __vault_message || true
+    } <"${__vault_file}"
   fi
-  __vault_visible "$AWS_VAULT"
-  if [ "$__vault_seen" != "${__vault_attempt-}" ]; then
+  __vault_visible "${AWS_VAULT}"
+  if [[ "${__vault_seen}" != "${__vault_attempt-}" ]]; then
     if ((__vault_clock - ${__vault_pending_since:-0} > 60)); then
-      __vault_failed retry "vault: the background refresh of $__vault_shown did not finish; vault tries again"
+      __vault_failed retry "vault: the background refresh of ${__vault_shown} did not finish; vault tries again"
     fi
     return 0
   fi
-  case $__vault_kind in
+  case ${__vault_kind} in
     ok)
       local __vault_flags='' __vault_code='' __vault_status=0
-      case $- in *x*) __vault_flags+=x ;; esac
-      case $- in *v*) __vault_flags+=v ;; esac
+      if [[ $- == *x* ]]; then __vault_flags+=x; fi
+      if [[ $- == *v* ]]; then __vault_flags+=v; fi
       { set +xv; } 2>/dev/null
-      __vault_code="$(__VAULT_SHELL=bash "$__VAULT_EXE" refresh --from-cache 2>/dev/null)" || __vault_status=$?
-      if [ "$__vault_status" -eq 0 ] && { [ -z "$__vault_code" ] || eval "$__vault_code"; }; then
+      __vault_code="$(__VAULT_SHELL=bash "${__VAULT_EXE}" refresh --from-cache 2>/dev/null)" || __vault_status=$?
+      if ((__vault_status == 0)) && { [[ -z "${__vault_code}" ]] || eval "${__vault_code}"; }; then
         __vault_reset
       else
-        __vault_failed retry "vault: the credentials of $__vault_shown were fetched but could not be applied; vault tries again in the background"
+        __vault_failed retry "vault: the credentials of ${__vault_shown} were fetched but could not be applied; vault tries again in the background"
       fi
-      if [ -n "$__vault_flags" ]; then set "-$__vault_flags"; fi
+      if [[ -n "${__vault_flags}" ]]; then set "-${__vault_flags}"; fi
       ;;
-    retry) __vault_failed retry "$__vault_message" ;;
-    *) __vault_failed needs "$__vault_message" ;;
+    retry) __vault_failed retry "${__vault_message}" ;;
+    *) __vault_failed needs "${__vault_message}" ;;
   esac
   return 0
 }
@@ -194,19 +198,19 @@ __vault_collect() {
 # user's own PROMPT_COMMAND, which still sees the command's $?, and it always succeeds, so
 # `set -e` or an ERR trap in the shell never fires because of it.
 __vault_precmd() {
-  if [ -z "${AWS_VAULT-}" ]; then
+  if [[ -z "${AWS_VAULT-}" ]]; then
     VAULT_SEGMENT=
     return 0
   fi
   __vault_now
   if __vault_int "${VAULT_REFRESH_AT-}" && ((__vault_clock >= VAULT_REFRESH_AT)); then
-    if [ "${__vault_refresh_state-}" = pending ]; then
+    if [[ "${__vault_refresh_state-}" = pending ]]; then
       __vault_collect
     elif __vault_int "${VAULT_EXPIRES_AT-}" && ((__vault_clock >= VAULT_EXPIRES_AT)); then
       : # Expired credentials are not retried: the segment says so, and `vault refresh` asks.
-    elif [ "${__vault_refresh_state-}" = retry ]; then
+    elif [[ "${__vault_refresh_state-}" = retry ]]; then
       if ((__vault_clock >= ${__vault_retry_at:-0})); then __vault_launch; fi
-    elif [ "${__vault_refresh_state-}" != needs ]; then
+    elif [[ "${__vault_refresh_state-}" != needs ]]; then
       __vault_launch
     fi
   fi
@@ -217,12 +221,15 @@ __vault_precmd() {
 # The prompt function for frameworks that call one (it prints the segment).
 __vault_prompt() {
   __vault_update
-  printf '%s' "$VAULT_SEGMENT"
+  printf '%s' "${VAULT_SEGMENT}"
 }
 
 case ";${PROMPT_COMMAND[*]-};" in
   *__vault_precmd*) ;;
-  *) PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND;}__vault_precmd" ;;
+  *) PROMPT_COMMAND="${PROMPT_COMMAND:+${PROMPT_COMMAND};}__vault_precmd" ;;
 esac
 __vault_reset
 __vault_update
+
+# Tab completion: `vault hook bash` puts `vault completion bash` (shell/complete.bash) here.
+__VAULT_COMPLETION__

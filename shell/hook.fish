@@ -214,3 +214,6 @@ end
 
 __vault_reset
 __vault_update
+
+# Tab completion: `vault hook fish` puts `vault completion fish` (shell/complete.fish) here.
+__VAULT_COMPLETION__

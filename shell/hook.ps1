@@ -148,3 +148,6 @@ if (-not $global:__vault_original_prompt) {
 }
 __vault_reset
 __vault_update
+
+# Tab completion: `vault hook pwsh` puts `vault completion pwsh` (clap_complete's) here.
+__VAULT_COMPLETION__

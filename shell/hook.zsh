@@ -1,4 +1,5 @@
-# vault: shell integration for zsh. Load it from ~/.zshrc:
+# vault: shell integration for zsh. ShellCheck has no zsh dialect and shfmt cannot parse zsh,
+# so tests/shell_lint.rs checks this file with `zsh -n`. Load it from ~/.zshrc:
 #   eval "$(vault hook zsh)"
 # It defines the `vault` function (which applies `use`, `unuse` and `refresh` to this shell),
 # keeps VAULT_SEGMENT current before each prompt (setopt PROMPT_SUBST and put ${VAULT_SEGMENT}
@@ -213,3 +214,16 @@ add-zsh-hook preexec __vault_preexec
 add-zsh-hook precmd __vault_precmd
 __vault_reset
 __vault_update
+
+# Tab completion: `vault hook zsh` puts `vault completion zsh` here. compdef exists only after
+# compinit: register now if it is there, else at the first prompt after it appears.
+__vault_register_completion() {
+  (( ${+functions[compdef]} )) || return 0
+__VAULT_COMPLETION__
+  add-zsh-hook -d precmd __vault_register_completion
+}
+if (( ${+functions[compdef]} )); then
+  __vault_register_completion
+else
+  add-zsh-hook precmd __vault_register_completion
+fi

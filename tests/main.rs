@@ -32,5 +32,6 @@ mod secrets;
 mod server;
 mod shell;
 mod shell_interactive;
+mod shell_lint;
 mod shell_safety;
 mod sts_errors;

@@ -156,10 +156,7 @@ mod tests {
                 assert!(!text.contains(placeholder), "{kind:?}: {placeholder}");
             }
             assert!(text.contains("it"), "{kind:?}");
-            assert!(
-                text.contains(completion(*kind, "vault").trim_end()),
-                "{kind:?}"
-            );
+            assert!(text.contains(completion(*kind, "vault").trim()), "{kind:?}");
             let registration = completion(*kind, "my vault");
             for placeholder in PLACEHOLDERS {
                 assert!(

@@ -149,7 +149,7 @@ if (-not $global:__vault_original_prompt) {
 __vault_reset
 __vault_update
 
-
+# Tab completion: `vault hook pwsh` puts `vault completion pwsh` (clap_complete's) here.
 Register-ArgumentCompleter -Native -CommandName vault -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
@@ -184,4 +184,3 @@ Register-ArgumentCompleter -Native -CommandName vault -ScriptBlock {
         [System.Management.Automation.CompletionResult]::new($cmd, $cmd, 'ParameterValue', $help)
     }
 };
-        
