@@ -11,17 +11,13 @@ fn add_from_the_environment_stores_the_keys_and_adds_a_profile_section() {
     t.vault(["add", "dev", "--env"])
         .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7DEV0001")
         .env("AWS_SECRET_ACCESS_KEY", "dev-secret")
-        .run()
-        .success()
-        .stdout_is("Added credentials to profile \"dev\" in vault\n");
+        .stdout("Added credentials to profile \"dev\" in vault\n")
+        .run();
     assert_eq!(
         t.read_config(),
         "# my settings\n[profile other]\nregion = eu-west-1\n\n[profile dev]\n"
     );
-    t.vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("dev\n");
+    t.vault(["list", "--credentials"]).stdout("dev\n").run();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&t.keys_dir()), 0o700);
     assert_eq!(mode(&t.keys_dir().join("dev")), 0o600);
@@ -36,8 +32,7 @@ fn no_add_config_leaves_the_config_alone_and_an_existing_section_is_not_repeated
     t.vault(["add", "default", "--env"])
         .env("AWS_ACCESS_KEY_ID", "AKIADEFAULT")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .success();
+        .run();
     assert_eq!(t.read_config(), "[default]\nregion = us-east-2\n");
 }
 
@@ -46,9 +41,9 @@ fn add_env_without_keys_names_the_missing_variable() {
     let t = Sandbox::new();
     t.vault(["add", "dev", "--env"])
         .env("AWS_ACCESS_KEY_ID", "AKIA")
-        .run()
-        .code(1)
-        .stderr_is("vault: error: Missing value for AWS_SECRET_ACCESS_KEY\n");
+        .status(1)
+        .stderr("vault: error: Missing value for AWS_SECRET_ACCESS_KEY\n")
+        .run();
     assert!(!t.keys_dir().join("dev").exists());
 }
 
@@ -59,9 +54,12 @@ fn add_refuses_a_profile_with_a_source_profile() {
     t.vault(["add", "role", "--env"])
         .env("AWS_ACCESS_KEY_ID", "AKIA")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .code(1)
-        .stderr_is("vault: error: Your profile has a source_profile of base, adding credentials to role won't have any effect\n");
+        .status(1)
+        .stderr(
+            "vault: error: Your profile has a source_profile of base, adding credentials to role \
+             won't have any effect\n",
+        )
+        .run();
     // A source_profile naming the profile itself means "none", so keys may be added.
     t.add("self", "AKIASELF", "s");
 }
@@ -69,17 +67,28 @@ fn add_refuses_a_profile_with_a_source_profile() {
 #[test]
 fn names_that_the_keystore_reserves_are_refused() {
     let t = Sandbox::new();
-    for name in [
-        "oidc:https://x/start",
-        "sts.GetSessionToken,ZGV2,,1700000000",
-        "bad\nname",
+    let reserved = "the keystore uses names of that form for sessions and SSO tokens";
+    for (name, shown, why) in [
+        ("oidc:https://x/start", "oidc:https://x/start", reserved),
+        (
+            "sts.GetSessionToken,ZGV2,,1700000000",
+            "sts.GetSessionToken,ZGV2,,1700000000",
+            reserved,
+        ),
+        (
+            "bad\nname",
+            "bad\\nname",
+            "it is empty or holds control characters",
+        ),
     ] {
         t.vault(["add", name, "--env"])
             .env("AWS_ACCESS_KEY_ID", "AKIA")
             .env("AWS_SECRET_ACCESS_KEY", "s")
-            .run()
-            .code(2)
-            .stderr_has("cannot be a profile name");
+            .status(2)
+            .stderr(&format!(
+                "vault: error: \"{shown}\" cannot be a profile name: {why}\n"
+            ))
+            .run();
     }
 }
 
@@ -92,9 +101,13 @@ fn add_prompts_on_the_terminal_and_hides_the_secret() {
             ("Enter Access Key ID: ", "AKIAPROMPTED00000001\n"),
             ("Enter Secret Access Key: ", "typed-secret-value\n"),
         ])
-        .run()
-        .success()
-        .stdout_has("Added credentials to profile \"dev\" in vault");
+        // The terminal shows both streams; the typed secret is not echoed.
+        .stdout(
+            "Enter Access Key ID: AKIAPROMPTED00000001\r\n\
+             Enter Secret Access Key: \r\n\
+             Added credentials to profile \"dev\" in vault\r\n",
+        )
+        .run();
     assert!(
         !done.stdout.contains("typed-secret-value"),
         "the secret was echoed:\n{}",
@@ -110,9 +123,12 @@ fn add_prompts_on_the_terminal_and_hides_the_secret() {
 fn add_without_a_terminal_says_how_to_do_it_non_interactively() {
     let t = Sandbox::new();
     t.vault(["add", "dev"])
-        .run()
-        .code(1)
-        .stderr_has("cannot ask for the Access Key ID: there is no terminal");
+        .status(1)
+        .stderr_like(
+            "vault: error: cannot ask for the Access Key ID: there is no terminal to ask on \
+             ([..])\n",
+        )
+        .run();
 }
 
 #[test]
@@ -126,9 +142,8 @@ fn add_deletes_the_profiles_cached_sessions() {
     t.vault(["add", "dev", "--env", "--no-add-config"])
         .env("AWS_ACCESS_KEY_ID", "AKIADEV2")
         .env("AWS_SECRET_ACCESS_KEY", "s2")
-        .run()
-        .success()
-        .stdout_is("Added credentials to profile \"dev\" in vault\nDeleted 1 existing sessions.\n");
+        .stdout("Added credentials to profile \"dev\" in vault\nDeleted 1 existing sessions.\n")
+        .run();
     assert!(!t.keys_dir().join(session_for("dev")).exists());
     assert!(t.keys_dir().join(session_for("prod")).exists());
 }

@@ -8,36 +8,42 @@ const BROKEN_CONFIG: &str = "[profile a]\nregion = x\n[profile b\n";
 fn help_and_version_work_even_when_the_config_is_broken() {
     let t = Sandbox::new();
     t.write_config(BROKEN_CONFIG);
-    t.vault(["--help"])
-        .run()
-        .success()
-        .stdout_has("Usage: vault");
+    t.vault(["--help"]).stdout_has("Usage: vault").run();
     t.vault(["add", "--help"])
-        .run()
-        .success()
-        .stdout_has("--no-add-config");
+        .stdout_has("--no-add-config")
+        .run();
     t.vault(["--version"])
-        .run()
-        .success()
-        .stdout_is(&format!("vault {}\n", env!("CARGO_PKG_VERSION")));
+        .stdout(&format!("vault {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
     t.vault(["version"])
-        .run()
-        .success()
-        .stdout_is(&format!("vault {}\n", env!("CARGO_PKG_VERSION")));
+        .stdout(&format!("vault {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
 }
 
 #[test]
 fn usage_errors_exit_2_and_other_errors_exit_1() {
     let t = Sandbox::new();
     t.vault(["list", "--no-such-flag"])
-        .run()
-        .code(2)
-        .stderr_has("--no-such-flag");
+        .status(2)
+        .stderr(
+            "error: unexpected argument '--no-such-flag' found\n\n\
+             Usage: vault list [OPTIONS]\n\n\
+             For more information, try '--help'.\n",
+        )
+        .run();
     t.vault(["list", "--profiles", "--credentials"])
-        .run()
-        .code(2);
+        .status(2)
+        .stderr_like(
+            "error: the argument '--profiles' cannot be used with '--credentials'\n\n\
+             Usage: vault list [..]\n\n\
+             For more information, try '--help'.\n",
+        )
+        .run();
     t.write_config(BROKEN_CONFIG);
-    t.vault(["list"]).run().code(1).stderr_has("vault: error: ");
+    t.vault(["list"])
+        .status(1)
+        .stderr_like("vault: error: [..]\n")
+        .run();
 }
 
 #[test]
@@ -45,23 +51,27 @@ fn a_malformed_config_is_reported_with_its_file_and_line() {
     let t = Sandbox::new();
     t.write_config(BROKEN_CONFIG);
     let path = t.config_path().display().to_string();
-    t.vault(["list"]).run().code(1).stderr_is(&format!(
-        "vault: error: {path}:3: a section header must end with ]; fix that line of the AWS config file\n"
-    ));
+    t.vault(["list"])
+        .status(1)
+        .stderr(&format!(
+            "vault: error: {path}:3: a section header must end with ]; fix that line of the AWS \
+             config file\n"
+        ))
+        .run();
     t.write_config("[profile a]\nthis line is junk\n");
     t.vault(["list", "--profiles"])
-        .run()
-        .code(1)
-        .stderr_has(&format!("{path}:2: expected key = value"));
+        .status(1)
+        .stderr(&format!(
+            "vault: error: {path}:2: expected key = value, a [section] or a comment; fix that \
+             line of the AWS config file\n"
+        ))
+        .run();
 }
 
 #[test]
 fn a_missing_config_reads_as_empty_and_is_not_created() {
     let t = Sandbox::new();
-    t.vault(["list", "--profiles"])
-        .run()
-        .success()
-        .stdout_is("");
+    t.vault(["list", "--profiles"]).stdout("").run();
     assert!(!t.config_path().exists());
 }
 
@@ -72,8 +82,7 @@ fn global_flags_are_accepted_after_the_command() {
     t.vault(["add", "dev", "--env", "--file-dir", other.to_str().unwrap()])
         .env("AWS_ACCESS_KEY_ID", "AKIAOTHERDIR")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .success();
+        .run();
     assert!(other.join("dev").exists());
     assert!(!t.keys_dir().join("dev").exists());
 }
@@ -82,14 +91,19 @@ fn global_flags_are_accepted_after_the_command() {
 fn an_unknown_or_unbuilt_backend_is_a_clear_error() {
     let t = Sandbox::new();
     t.vault(["list", "--backend", "nope"])
-        .run()
-        .code(1)
-        .stderr_has("unknown keystore backend \"nope\"; choose one of: file,");
+        .status(1)
+        .stderr(
+            "vault: error: unknown keystore backend \"nope\"; choose one of: file, keychain, \
+             keyctl, kwallet, op, op-connect, op-desktop, pass, passage, proton-pass, \
+             secret-service, wincred, winhello\n",
+        )
+        .run();
     t.vault(["list", "--credentials"])
         .env("AWS_VAULT_BACKEND", "kwallet")
-        .run()
-        .code(1)
-        .stderr_has(
-            "the kwallet backend is not available in this build of vault; choose one of: secret-service, keyctl, pass, file",
-        );
+        .status(1)
+        .stderr(
+            "vault: error: the kwallet backend is not available in this build of vault; choose \
+             one of: secret-service, keyctl, pass, file\n",
+        )
+        .run();
 }

@@ -18,19 +18,18 @@ fn exit_codes_pass_through() {
     let t = sandbox();
     for code in [0, 1, 7] {
         t.vault(["exec", "user", "--", "sh", "-c", &format!("exit {code}")])
-            .run()
-            .code(code);
+            .status(code)
+            .run();
     }
     // Killed by SIGINT: a shell sees 130.
     let vault = env!("CARGO_BIN_EXE_vault");
-    t.command("sh")
+    t.program("sh")
         .args([
             "-c",
             &format!("'{vault}' exec user -- sh -c 'kill -INT $$'; echo \"status $?\""),
         ])
-        .output()
-        .map(|o| assert_eq!(String::from_utf8_lossy(&o.stdout), "status 130\n"))
-        .unwrap();
+        .stdout("status 130\n")
+        .run();
 }
 
 #[test]
@@ -45,7 +44,9 @@ fn sigterm_reaches_the_command() {
             "-c",
             "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done",
         ])
-        .spawn();
+        .status(42)
+        .stdout("ready\n")
+        .start();
     let pid = child.id();
     // Wait until the command runs (vault has become it, or started it) and has its trap.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -67,13 +68,7 @@ fn sigterm_reaches_the_command() {
             .unwrap()
             .success()
     );
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(42),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    child.finish();
 }
 
 #[test]
@@ -88,18 +83,17 @@ fn the_command_defaults_to_the_shell() {
         .unwrap();
     t.vault(["exec", "user"])
         .env("SHELL", &script)
-        .run()
-        .success()
-        .stdout_is("fake shell for user\n");
+        .stdout("fake shell for user\n")
+        .run();
 }
 
 #[test]
 fn a_missing_command_is_a_clear_error() {
     let t = sandbox();
     t.vault(["exec", "user", "--", "no-such-command-xyz"])
-        .run()
-        .code(1)
-        .stderr_is("vault: error: cannot run \"no-such-command-xyz\": command not found in PATH\n");
+        .status(1)
+        .stderr("vault: error: cannot run \"no-such-command-xyz\": command not found in PATH\n")
+        .run();
 }
 
 #[test]
@@ -113,8 +107,8 @@ fn no_secret_reaches_argv_debug_output_or_a_plain_file() {
     );
     let done = t
         .vault(["--debug", "exec", "user", "--", "sh", "-c", &script])
-        .run()
-        .success();
+        .stderr_debug_only()
+        .run();
     let env: std::collections::BTreeMap<&str, &str> = done
         .stdout
         .lines()

@@ -29,10 +29,7 @@ fn a_key_file_written_by_jwcrypto_is_listed_used_and_removed() {
         PASSPHRASE,
         &aws_vault_item("legacy", "AKIALEGACY", "legacy-secret"),
     );
-    t.vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("legacy\n");
+    t.vault(["list", "--credentials"]).stdout("legacy\n").run();
     // vault reads the item jwcrypto wrote: the keys reach a command.
     t.vault([
         "exec",
@@ -43,26 +40,26 @@ fn a_key_file_written_by_jwcrypto_is_listed_used_and_removed() {
         "-c",
         "echo $AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY",
     ])
-    .run()
-    .success()
-    .stdout_is("AKIALEGACY legacy-secret\n");
+    .stdout("AKIALEGACY legacy-secret\n")
+    .run();
     // Writing checks the passphrase by decrypting an existing item: here, jwcrypto's.
     t.add("next", "AKIANEXT", "s");
     t.vault(["add", "third", "--env"])
         .env("AWS_VAULT_FILE_PASSPHRASE", "not the passphrase")
         .env("AWS_ACCESS_KEY_ID", "AKIA3")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .code(1)
-        .stderr_has("does not unlock the file keystore");
+        .status(1)
+        .stderr(&format!(
+            "vault: error: the passphrase in AWS_VAULT_FILE_PASSPHRASE does not unlock the file \
+             keystore {dir}: it cannot decrypt {dir}/legacy; set AWS_VAULT_FILE_PASSPHRASE to the \
+             passphrase the keys were stored with\n",
+            dir = t.keys_dir().display()
+        ))
+        .run();
     t.vault(["remove", "legacy", "-f"])
-        .run()
-        .success()
-        .stdout_is("Deleted credentials.\n");
-    t.vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("next\n");
+        .stdout("Deleted credentials.\n")
+        .run();
+    t.vault(["list", "--credentials"]).stdout("next\n").run();
 }
 
 #[test]
@@ -118,9 +115,8 @@ fn key_file_names_are_percent_encoded_as_aws_vault_does() {
     t.add("team/prod%1", "AKIA", "s");
     assert!(t.keys_dir().join("team%2Fprod%251").exists());
     t.vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("team/prod%1\n");
+        .stdout("team/prod%1\n")
+        .run();
 }
 
 #[test]
@@ -129,23 +125,22 @@ fn a_wrong_passphrase_is_a_clear_error_and_nothing_is_written() {
     t.write_config("[profile dev]\n");
     t.add("dev", "AKIADEV", "s");
     let before = t.files();
-    t.vault(["add", "dev", "--env"])
-        .env("AWS_VAULT_FILE_PASSPHRASE", "wrong")
-        .env("AWS_ACCESS_KEY_ID", "AKIANEW")
-        .env("AWS_SECRET_ACCESS_KEY", "new")
-        .run()
-        .code(1)
-        .stderr_is(&format!(
-            "vault: error: the passphrase in AWS_VAULT_FILE_PASSPHRASE does not unlock the file keystore {}: it cannot decrypt {}; set AWS_VAULT_FILE_PASSPHRASE to the passphrase the keys were stored with\n",
-            t.keys_dir().display(),
-            t.keys_dir().join("dev").display()
-        ));
-    t.vault(["add", "other", "--env"])
-        .env("AWS_VAULT_FILE_PASSPHRASE", "wrong")
-        .env("AWS_ACCESS_KEY_ID", "AKIANEW")
-        .env("AWS_SECRET_ACCESS_KEY", "new")
-        .run()
-        .code(1);
+    let refused = format!(
+        "vault: error: the passphrase in AWS_VAULT_FILE_PASSPHRASE does not unlock the file \
+         keystore {}: it cannot decrypt {}; set AWS_VAULT_FILE_PASSPHRASE to the passphrase the \
+         keys were stored with\n",
+        t.keys_dir().display(),
+        t.keys_dir().join("dev").display()
+    );
+    for profile in ["dev", "other"] {
+        t.vault(["add", profile, "--env"])
+            .env("AWS_VAULT_FILE_PASSPHRASE", "wrong")
+            .env("AWS_ACCESS_KEY_ID", "AKIANEW")
+            .env("AWS_SECRET_ACCESS_KEY", "new")
+            .status(1)
+            .stderr(&refused)
+            .run();
+    }
     assert_eq!(t.files(), before, "a failed add changed files under HOME");
 }
 
@@ -158,26 +153,19 @@ fn eight_concurrent_adds_to_different_profiles_all_land() {
             t.vault(["add", &format!("p{i}"), "--env"])
                 .env("AWS_ACCESS_KEY_ID", format!("AKIACONCURRENT{i:06}"))
                 .env("AWS_SECRET_ACCESS_KEY", format!("secret-{i}"))
-                .spawn()
+                .stdout(&format!("Added credentials to profile \"p{i}\" in vault\n"))
+                .start()
         })
         .collect();
     for child in children {
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        child.finish();
     }
     let expected = (0..8)
         .map(|i| format!("p{i}"))
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
-    t.vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is(&expected);
+    t.vault(["list", "--credentials"]).stdout(&expected).run();
     for i in 0..8 {
         let item = t
             .jose_decrypt(&t.keys_dir().join(format!("p{i}")), PASSPHRASE)
@@ -205,7 +193,8 @@ fn kill_9_during_add_leaves_the_old_or_the_new_value_never_a_broken_file() {
             .vault(["add", "dev", "--env", "--no-add-config"])
             .env("AWS_ACCESS_KEY_ID", format!("AKIANEW{round}"))
             .env("AWS_SECRET_ACCESS_KEY", "new-secret")
-            .spawn();
+            .status_any("the kill races the add's own end")
+            .start();
         // Spread the kills from before the write starts to after it ends (a run takes a few
         // milliseconds), so both kinds of outcome occur.
         std::thread::sleep(Duration::from_micros(round * 2000));
@@ -213,7 +202,7 @@ fn kill_9_during_add_leaves_the_old_or_the_new_value_never_a_broken_file() {
         let _ = std::process::Command::new("kill")
             .args(["-9", &pid])
             .status();
-        let _ = child.wait_with_output();
+        child.finish();
         let item = t
             .jose_decrypt(&path, PASSPHRASE)
             .unwrap_or_else(|e| panic!("round {round}: broken file: {e}"));
@@ -229,10 +218,7 @@ fn kill_9_during_add_leaves_the_old_or_the_new_value_never_a_broken_file() {
         );
         outcomes.insert(id == "AKIAOLD");
     }
-    t.vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("dev\n");
+    t.vault(["list", "--credentials"]).stdout("dev\n").run();
     assert!(
         outcomes.contains(&false) && outcomes.contains(&true),
         "every add finished, or none did: the kills did not land across the write ({outcomes:?})"

@@ -8,39 +8,48 @@
 use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::support::Sandbox;
+use crate::support::{Run, Sandbox};
 
-/// `keyctl session - vault --backend keyctl ARGS`.
-fn in_new_session(t: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Output {
-    t.command("keyctl")
-        .args([
-            "session",
-            "-",
-            env!("CARGO_BIN_EXE_vault"),
-            "--backend",
-            "keyctl",
-        ])
+const SESSION: [&str; 5] = [
+    "session",
+    "-",
+    env!("CARGO_BIN_EXE_vault"),
+    "--backend",
+    "keyctl",
+];
+
+/// `keyctl session - vault --backend keyctl ARGS`: keyctl names the keyring it joined on
+/// stderr, and vault must say nothing more there unless the test says so.
+fn in_new_session(t: &Sandbox, args: &[&str]) -> Run {
+    t.program("keyctl")
+        .args(SESSION)
         .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("keyctl runs (apt install keyutils)")
+        .stderr_like("Joined session keyring: [..]\n")
 }
 
+/// The output of a keyctl command of the test's own, which must succeed quietly.
+#[track_caller]
 fn stdout(output: &Output) -> String {
     assert!(
-        output.status.success(),
+        output.status.success() && output.stderr.is_empty(),
         "failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Removes the test's key from the kernel whatever happens.
+/// Removes the test's key from the kernel whatever happens (and asserts nothing, since it
+/// also runs while a failed test unwinds).
 struct Cleanup<'a>(&'a Sandbox, &'a str);
 
 impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
-        let _ = in_new_session(self.0, &["remove", "-f", self.1], &[]);
+        let _ = self
+            .0
+            .command("keyctl")
+            .args(SESSION)
+            .args(["remove", "-f", self.1])
+            .output();
     }
 }
 
@@ -54,22 +63,22 @@ fn add_list_and_remove_in_the_kernel_keyring_seen_by_a_second_process() {
     let profile = format!("keyctl-test-{}-{nanos}", std::process::id());
     let _cleanup = Cleanup(&t, &profile);
 
-    stdout(&in_new_session(
-        &t,
-        &["add", &profile, "--env", "--no-add-config"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "AKIAKEYCTLTEST000001"),
-            ("AWS_SECRET_ACCESS_KEY", "keyctl-secret"),
-        ],
-    ));
+    in_new_session(&t, &["add", &profile, "--env", "--no-add-config"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAKEYCTLTEST000001")
+        .env("AWS_SECRET_ACCESS_KEY", "keyctl-secret")
+        .stdout(&format!(
+            "Added credentials to profile \"{profile}\" in vault\n"
+        ))
+        .run();
     // Another process, in another session keyring.
-    let listed = stdout(&in_new_session(&t, &["list", "--credentials"], &[]));
+    let listed = in_new_session(&t, &["list", "--credentials"]).run().stdout;
     assert!(listed.lines().any(|l| l == profile), "{listed}");
-    let exported = stdout(&in_new_session(
+    let exported = in_new_session(
         &t,
         &["export", &profile, "--no-session", "--format", "json"],
-        &[],
-    ));
+    )
+    .run()
+    .stdout;
     assert!(exported.contains("\"AKIAKEYCTLTEST000001\""), "{exported}");
     assert!(exported.contains("\"keyctl-secret\""), "{exported}");
 
@@ -91,8 +100,10 @@ fn add_list_and_remove_in_the_kernel_keyring_seen_by_a_second_process() {
     let data: serde_json::Value = serde_json::from_str(&payload).expect("credentials JSON");
     assert_eq!(data["AccessKeyID"], "AKIAKEYCTLTEST000001");
 
-    stdout(&in_new_session(&t, &["remove", "-f", &profile], &[]));
-    let listed = stdout(&in_new_session(&t, &["list", "--credentials"], &[]));
+    in_new_session(&t, &["remove", "-f", &profile])
+        .stdout("Deleted credentials.\n")
+        .run();
+    let listed = in_new_session(&t, &["list", "--credentials"]).run().stdout;
     assert!(!listed.lines().any(|l| l == profile), "{listed}");
 }
 
@@ -100,7 +111,10 @@ fn add_list_and_remove_in_the_kernel_keyring_seen_by_a_second_process() {
 fn an_unknown_scope_is_a_clear_error() {
     let t = Sandbox::new();
     t.vault(["list", "--backend", "keyctl", "--keyctl-scope", "galaxy"])
-        .run()
-        .code(1)
-        .stderr_has("unknown scope \"galaxy\"; choose one of: user, usersession, session");
+        .status(1)
+        .stderr(
+            "vault: error: --keyctl-scope (AWS_VAULT_KEYCTL_SCOPE): unknown scope \"galaxy\"; \
+             choose one of: user, usersession, session, process, thread\n",
+        )
+        .run();
 }

@@ -14,7 +14,7 @@ fn the_table_shows_profiles_credentials_and_sessions() {
     // A session far in the future, so the time left is long and stable in its hours.
     let session = format!("sts.GetSessionToken,{},,4102444800", b64("dev"));
     t.jose_encrypt(&t.keys_dir().join(&session), PASSPHRASE, "{}");
-    let done = t.vault(["ls"]).run().success();
+    let done = t.vault(["ls"]).run();
     let lines: Vec<&str> = done.stdout.lines().collect();
     assert_eq!(lines.len(), 6, "{}", done.stdout);
     // Go's tabwriter pads every cell, the last column too, to its widest cell plus two.
@@ -41,15 +41,9 @@ fn single_column_forms_print_one_name_per_line() {
     t.add("a", "AKIAA", "s");
     let session = format!("sts.AssumeRole,{},,4102444800", b64("b"));
     t.jose_encrypt(&t.keys_dir().join(&session), PASSPHRASE, "{}");
-    t.vault(["list", "--profiles"])
-        .run()
-        .success()
-        .stdout_is("b\na\n");
-    t.vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("a\n");
-    let labels = t.vault(["list", "--sessions"]).run().success().stdout;
+    t.vault(["list", "--profiles"]).stdout("b\na\n").run();
+    t.vault(["list", "--credentials"]).stdout("a\n").run();
+    let labels = t.vault(["list", "--sessions"]).run().stdout;
     assert!(
         labels.starts_with("sts.AssumeRole:") && labels.lines().count() == 1,
         "{labels}"
@@ -61,7 +55,7 @@ fn json_output_mirrors_the_table() {
     let t = Sandbox::new();
     t.write_config("[profile dev]\n");
     t.add("dev", "AKIADEV", "s").add("orphan", "AKIAO", "s");
-    let done = t.vault(["list", "--json"]).run().success();
+    let done = t.vault(["list", "--json"]).run();
     let rows: serde_json::Value = serde_json::from_str(&done.stdout).expect("JSON");
     assert_eq!(
         rows,
@@ -70,13 +64,8 @@ fn json_output_mirrors_the_table() {
             {"profile": null, "credentials": "orphan", "sessions": []}
         ])
     );
-    let names: serde_json::Value = serde_json::from_str(
-        &t.vault(["list", "--credentials", "--json"])
-            .run()
-            .success()
-            .stdout,
-    )
-    .unwrap();
+    let names: serde_json::Value =
+        serde_json::from_str(&t.vault(["list", "--credentials", "--json"]).run().stdout).unwrap();
     assert_eq!(names, serde_json::json!(["dev", "orphan"]));
 }
 
@@ -88,21 +77,18 @@ fn a_damaged_key_file_is_named_and_the_other_items_still_list() {
     let text = std::fs::read_to_string(&cut).unwrap();
     std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
     std::fs::write(t.keys_dir().join("garbage"), b"\x00\xffnot a jwe").unwrap();
-    let done = t
-        .vault(["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("cut\ngarbage\ngood\n");
-    assert!(
-        done.stderr
-            .contains(&format!("vault: warning: {} cannot be read", cut.display())),
-        "{}",
-        done.stderr
-    );
-    assert!(done.stderr.contains(&format!(
-        "{} cannot be read",
-        t.keys_dir().join("garbage").display()
-    )));
+    let garbage = t.keys_dir().join("garbage");
+    t.vault(["list", "--credentials"])
+        .stdout("cut\ngarbage\ngood\n")
+        .stderr_like(&format!(
+            "vault: warning: {cut} cannot be read ([..]); `vault remove cut` deletes it\n\
+             vault: warning: {garbage} cannot be read ({garbage} is damaged (it is not text); \
+             remove it with `vault remove` and add the key again, or restore it from a backup); \
+             `vault remove garbage` deletes it\n",
+            cut = cut.display(),
+            garbage = garbage.display(),
+        ))
+        .run();
     // The damaged files do not stop a write that checks the passphrase against the others.
     t.add("new", "AKIANEW", "s");
 }
@@ -113,9 +99,8 @@ fn listing_needs_no_passphrase() {
     t.add("dev", "AKIADEV", "s");
     t.vault(["list"])
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
-        .run()
-        .success()
-        .stdout_has("dev");
+        .stdout_has("dev")
+        .run();
 }
 
 #[test]
@@ -135,10 +120,9 @@ fn sso_tokens_are_labelled_by_session_name_or_host_and_clear_removes_a_profiles_
         t.jose_encrypt(&t.keys_dir().join(name), PASSPHRASE, "{}");
     }
     t.vault(["list", "--sessions"])
-        .run()
-        .success()
-        .stdout_is("oidc:corp\noidc:inline.example.com\n");
-    let table = t.vault(["list"]).run().success().stdout;
+        .stdout("oidc:corp\noidc:inline.example.com\n")
+        .run();
+    let table = t.vault(["list"]).run().stdout;
     assert!(
         table
             .lines()
@@ -147,15 +131,10 @@ fn sso_tokens_are_labelled_by_session_name_or_host_and_clear_removes_a_profiles_
     );
     // aws-vault's `clear PROFILE` never found the token; vault resolves it through sso-session.
     t.vault(["clear", "sso"])
-        .run()
-        .success()
-        .stdout_is("Cleared 1 sessions.\n");
+        .stdout("Cleared 1 sessions.\n")
+        .run();
     t.vault(["list", "--sessions"])
-        .run()
-        .success()
-        .stdout_is("oidc:inline.example.com\n");
-    t.vault(["clear"])
-        .run()
-        .success()
-        .stdout_is("Cleared 1 sessions.\n");
+        .stdout("oidc:inline.example.com\n")
+        .run();
+    t.vault(["clear"]).stdout("Cleared 1 sessions.\n").run();
 }

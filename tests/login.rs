@@ -42,9 +42,7 @@ fn session(federation: &Federation) -> serde_json::Value {
 fn a_role_profile_signs_in_with_its_role_credentials() {
     let federation = Federation::start(Answer::Token(TOKEN));
     let t = sandbox();
-    let done = login(&t, &federation, &["role", "--stdout"])
-        .run()
-        .success();
+    let done = login(&t, &federation, &["role", "--stdout"]).run();
     let url = done.stdout.trim();
     assert!(
         url.starts_with(&format!("{}?", federation.endpoint())),
@@ -88,8 +86,7 @@ fn an_iam_user_signs_in_as_a_federated_user() {
         &federation,
         &["user", "--stdout", "--path", "s3/buckets"],
     )
-    .run()
-    .success();
+    .run();
     assert_eq!(
         query(done.stdout.trim())["Destination"],
         "https://eu-west-1.console.aws.amazon.com/s3/buckets?region=eu-west-1"
@@ -117,9 +114,7 @@ fn the_destination_follows_the_partition() {
     ] {
         let federation = Federation::start(Answer::Token(TOKEN));
         let t = sandbox();
-        let done = login(&t, &federation, &[profile, "--stdout"])
-            .run()
-            .success();
+        let done = login(&t, &federation, &[profile, "--stdout"]).run();
         assert_eq!(query(done.stdout.trim())["Destination"], destination);
     }
 }
@@ -129,19 +124,23 @@ fn a_failing_federation_endpoint_is_a_clear_error() {
     for (answer, expected) in [
         (
             Answer::Status(500),
-            "refused the sign-in token request (HTTP 500)",
+            "refused the sign-in token request (HTTP 500): {\"error\":\"nope\"}",
         ),
-        (Answer::NotJson, "answered without a sign-in token"),
+        // The parser's own words are in the brackets.
+        (Answer::NotJson, "answered without a sign-in token ([..])"),
     ] {
         let federation = Federation::start(answer);
         let t = sandbox();
         login(&t, &federation, &["role", "--stdout"])
-            .run()
-            .code(1)
-            .stderr_has(expected)
-            .stdout_is("")
+            .status(1)
+            .stderr_like(&format!(
+                "vault: error: the federation endpoint {} {expected}\n",
+                federation.endpoint()
+            ))
+            .stdout("")
             // The credentials travel in the request; no error may repeat them.
-            .output_lacks("sessionKey");
+            .output_lacks("sessionKey")
+            .run();
     }
 }
 
@@ -179,9 +178,8 @@ fn the_browser_gets_a_one_time_local_address_that_redirects_to_the_console() {
     let browser = fake_browser(&t);
     login(&t, &federation, &["role"])
         .env("BROWSER", &browser)
-        .run()
-        .success()
-        .stdout_is("");
+        .stdout("")
+        .run();
     let record = t.home().join("browser-record");
     let arg = std::fs::read_to_string(record.with_extension("arg")).unwrap();
     assert!(arg.starts_with("http://127.0.0.1:"), "{arg}");
@@ -202,10 +200,12 @@ fn when_the_browser_fails_the_url_is_printed_with_the_reason() {
     let t = sandbox();
     let done = login(&t, &federation, &["role"])
         .env("BROWSER", "false")
-        .run()
-        .code(1)
-        .stderr_has("could not open the sign-in URL in a browser")
-        .stderr_has("false failed");
+        .status(1)
+        .stderr_like(
+            "vault: error: could not open the sign-in URL in a browser ([..]false failed (exit \
+             status: 1)); it is printed above: open it yourself, or use --stdout\n",
+        )
+        .run();
     assert_eq!(query(done.stdout.trim())["SigninToken"], TOKEN);
 }
 
@@ -214,15 +214,18 @@ fn without_a_profile_the_environments_credentials_are_used() {
     let federation = Federation::start(Answer::Token(TOKEN));
     let t = sandbox();
     login(&t, &federation, &["--stdout"])
-        .run()
-        .code(2)
-        .stderr_has("name a profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+        .status(2)
+        .stderr(
+            "vault: error: name a profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+             (and AWS_SESSION_TOKEN) to sign in with them\n",
+        )
+        .run();
     let done = login(&t, &federation, &["--stdout"])
         .env("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT1")
         .env("AWS_SECRET_ACCESS_KEY", "environment-secret")
         .env("AWS_REGION", "eu-central-1")
-        .run()
-        .success();
+        .stderr("Using the credentials from the environment (no profile given).\n")
+        .run();
     assert_eq!(
         query(done.stdout.trim())["Destination"],
         "https://eu-central-1.console.aws.amazon.com/console/home?region=eu-central-1"

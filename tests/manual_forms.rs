@@ -37,46 +37,36 @@ fn vault(t: &Sandbox, line: &str) -> Run {
 fn profile_is_a_global_option_for_every_command_that_takes_one() {
     let (t, _proxy) = sandbox(moto::shared());
     vault(&t, "--profile=dev exec -- aws sts get-caller-identity")
-        .run()
-        .success()
-        .stdout_has("\"Arn\"");
+        .stdout_has("\"Arn\"")
+        .run();
     vault(&t, "exec --profile dev -- env")
-        .run()
-        .success()
-        .stdout_has("AWS_VAULT=dev\n");
+        .stdout_has("AWS_VAULT=dev\n")
+        .run();
     vault(&t, "export --profile=dev --format env")
-        .run()
-        .success()
-        .stdout_has("AWS_ACCESS_KEY_ID=");
+        .stdout_has("AWS_ACCESS_KEY_ID=")
+        .run();
     vault(&t, "--profile dev use")
         .env("__VAULT_SHELL", "bash")
-        .run()
-        .success()
-        .stdout_has("export AWS_VAULT='dev'");
+        .stdout_has("export AWS_VAULT='dev'")
+        .run();
     // The same name twice is no conflict.
-    vault(&t, "--profile=dev exec dev -- true").run().success();
+    vault(&t, "--profile=dev exec dev -- true").run();
 
     let federation = Federation::start(Answer::Token("TOKEN"));
     vault(&t, "login --profile=dev --stdout")
         .env("VAULT_FEDERATION_ENDPOINT", federation.endpoint())
-        .run()
-        .success()
-        .stdout_has("SigninToken=TOKEN");
+        .stdout_has("SigninToken=TOKEN")
+        .run();
 
     vault(&t, "add --profile=extra --env --no-add-config")
         .env("AWS_ACCESS_KEY_ID", "AKIAMANUALFORMSEXTRA")
         .env("AWS_SECRET_ACCESS_KEY", "extra")
-        .run()
-        .success()
-        .stdout_has("Added credentials to profile \"extra\"");
+        .stdout_has("Added credentials to profile \"extra\"")
+        .run();
     vault(&t, "remove --profile=extra -f")
-        .run()
-        .success()
-        .stdout_is("Deleted credentials.\n");
-    vault(&t, "--profile=dev clear")
-        .run()
-        .success()
-        .stdout_has("Cleared");
+        .stdout("Deleted credentials.\n")
+        .run();
+    vault(&t, "--profile=dev clear").stdout_has("Cleared").run();
 }
 
 #[test]
@@ -91,26 +81,26 @@ fn rotate_takes_the_global_profile_too() {
     t.write_config("[profile dev]\nregion = us-east-1\n");
     t.add("dev", &id, &secret);
     vault(&t, "rotate --profile=dev --no-session")
-        .run()
-        .success()
-        .stdout_has("Finished rotating access key");
+        .stdout_has("Finished rotating access key")
+        .run();
     assert!(!auth.accepts((&id, &secret)));
 }
 
 #[test]
 fn two_different_profiles_are_a_usage_error_that_names_both_and_calls_nothing() {
     let (t, proxy) = sandbox(moto::shared());
-    for line in [
-        "--profile=dev exec role -- true",
-        "export role --profile dev",
-        "--profile=role remove dev -f",
+    for (line, argument, flag) in [
+        ("--profile=dev exec role -- true", "role", "dev"),
+        ("export role --profile dev", "role", "dev"),
+        ("--profile=role remove dev -f", "dev", "role"),
     ] {
         vault(&t, line)
-            .run()
-            .code(2)
-            .stderr_has("two profiles given")
-            .stderr_has("'role'")
-            .stderr_has("'dev'");
+            .status(2)
+            .stderr(&format!(
+                "vault: error: two profiles given: '{argument}' as the argument and '{flag}' \
+                 with --profile; give one\n"
+            ))
+            .run();
     }
     assert_eq!(proxy.total(), 0, "a usage error reached AWS");
 }
@@ -120,28 +110,29 @@ fn aws_profile_is_used_only_when_asked_for() {
     let (t, proxy) = sandbox(moto::shared());
     vault(&t, "exec -- true")
         .env("AWS_PROFILE", "dev")
-        .run()
-        .code(2)
-        .stderr_has("name a profile")
-        .stderr_has("AWS_VAULT_USE_AWS_PROFILE=1");
+        .status(2)
+        .stderr(
+            "vault: error: name a profile: `vault exec PROFILE` or `vault exec --profile \
+             PROFILE` (set AWS_VAULT_USE_AWS_PROFILE=1 to take AWS_PROFILE)\n",
+        )
+        .run();
     assert_eq!(proxy.total(), 0);
     vault(&t, "exec -- true")
         .env("AWS_PROFILE", "dev")
         .env("AWS_VAULT_USE_AWS_PROFILE", "1")
-        .run()
-        .success();
+        .run();
     vault(&t, "export --format env")
         .env("AWS_PROFILE", "dev")
         .env("AWS_VAULT_USE_AWS_PROFILE", "true")
-        .run()
-        .success()
-        .stdout_has("AWS_ACCESS_KEY_ID=");
+        .stdout_has("AWS_ACCESS_KEY_ID=")
+        .run();
 }
 
 /// Seconds from now until each cached session of `profile` expires, by session type.
+#[track_caller]
 fn session_lifetimes(t: &Sandbox) -> Vec<(String, i64)> {
     let listed: serde_json::Value =
-        serde_json::from_str(&vault(t, "list --json").run().success().stdout).unwrap();
+        serde_json::from_str(&vault(t, "list --json").run().stdout).unwrap();
     let now = OffsetDateTime::now_utc().unix_timestamp();
     listed
         .as_array()
@@ -164,23 +155,20 @@ fn near(actual: i64, expected: i64) -> bool {
 #[test]
 fn session_ttl_sets_the_cached_sessions_lifetime() {
     let (t, proxy) = sandbox(moto::shared());
-    vault(&t, "exec dev --session-ttl=2h -- true")
-        .run()
-        .success();
+    vault(&t, "exec dev --session-ttl=2h -- true").run();
     let sessions = session_lifetimes(&t);
     assert_eq!(sessions.len(), 1, "{sessions:?}");
     assert_eq!(sessions[0].0, "sts.GetSessionToken");
     assert!(near(sessions[0].1, 7200), "{sessions:?}");
     assert_eq!(proxy.count("GetSessionToken"), 1);
     // The same flag on export and use.
-    vault(&t, "clear").run().success();
-    vault(&t, "export dev --session-ttl=3h").run().success();
+    vault(&t, "clear").run();
+    vault(&t, "export dev --session-ttl=3h").run();
     assert!(near(session_lifetimes(&t)[0].1, 3 * 3600));
-    vault(&t, "clear").run().success();
+    vault(&t, "clear").run();
     vault(&t, "use dev --session-ttl=90m")
         .env("__VAULT_SHELL", "bash")
-        .run()
-        .success();
+        .run();
     assert!(near(session_lifetimes(&t)[0].1, 90 * 60));
 }
 
@@ -192,8 +180,7 @@ fn session_ttl_and_duration_each_apply_to_their_own_step() {
         &t,
         "exec chained --session-ttl=5h --duration=30m --mfa-token=123456 -- true",
     )
-    .run()
-    .success();
+    .run();
     // The session that feeds the role is cached for 5h; the role itself lasts 30m (it is not
     // cached: its MFA went into the session, as aws-vault decides).
     let sessions = session_lifetimes(&t);
@@ -212,69 +199,67 @@ fn session_ttl_and_duration_each_apply_to_their_own_step() {
         "{role_calls:?}"
     );
     // `--duration` alone keeps its v7 meaning: the GetSessionToken duration too.
-    vault(&t, "clear").run().success();
-    vault(&t, "exec dev --duration=1h30m -- true")
-        .run()
-        .success();
+    vault(&t, "clear").run();
+    vault(&t, "exec dev --duration=1h30m -- true").run();
     assert!(near(session_lifetimes(&t)[0].1, 90 * 60));
 }
 
 #[test]
 fn out_of_range_durations_are_usage_errors_before_any_call() {
     let (t, proxy) = sandbox(moto::shared());
+    let aws_accepts = "is out of range: AWS accepts 15m to 36h for GetSessionToken and 15m to \
+                       12h for AssumeRole (1h for a role assumed with temporary credentials)";
     for (line, says) in [
         (
             "exec dev --duration=10m -- true",
-            "--duration 10m0s is out of range",
+            format!("--duration 10m0s {aws_accepts}"),
         ),
         (
             "exec dev --duration=37h -- true",
-            "--duration 37h0m0s is out of range",
+            format!("--duration 37h0m0s {aws_accepts}"),
         ),
         (
             "export dev --session-ttl=90s",
-            "--session-ttl 1m30s is out of range",
+            format!("--session-ttl 1m30s {aws_accepts}"),
         ),
         (
             "use dev --session-ttl=40h",
-            "--session-ttl 40h0m0s is out of range",
+            format!("--session-ttl 40h0m0s {aws_accepts}"),
         ),
         (
             "exec role --duration=13h -- true",
-            "out of range for profile role: AssumeRole accepts 15m to 12h",
+            "--duration 13h0m0s is out of range for profile role: AssumeRole accepts 15m to 12h"
+                .to_owned(),
         ),
         (
             "exec rolerole --duration=2h -- true",
-            "out of range for profile rolerole: a role assumed with temporary credentials lasts 1h at most",
+            "--duration 2h0m0s is out of range for profile rolerole: a role assumed with \
+             temporary credentials lasts 1h at most"
+                .to_owned(),
         ),
     ] {
         vault(&t, line)
             .env("__VAULT_SHELL", "bash")
-            .run()
-            .code(2)
-            .stderr_has(says);
+            .status(2)
+            .stderr(&format!("vault: error: {says}\n"))
+            .run();
     }
     assert_eq!(proxy.total(), 0, "an out-of-range duration reached AWS");
     // Within the limits, the same forms work: 36h for a session, 12h for a role from keys.
-    vault(&t, "exec dev --duration=36h -- true").run().success();
-    vault(&t, "exec role --duration=12h -- true")
-        .run()
-        .success();
+    vault(&t, "exec dev --duration=36h -- true").run();
+    vault(&t, "exec role --duration=12h -- true").run();
 }
 
 #[test]
 fn aliases_no_session_and_sessions_only_work() {
     let (t, proxy) = sandbox(moto::shared());
-    vault(&t, "ls --credentials")
-        .run()
-        .success()
-        .stdout_is("dev\nmfa\n");
+    vault(&t, "ls --credentials").stdout("dev\nmfa\n").run();
     for line in [
         "exec dev --no-session -- true",
         "export dev --no-session",
         "use dev --no-session",
     ] {
-        vault(&t, line).env("__VAULT_SHELL", "bash").run().success();
+        vault(&t, line).env("__VAULT_SHELL", "bash").run();
     }
     assert_eq!(
         proxy.count("GetSessionToken"),
@@ -284,20 +269,15 @@ fn aliases_no_session_and_sessions_only_work() {
     let federation = Federation::start(Answer::Token("TOKEN"));
     vault(&t, "login role --no-session --stdout")
         .env("VAULT_FEDERATION_ENDPOINT", federation.endpoint())
-        .run()
-        .success();
+        .run();
     assert_eq!(proxy.count("GetSessionToken"), 0);
 
-    vault(&t, "exec dev -- true").run().success();
+    vault(&t, "exec dev -- true").run();
     assert_eq!(session_lifetimes(&t).len(), 1);
     vault(&t, "rm dev --sessions-only")
-        .run()
-        .success()
-        .stdout_is("Deleted 1 sessions.\n");
+        .stdout("Deleted 1 sessions.\n")
+        .run();
     assert!(session_lifetimes(&t).is_empty());
-    vault(&t, "rm dev -f").run().success();
-    vault(&t, "ls --credentials")
-        .run()
-        .success()
-        .stdout_is("mfa\n");
+    vault(&t, "rm dev -f").run();
+    vault(&t, "ls --credentials").stdout("mfa\n").run();
 }

@@ -22,17 +22,15 @@ fn the_code_comes_from_the_flag_or_from_mfa_process() {
     let proxy = Proxy::start(Mode::Forward(moto::shared().port));
     let t = sandbox(&proxy, "");
     t.vault(["export", "user", "--mfa-token", "123456"])
-        .run()
-        .success()
-        .stdout_has("AWS_SESSION_TOKEN=");
+        .stdout_has("AWS_SESSION_TOKEN=")
+        .run();
     assert_eq!(proxy.count("GetSessionToken"), 1);
 
     let proxy = Proxy::start(Mode::Forward(moto::shared().port));
     let t = sandbox(&proxy, "mfa_process = echo 654321\n");
     t.vault(["export", "user"])
-        .run()
-        .success()
-        .stdout_has("AWS_SESSION_TOKEN=");
+        .stdout_has("AWS_SESSION_TOKEN=")
+        .run();
     assert_eq!(proxy.count("GetSessionToken"), 1);
 }
 

@@ -80,8 +80,7 @@ fn entries_pass_holds_are_read_and_vault_writes_aws_vaults_layout() {
     store.run("pass", &["insert", "-m", "aws-vault/legacy"], Some(&legacy));
     let done = store
         .vault(&["export", "legacy", "--no-session", "--format", "json"])
-        .run()
-        .success();
+        .run();
     assert_eq!(
         exported_keys(&done),
         ("AKIAPASSLEGACY000001".into(), "pass-legacy-secret".into())
@@ -91,24 +90,21 @@ fn entries_pass_holds_are_read_and_vault_writes_aws_vaults_layout() {
         .vault(&["add", "written", "--env", "--no-add-config"])
         .env("AWS_ACCESS_KEY_ID", "AKIAPASSWRITTEN00001")
         .env("AWS_SECRET_ACCESS_KEY", "pass-written-secret")
-        .run()
-        .success();
+        .run();
     let shown = store.run("pass", &["show", "aws-vault/written"], None);
     let item: serde_json::Value = serde_json::from_str(&shown).expect("Item JSON");
     assert_eq!(item["Key"], "written");
     store
         .vault(&["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("legacy\nwritten\n");
+        .stdout("legacy\nwritten\n")
+        .run();
 
-    store.vault(&["remove", "-f", "written"]).run().success();
+    store.vault(&["remove", "-f", "written"]).run();
     assert!(!store.store.join("aws-vault/written.gpg").exists());
     store
         .vault(&["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("legacy\n");
+        .stdout("legacy\n")
+        .run();
 }
 
 #[test]
@@ -133,13 +129,11 @@ fn secrets_reach_pass_through_pipes_never_arguments() {
         .env("AWS_VAULT_PASS_CMD", &wrapper)
         .env("AWS_ACCESS_KEY_ID", "AKIAPASSARGV00000001")
         .env("AWS_SECRET_ACCESS_KEY", canary)
-        .run()
-        .success();
+        .run();
     let done = store
         .vault(&["export", "secretive", "--no-session", "--format", "json"])
         .env("AWS_VAULT_PASS_CMD", &wrapper)
-        .run()
-        .success();
+        .run();
     assert_eq!(exported_keys(&done).1, canary);
     let argv = std::fs::read_to_string(&log).unwrap();
     assert!(

@@ -1,22 +1,26 @@
 //! The passphrase prompt on the terminal and its cache in the kernel keyring.
 
-use crate::support::Sandbox;
+use crate::support::{Run, Sandbox};
 
 const TYPED: &str = "typed passphrase";
 
-fn add_on_terminal(
-    t: &Sandbox,
-    profile: &str,
-    ttl: &str,
-    dialogue: &[(&str, &str)],
-) -> crate::support::Done {
+fn add_on_terminal(t: &Sandbox, profile: &str, ttl: &str, dialogue: &[(&str, &str)]) -> Run {
     t.vault(["add", profile, "--env", "--no-add-config"])
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
         .env("AWS_VAULT_FILE_PASSPHRASE_TTL", ttl)
         .env("AWS_ACCESS_KEY_ID", "AKIATERMINAL")
         .env("AWS_SECRET_ACCESS_KEY", "s")
         .on_terminal(dialogue)
-        .run()
+}
+
+/// What the terminal shows once `vault add` has stored `profile`.
+fn added(profile: &str) -> String {
+    format!("Added credentials to profile \"{profile}\" in vault\r\n")
+}
+
+/// The two prompts for a new keystore's passphrase, answered (the answers are not echoed).
+fn chosen(dir: &str) -> String {
+    format!("Choose a passphrase for the new keystore \"{dir}\": \r\nEnter it again: \r\n")
 }
 
 /// A sandbox whose keystore holds one key under `TYPED`, and the prompt that unlocks it.
@@ -26,8 +30,7 @@ fn keystore_with_one_key() -> (Sandbox, String) {
         .env("AWS_VAULT_FILE_PASSPHRASE", TYPED)
         .env("AWS_ACCESS_KEY_ID", "AKIA1")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .success();
+        .run();
     let unlock = format!(
         "Enter passphrase to unlock \"{}\": ",
         t.keys_dir().display()
@@ -51,11 +54,12 @@ fn a_new_keystore_asks_twice_and_then_the_passphrase_is_kept_for_a_while() {
             ("Enter it again: ", &format!("{TYPED}\n")),
         ],
     )
-    .success();
+    .stdout(&(chosen(&dir) + &added("one")))
+    .run();
     // The second command finds the passphrase in the kernel keyring: no prompt at all.
     add_on_terminal(&t, "two", "2m", &[])
-        .success()
-        .output_lacks("passphrase");
+        .stdout(&added("two"))
+        .run();
     assert_eq!(
         t.jose_decrypt(&t.keys_dir().join("two"), TYPED).map(|_| ()),
         Ok(())
@@ -66,7 +70,9 @@ fn a_new_keystore_asks_twice_and_then_the_passphrase_is_kept_for_a_while() {
 fn with_a_ttl_of_zero_the_passphrase_is_asked_every_time() {
     let (t, unlock) = keystore_with_one_key();
     for profile in ["a", "b"] {
-        add_on_terminal(&t, profile, "0", &[(&unlock, &format!("{TYPED}\n"))]).success();
+        add_on_terminal(&t, profile, "0", &[(&unlock, &format!("{TYPED}\n"))])
+            .stdout(&format!("{unlock}\r\n{}", added(profile)))
+            .run();
     }
 }
 
@@ -74,11 +80,19 @@ fn with_a_ttl_of_zero_the_passphrase_is_asked_every_time() {
 fn a_mistyped_passphrase_is_refused_and_not_kept() {
     let (t, unlock) = keystore_with_one_key();
     add_on_terminal(&t, "x", "2m", &[(&unlock, "typo\n")])
-        .code(1)
-        .stdout_has("the passphrase you typed does not unlock");
+        .status(1)
+        .stdout(&format!(
+            "{unlock}\r\nvault: error: the passphrase you typed does not unlock the file keystore \
+             {dir}: it cannot decrypt {dir}/first; type the passphrase the keys were stored with, \
+             or point --file-dir at another directory\r\n",
+            dir = t.keys_dir().display()
+        ))
+        .run();
     assert!(!t.keys_dir().join("x").exists());
     // The typo was not cached: the next command asks again, and the right one works.
-    add_on_terminal(&t, "x", "2m", &[(&unlock, &format!("{TYPED}\n"))]).success();
+    add_on_terminal(&t, "x", "2m", &[(&unlock, &format!("{TYPED}\n"))])
+        .stdout(&format!("{unlock}\r\n{}", added("x")))
+        .run();
 }
 
 #[test]
@@ -90,8 +104,12 @@ fn new_passphrases_that_differ_store_nothing() {
         "2m",
         &[("Choose a passphrase", "a\n"), ("Enter it again: ", "b\n")],
     )
-    .code(1)
-    .stdout_has("the passphrases did not match; nothing was stored");
+    .status(1)
+    .stdout(&format!(
+        "{}vault: error: the passphrases did not match; nothing was stored\r\n",
+        chosen(&t.keys_dir().display().to_string())
+    ))
+    .run();
     assert!(!t.keys_dir().join("one").exists());
 }
 
@@ -102,9 +120,14 @@ fn without_a_terminal_the_error_names_the_environment_variable() {
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
         .env("AWS_ACCESS_KEY_ID", "AKIA")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .code(1)
-        .stderr_has("set AWS_VAULT_FILE_PASSPHRASE for non-interactive use");
+        .status(1)
+        .stderr_like(&format!(
+            "vault: error: cannot get the passphrase for the file keystore {dir}: cannot ask for \
+             Choose a passphrase for the new keystore \"{dir}\": there is no terminal to ask on \
+             ([..]); set AWS_VAULT_FILE_PASSPHRASE for non-interactive use\n",
+            dir = t.keys_dir().display()
+        ))
+        .run();
 }
 
 #[test]
@@ -124,9 +147,9 @@ fn inside_a_real_session_keyring_the_passphrase_is_kept_there() {
     ])
     .unwrap();
     let pty = crate::support::support_file("pty_run.py");
-    // `keyctl session -` gives the whole run a real session keyring, as a login would.
-    let output = t
-        .command(&which("keyctl"))
+    // `keyctl session -` gives the whole run a real session keyring, as a login would. The
+    // passphrase is asked for once, and found in the session keyring afterwards.
+    t.program(&which("keyctl"))
         .args(["session", "-", "python3"])
         .arg(&pty)
         .args([dialogue.as_str(), "--", "sh", "-c", script.as_str()])
@@ -134,20 +157,14 @@ fn inside_a_real_session_keyring_the_passphrase_is_kept_there() {
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
         .env("AWS_ACCESS_KEY_ID", "AKIA")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .output()
-        .unwrap();
-    let transcript = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{transcript}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(transcript.contains("cached-in-session"), "{transcript}");
-    assert_eq!(
-        transcript.matches("Enter it again").count(),
-        1,
-        "asked more than once:\n{transcript}"
-    );
+        .stdout(&format!(
+            "{}{}{}cached-in-session\r\n",
+            chosen(&dir),
+            added("one"),
+            added("two")
+        ))
+        .stderr_like("Joined session keyring: [..]\n")
+        .run();
     assert!(t.keys_dir().join("two").exists());
 }
 
@@ -166,16 +183,18 @@ fn a_malformed_ttl_is_an_error_that_names_the_variable() {
     let t = Sandbox::new();
     t.vault(["list"])
         .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "15")
-        .run()
-        .success();
+        .run();
     t.vault(["add", "dev", "--env"])
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
         .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "15")
         .env("AWS_ACCESS_KEY_ID", "AKIA")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .code(1)
-        .stderr_is("vault: error: AWS_VAULT_FILE_PASSPHRASE_TTL: invalid duration \"15\": a number has no unit (write it like 1h, 30m, 90s or 1h30m)\n");
+        .status(1)
+        .stderr(
+            "vault: error: AWS_VAULT_FILE_PASSPHRASE_TTL: invalid duration \"15\": a number has \
+             no unit (write it like 1h, 30m, 90s or 1h30m)\n",
+        )
+        .run();
 }
 
 #[test]
@@ -230,8 +249,7 @@ fn a_keyring_planted_by_another_user_never_receives_the_passphrase() {
         ("Enter it again: ".to_owned(), format!("{TYPED}\n")),
     ])
     .unwrap();
-    let output = t
-        .command("setpriv")
+    t.program("setpriv")
         .args([
             &format!("--reuid={victim}"),
             &format!("--regid={victim}"),
@@ -245,13 +263,8 @@ fn a_keyring_planted_by_another_user_never_receives_the_passphrase() {
         .env_remove("AWS_VAULT_FILE_PASSPHRASE")
         .env("AWS_ACCESS_KEY_ID", "AKIA")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+        .stdout(&(chosen(&dir) + &added("one")))
+        .run();
 
     writeln!(attacker.stdin.take().unwrap()).unwrap();
     let seen: Vec<String> = lines.map_while(Result::ok).collect();

@@ -38,26 +38,22 @@ fn add_list_exec_and_remove_in_the_awsvault_collection() {
     vault_ss(&t, &bus, ["add", "ss", "--env"])
         .env("AWS_ACCESS_KEY_ID", "AKIASECRETSERVICE001")
         .env("AWS_SECRET_ACCESS_KEY", "ss-long-term-secret")
-        .run()
-        .success()
-        .stdout_has("Added credentials to profile \"ss\" in vault");
+        .stdout_has("Added credentials to profile \"ss\" in vault")
+        .run();
     vault_ss(&t, &bus, ["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("ss\n");
+        .stdout("ss\n")
+        .run();
     vault_ss(
         &t,
         &bus,
         ["exec", "ss", "--", "aws", "sts", "get-caller-identity"],
     )
-    .run()
-    .success()
-    .stdout_has("\"Account\"");
+    .stdout_has("\"Account\"")
+    .run();
     // The session exec cached lives in the same collection, under aws-vault's key name.
     vault_ss(&t, &bus, ["list", "--sessions"])
-        .run()
-        .success()
-        .stdout_has("sts.GetSessionToken");
+        .stdout_has("sts.GetSessionToken")
+        .run();
 
     let found = search(&t, &bus, "ss");
     assert!(found.contains("label = ss"), "{found}");
@@ -68,11 +64,10 @@ fn add_list_exec_and_remove_in_the_awsvault_collection() {
         "nothing may go to the file keystore"
     );
 
-    vault_ss(&t, &bus, ["remove", "-f", "ss"]).run().success();
+    vault_ss(&t, &bus, ["remove", "-f", "ss"]).run();
     vault_ss(&t, &bus, ["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("");
+        .stdout("")
+        .run();
     assert!(!search(&t, &bus, "ss").contains("label = ss"));
 }
 
@@ -94,9 +89,7 @@ fn items_secret_tool_stores_are_read_and_what_vault_writes_is_found_by_secret_to
             .env("AWS_VAULT_BACKEND", "secret-service")
             .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
     };
-    let done = login(&["export", "legacy", "--no-session", "--format", "json"])
-        .run()
-        .success();
+    let done = login(&["export", "legacy", "--no-session", "--format", "json"]).run();
     assert_eq!(
         exported_keys(&done),
         ("AKIALEGACYSTORED0001".into(), "legacy-secret".into())
@@ -105,8 +98,7 @@ fn items_secret_tool_stores_are_read_and_what_vault_writes_is_found_by_secret_to
     login(&["add", "written", "--env", "--no-add-config"])
         .env("AWS_ACCESS_KEY_ID", "AKIAWRITTENBYVAULT01")
         .env("AWS_SECRET_ACCESS_KEY", "written-secret")
-        .run()
-        .success();
+        .run();
     let lookup = bus.secret_tool(&t, &["lookup", "profile", "written"], None);
     let item: serde_json::Value = serde_json::from_str(&lookup).expect("Item JSON");
     assert_eq!(item["Key"], "written");
@@ -119,9 +111,8 @@ fn items_secret_tool_stores_are_read_and_what_vault_writes_is_found_by_secret_to
         Some("not ours"),
     );
     login(&["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("legacy\nwritten\n");
+        .stdout("legacy\nwritten\n")
+        .run();
 }
 
 #[test]
@@ -131,17 +122,21 @@ fn a_refused_collection_creation_is_a_clear_error_that_names_the_ways_out() {
     vault_ss(&t, &bus, ["add", "p", "--env", "--no-add-config"])
         .env("AWS_ACCESS_KEY_ID", "AKIAREFUSED000000001")
         .env("AWS_SECRET_ACCESS_KEY", "s")
-        .run()
-        .code(1)
-        .stderr_has("refused to create the collection \"awsvault\"")
-        .stderr_has("from a desktop session")
-        .stderr_has("--secret-service-collection login");
+        .status(1)
+        .stderr(
+            "vault: error: the secret-service keystore cannot be used: the Secret Service refused \
+             to create the collection \"awsvault\" (GNOME Keyring asks for a new collection's \
+             password through a desktop prompt, and none could be shown); create it once from a \
+             desktop session (store any key there with vault or aws-vault), or keep keys in the \
+             login keyring with --secret-service-collection login \
+             (AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME=login)\n",
+        )
+        .run();
     assert!(!search(&t, &bus, "p").contains("label = p"));
     // Reading a collection that does not exist is simply empty.
     vault_ss(&t, &bus, ["list", "--credentials"])
-        .run()
-        .success()
-        .stdout_is("");
+        .stdout("")
+        .run();
 }
 
 #[test]
@@ -152,8 +147,7 @@ fn a_locked_collection_is_unlocked_through_the_service_or_reported() {
     vault_ss(&t, &bus, ["add", "p", "--env", "--no-add-config"])
         .env("AWS_ACCESS_KEY_ID", "AKIALOCKED0000000001")
         .env("AWS_SECRET_ACCESS_KEY", "locked-secret")
-        .run()
-        .success();
+        .run();
     bus.lock(&collection);
     // The service is asked to unlock; here its prompt cannot be shown, so it is dismissed.
     vault_ss(
@@ -161,10 +155,14 @@ fn a_locked_collection_is_unlocked_through_the_service_or_reported() {
         &bus,
         ["export", "p", "--no-session", "--format", "json"],
     )
-    .run()
-    .code(1)
-    .stderr_has("the collection \"awsvault\" is locked")
-    .stderr_has("unlock it from your desktop session");
+    .status(1)
+    .stderr(
+        "vault: error: the secret-service keystore cannot be used: the collection \"awsvault\" \
+         is locked, and unlocking it was refused or no unlock prompt could be shown; unlock it \
+         from your desktop session (for example in Seahorse), or unlock GNOME Keyring with \
+         `gnome-keyring-daemon --unlock` and its password on stdin\n",
+    )
+    .run();
     // Once unlocked (as the desktop prompt would), the same command works.
     bus.unlock_with_password(&collection);
     let done = vault_ss(
@@ -172,7 +170,6 @@ fn a_locked_collection_is_unlocked_through_the_service_or_reported() {
         &bus,
         ["export", "p", "--no-session", "--format", "json"],
     )
-    .run()
-    .success();
+    .run();
     assert_eq!(exported_keys(&done).0, "AKIALOCKED0000000001");
 }

@@ -8,23 +8,18 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY";
 fn the_secret_key_is_never_in_debug_output_or_a_plain_file() {
     let t = Sandbox::new();
     t.write_config("[profile dev]\nregion = eu-west-1\n");
-    let done = t
-        .vault(["--debug", "add", "dev", "--env"])
+    t.vault(["--debug", "add", "dev", "--env"])
         .env("AWS_ACCESS_KEY_ID", "AKIADEBUG")
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .run()
-        .success()
+        .stdout("Added credentials to profile \"dev\" in vault\n")
+        .stderr_debug_only()
         .output_lacks(SECRET)
-        .output_lacks(crate::support::PASSPHRASE);
-    assert!(
-        done.stderr.contains("vault: debug: "),
-        "--debug logged nothing: {}",
-        done.stderr
-    );
+        .output_lacks(crate::support::PASSPHRASE)
+        .run();
     t.vault(["--debug", "list"])
-        .run()
-        .success()
-        .output_lacks(SECRET);
+        .stderr_debug_only()
+        .output_lacks(SECRET)
+        .run();
     for (path, bytes) in t.files() {
         let text = String::from_utf8_lossy(&bytes);
         assert!(

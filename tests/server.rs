@@ -26,9 +26,8 @@ fn the_aws_cli_gets_its_credentials_from_the_server() {
         "sts",
         "get-caller-identity",
     ])
-    .run()
-    .success()
-    .stdout_has("assumed-role/served/");
+    .stdout_has("assumed-role/served/")
+    .run();
 }
 
 /// Requests made from inside the command, by a small Python client.
@@ -63,8 +62,7 @@ fn only_requests_with_the_token_get_credentials_and_the_command_gets_no_keys() {
         .vault(["exec", "-s", "role", "--", "python3", "-c", PROBE])
         .env("AWS_ACCESS_KEY_ID", "AKIAFROMOUTSIDE00001")
         .env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/from-outside")
-        .run()
-        .success();
+        .run();
     let probe: serde_json::Value = serde_json::from_str(&done.stdout).expect(&done.stdout);
     assert_eq!(probe["keys_in_env"], serde_json::json!([]));
     let url = probe["url"].as_str().unwrap();
@@ -108,8 +106,8 @@ fn the_commands_exit_code_is_passed_through() {
             "-c",
             &format!("exit {code}"),
         ])
-        .run()
-        .code(code);
+        .status(code)
+        .run();
     }
 }
 
@@ -120,9 +118,12 @@ fn credentials_are_fetched_before_the_command_starts_unless_lazy() {
     let marker = t.home().join("command-ran");
     let touch = format!("touch '{}'", marker.display());
     t.vault(["exec", "--server", "nokeys", "--", "sh", "-c", &touch])
-        .run()
-        .code(1)
-        .stderr_has("credentials missing");
+        .status(1)
+        .stderr(
+            "vault: error: profile nokeys: credentials missing; store keys with `vault add \
+             nokeys`, or give the profile a source_profile, credential_process or web identity\n",
+        )
+        .run();
     assert!(
         !marker.exists(),
         "the command ran although the credentials failed"
@@ -141,22 +142,24 @@ except urllib.error.HTTPError as error:
     t.vault([
         "exec", "--server", "--lazy", "nokeys", "--", "python3", "-c", probe,
     ])
-    .run()
-    .success()
-    .stdout_has("500 profile nokeys: credentials missing");
+    .stdout_has("500 profile nokeys: credentials missing")
+    .run();
 }
 
 #[test]
 fn server_flags_that_cannot_work_are_usage_errors() {
     let t = sandbox("");
     t.vault(["exec", "--server", "--no-session", "role", "--", "true"])
-        .run()
-        .code(2)
-        .stderr_has("cannot serve long-term keys");
+        .status(2)
+        .stderr(
+            "vault: error: --server hands out temporary credentials, renewed as they expire; it \
+             cannot serve long-term keys (--no-session)\n",
+        )
+        .run();
     t.vault(["exec", "--lazy", "role", "--", "true"])
-        .run()
-        .code(2)
-        .stderr_has("--lazy only works with --server");
+        .status(2)
+        .stderr("vault: error: --lazy only works with --server (--ecs-server)\n")
+        .run();
 }
 
 /// A command that runs for a while polls the endpoint every second. With 15-minute role
@@ -183,8 +186,7 @@ print(json.dumps(seen))
     let done = t
         .vault(["exec", "--server", "role", "--", "python3", "-c", poll])
         .env("AWS_MIN_TTL", "14m50s")
-        .run()
-        .success();
+        .run();
     let seen: Vec<(String, f64)> = serde_json::from_str(&done.stdout).expect(&done.stdout);
     let mut keys: Vec<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
     keys.dedup();

@@ -1,11 +1,15 @@
-//! The integration harness: a sandbox HOME per test, the built `vault` binary, and helpers for
-//! the real parts tests use (a pseudo-terminal, an independent JOSE library, moto).
+//! The integration harness: a sandbox HOME per test, the built `vault` binary run through a
+//! strict `Run` builder (`run.rs`: status, stderr and stdout asserted), and helpers for the
+//! real parts tests use (a pseudo-terminal, an independent JOSE library, moto).
 
 pub mod federation;
 pub mod moto;
 pub mod proxy;
+mod run;
 pub mod secret_service;
 pub mod tmux;
+
+pub use run::{Done, Run};
 
 use std::ffi::OsStr;
 use std::fs;
@@ -80,10 +84,13 @@ impl Sandbox {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vault"));
         command.args(args);
         self.isolate(&mut command);
-        Run {
-            command,
-            pty_script: None,
-        }
+        Run::new(command)
+    }
+
+    /// `program` (one that starts vault, such as `keyctl session -`) with this sandbox's
+    /// environment, asserted as strictly as `vault`.
+    pub fn program(&self, program: &str) -> Run {
+        Run::new(self.command(program))
     }
 
     /// A sandboxed command other than vault (python helpers, sh).
@@ -111,12 +118,15 @@ impl Sandbox {
     }
 
     /// Stores keys for `profile` through `vault add --env`.
+    #[track_caller]
     pub fn add(&self, profile: &str, access_key_id: &str, secret: &str) -> &Self {
         self.vault(["add", profile, "--env", "--no-add-config"])
             .env("AWS_ACCESS_KEY_ID", access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", secret)
-            .run()
-            .success();
+            .stdout(&format!(
+                "Added credentials to profile \"{profile}\" in vault\n"
+            ))
+            .run();
         self
     }
 
@@ -263,156 +273,4 @@ pub fn support_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/support")
         .join(name)
-}
-
-/// A command about to run, with fluent setters.
-pub struct Run {
-    command: Command,
-    pty_script: Option<String>,
-}
-
-impl Run {
-    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
-        self.command.env(key, value);
-        self
-    }
-
-    /// The variables this command will be given (for a shell that must start it the same way).
-    pub fn envs(&self) -> Vec<(String, String)> {
-        self.command
-            .get_envs()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.to_string_lossy().into_owned(),
-                    v?.to_string_lossy().into_owned(),
-                ))
-            })
-            .collect()
-    }
-
-    pub fn env_remove(mut self, key: &str) -> Self {
-        self.command.env_remove(key);
-        self
-    }
-
-    /// Runs on a pseudo-terminal, answering each prompt in turn: (text shown, text typed).
-    pub fn on_terminal(mut self, dialogue: &[(&str, &str)]) -> Self {
-        self.pty_script = Some(serde_json::to_string(dialogue).expect("json"));
-        self
-    }
-
-    pub fn spawn(mut self) -> std::process::Child {
-        self.command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("vault starts")
-    }
-
-    pub fn run(self) -> Done {
-        let Run {
-            mut command,
-            pty_script,
-        } = self;
-        let output = match pty_script {
-            None => command.stdin(Stdio::null()).output(),
-            Some(script) => {
-                let mut wrapper = Command::new("python3");
-                wrapper
-                    .arg(support_file("pty_run.py"))
-                    .arg(script)
-                    .arg("--");
-                wrapper.arg(command.get_program()).args(command.get_args());
-                wrapper.env_clear();
-                for (key, value) in command.get_envs() {
-                    if let Some(value) = value {
-                        wrapper.env(key, value);
-                    }
-                }
-                if let Some(dir) = command.get_current_dir() {
-                    wrapper.current_dir(dir);
-                }
-                wrapper.stdin(Stdio::null()).output()
-            }
-        }
-        .expect("command runs");
-        Done {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-}
-
-/// A finished command. On a terminal, stdout holds the whole transcript (stderr included).
-#[derive(Debug)]
-pub struct Done {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Done {
-    #[track_caller]
-    pub fn success(self) -> Self {
-        self.code(0)
-    }
-
-    #[track_caller]
-    pub fn code(self, expected: i32) -> Self {
-        assert_eq!(
-            self.code,
-            Some(expected),
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    pub fn stdout_is(self, expected: &str) -> Self {
-        assert_eq!(self.stdout, expected, "stdout (stderr: {})", self.stderr);
-        self
-    }
-
-    #[track_caller]
-    pub fn stdout_has(self, needle: &str) -> Self {
-        assert!(
-            self.stdout.contains(needle),
-            "stdout lacks {needle:?}:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    pub fn stderr_is(self, expected: &str) -> Self {
-        assert_eq!(self.stderr, expected, "stderr (stdout: {})", self.stdout);
-        self
-    }
-
-    #[track_caller]
-    pub fn stderr_has(self, needle: &str) -> Self {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}\nstdout:\n{}",
-            self.stderr,
-            self.stdout
-        );
-        self
-    }
-
-    #[track_caller]
-    pub fn output_lacks(self, needle: &str) -> Self {
-        assert!(
-            !self.stdout.contains(needle) && !self.stderr.contains(needle),
-            "{needle:?} appeared in the output:\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
 }
