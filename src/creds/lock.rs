@@ -5,12 +5,20 @@
 //! The locks are `flock`s on files in the directory `cmd` chooses: `$XDG_RUNTIME_DIR/vault/locks`
 //! (private to the user and cleared at logout), else `~/.cache/vault/locks`.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
 
 use crate::fsutil;
+
+/// A wait shorter than this goes unreported: parallel callers (Terraform's 20
+/// credential_process calls) hold the lock for milliseconds when the session is cached, and a
+/// line about each such wait would only be noise in their output.
+const QUIET_WAIT: Duration = Duration::from_millis(500);
+const POLL: Duration = Duration::from_millis(10);
 
 pub(crate) struct Locks {
     dir: Option<PathBuf>,
@@ -26,7 +34,8 @@ impl Locks {
         Self { dir }
     }
 
-    /// Waits for the lock called `name`, calling `on_wait` first when someone else holds it.
+    /// Waits for the lock called `name`, calling `on_wait` when someone else has held it for
+    /// longer than a moment.
     /// Where no lock file can be made, there is no lock, which costs duplicate STS calls,
     /// never correctness.
     pub(crate) fn acquire(&self, name: &str, on_wait: &dyn Fn()) -> Option<Guard> {
@@ -58,11 +67,47 @@ impl Locks {
             .write(true)
             .mode(0o600)
             .open(dir.join(format!("{file_name}.lock")))?;
-        if file.try_lock().is_err() {
-            // Someone may be at an MFA prompt: the caller says why nothing happens.
-            on_wait();
-            file.lock()?;
+        let quiet_until = Instant::now() + QUIET_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Guard { _file: file }),
+                Err(TryLockError::WouldBlock) if Instant::now() < quiet_until => sleep(POLL),
+                Err(TryLockError::WouldBlock) => break,
+                Err(TryLockError::Error(err)) => return Err(err),
+            }
         }
+        // Someone may be at an MFA prompt: the caller says why nothing happens.
+        on_wait();
+        file.lock()?;
         Ok(Guard { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[test]
+    fn a_moment_of_contention_goes_unreported_and_a_long_wait_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = Locks::new(Some(dir.path().to_owned()));
+        let reported = Cell::new(0);
+        let report = || reported.set(reported.get() + 1);
+        for (held_for, expected_reports) in [(Duration::from_millis(100), 0), (QUIET_WAIT * 2, 1)] {
+            let holder = locks.acquire("session", &|| {}).expect("the first lock");
+            let release = std::thread::spawn(move || {
+                sleep(held_for);
+                drop(holder);
+            });
+            reported.set(0);
+            let started = Instant::now();
+            let guard = locks.acquire("session", &report);
+            assert!(guard.is_some());
+            assert!(started.elapsed() >= held_for.min(Duration::from_millis(90)));
+            assert_eq!(reported.get(), expected_reports, "held for {held_for:?}");
+            release.join().unwrap();
+        }
     }
 }
