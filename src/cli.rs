@@ -449,10 +449,18 @@ mod tests {
         let structs = items_of("pub(crate) struct ");
         assert!(structs.len() > 10);
         for fields in structs {
-            // Flags sort by name; positionals keep their order, which is their meaning.
+            // Flags sort by name; positionals keep their order, which is their meaning. A flag
+            // is a field whose `#[arg(…)]` names `long` or `short` (not its doc comment).
+            let is_flag = |above: &str| {
+                above.split("#[arg(").skip(1).any(|attribute| {
+                    attribute
+                        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                        .any(|word| word == "long" || word == "short")
+                })
+            };
             let flags: Vec<&str> = fields
                 .iter()
-                .filter(|(_, above)| above.contains("long") || above.contains("short"))
+                .filter(|(_, above)| is_flag(above))
                 .map(|(n, _)| n.as_str())
                 .collect();
             assert_sorted(&flags, "flag fields");

@@ -135,6 +135,12 @@ fn unreachable_reason(error: &ureq::Error) -> &'static str {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             "the connection was refused"
         }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionReset => {
+            "the connection was reset"
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::NetworkUnreachable => {
+            "the network is unreachable"
+        }
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
             "the TLS handshake failed (check SSL_CERT_FILE and any proxy)"
         }

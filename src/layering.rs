@@ -1,4 +1,4 @@
-//! The layer rules of DESIGN.md, checked on the source text: the domain layers (`creds`,
+//! The layer rules of CONTRIBUTING.md ("Rules that hold across layers"), checked on the source text: the domain layers (`creds`,
 //! `config`, `keystore`, `shell`) never write to stdout or stderr (their callers in `cmd`
 //! decide what the user sees) and never reach up into `cmd` or `cli`.
 
@@ -18,7 +18,15 @@ const WRITES: &[&str] = &[
     "stderr()",
 ];
 
-const UPWARD_IMPORTS: &[&str] = &["crate::cmd", "crate::cli", "super::super::cmd"];
+/// `cmd` and `cli` however they are reached: `crate::cmd`, `super::cli` from a layer's root,
+/// `super::super::cmd`, or inside a grouped `use crate::{…}`.
+const UPWARD_IMPORTS: &[&str] = &[
+    "cmd::", "cli::", "{cmd", "{cli", " cmd,", " cli,", " cmd}", " cli}",
+];
+
+/// Questions go through the `Prompter` that `cmd` passes in `Services`; only the keystore's
+/// passphrase prompt (`keystore/passphrase/`) reads the terminal itself.
+const TERMINAL: &[&str] = &["tty::read"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir)
@@ -37,12 +45,16 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Every `file:line: text` in the domain layers that contains one of `needles`, comments
 /// left out.
 fn offending_lines(needles: &[&str]) -> Vec<String> {
+    offending_lines_in(DOMAIN_LAYERS, needles)
+}
+
+fn offending_lines_in(layers: &[&str], needles: &[&str]) -> Vec<String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    for layer in DOMAIN_LAYERS {
+    for layer in layers {
         rust_files(&src.join(layer), &mut files);
     }
-    assert!(files.len() > 30, "the layers were not found: {files:?}");
+    assert!(files.len() > 3, "the layers were not found: {files:?}");
     let mut found = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable source");
@@ -72,6 +84,17 @@ fn the_domain_layers_never_import_cmd_or_cli() {
 }
 
 #[test]
+fn only_the_keystore_passphrase_prompt_reads_the_terminal() {
+    let mut found = offending_lines_in(&["creds", "config", "shell"], TERMINAL);
+    found.extend(
+        offending_lines_in(&["keystore"], TERMINAL)
+            .into_iter()
+            .filter(|line| !line.contains("keystore/passphrase/")),
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
 fn the_checks_find_what_they_look_for() {
     // The scan itself must see a write and an import where there is one, or the two tests
     // above would pass on nothing.
@@ -80,10 +103,20 @@ fn the_checks_find_what_they_look_for() {
             .iter()
             .any(|w| "let _ = writeln!(io::stderr(), \"x\");".contains(w))
     );
+    for import in [
+        "use crate::cmd::warn;",
+        "use super::cli::GlobalArgs;",
+        "use crate::{cli, config};",
+        "use crate::{config, cmd};",
+    ] {
+        assert!(
+            UPWARD_IMPORTS.iter().any(|i| import.contains(i)),
+            "{import}"
+        );
+    }
     assert!(
-        UPWARD_IMPORTS
-            .iter()
-            .any(|i| "use crate::cmd::warn;".contains(i))
+        !offending_lines(TERMINAL).is_empty(),
+        "the passphrase prompt reads the terminal"
     );
     assert!(!offending_lines(&["pub(crate)"]).is_empty());
 }

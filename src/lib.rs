@@ -1,5 +1,5 @@
 //! vault: keeps long-lived AWS keys encrypted and hands out short-lived credentials.
-//! See DESIGN.md for the layers; `run` is the whole program behind `main`.
+//! See CONTRIBUTING.md for the layers; `run` is the whole program behind `main`.
 
 mod browser;
 mod child;

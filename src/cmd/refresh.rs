@@ -317,6 +317,15 @@ mod tests {
             outcome_of(&passphrase, "e"),
             Outcome::NeedsYou("the keystore passphrase is needed".into())
         );
+        // The same, met while reading stored keys under `creds`.
+        let locked = Error::Credentials(creds::Error::Keystore(keystore::Error::NoPassphrase {
+            dir: "/k".into(),
+            reason: "r".into(),
+        }));
+        assert_eq!(
+            outcome_of(&locked, "e"),
+            Outcome::NeedsYou("the keystore passphrase is needed".into())
+        );
     }
 
     #[test]

@@ -227,7 +227,34 @@ fn last4(access_key_id: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::mask;
+    use super::{StsError, create_failed, mask};
+
+    #[test]
+    fn two_keys_already_is_told_by_iams_error_code_not_its_wording() {
+        let limit = StsError::Service {
+            code: Some("LimitExceeded".into()),
+            message: Some("Cannot exceed quota for AccessKeysPerUser: 2".into()),
+            status: Some(409),
+        };
+        let said = create_failed(&limit, "AKIAOLDKEY0001").to_string();
+        assert!(
+            said.starts_with("IAM refused a new access key: the user already has two."),
+            "{said}"
+        );
+        assert!(said.contains("****************0001"), "{said}");
+        // A message that merely mentions the code is another failure.
+        let other = StsError::Service {
+            code: Some("AccessDenied".into()),
+            message: Some("LimitExceeded is not the point".into()),
+            status: Some(403),
+        };
+        let said = create_failed(&other, "AKIAOLDKEY0001").to_string();
+        assert!(
+            said.starts_with("creating a new access key failed: AccessDenied"),
+            "{said}"
+        );
+        assert!(said.ends_with("nothing was changed"), "{said}");
+    }
 
     #[test]
     fn keys_are_masked_as_aws_vault_masks_them() {

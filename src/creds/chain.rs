@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::Error;
 use super::assume_role::AssumeRole;
 use super::credential_process::CredentialProcess;
-use super::plan::{Plan, PlannedStep, Step};
+use super::plan::{Call, Plan, Planned, Source, kind};
 use super::session_token::SessionToken;
 use super::static_keys::StoredKeys;
 use super::sts::Target;
@@ -76,39 +76,37 @@ pub(crate) fn plan(
         env,
         chained_mfa: None,
     };
-    Ok(Plan {
-        steps: builder.steps(0)?,
-    })
+    builder.plan(0)
 }
 
 impl Builder<'_> {
-    /// The steps that give the credentials of the chain's profile `index`, source first.
-    fn steps(&mut self, index: usize) -> Result<Vec<PlannedStep>, Error> {
+    /// The plan that gives the credentials of the chain's profile `index`.
+    fn plan(&mut self, index: usize) -> Result<Plan, Error> {
         let profile = &self.chain.profiles[index];
         let name = profile.name.clone();
-        let mut steps = if (self.has_stored_keys)(&name) {
-            vec![PlannedStep::fetched_each_time(Step::StoredKeys(
-                StoredKeys { profile: name },
-            ))]
+        let mut plan = if (self.has_stored_keys)(&name) {
+            let keys = Source::StoredKeys(StoredKeys { profile: name });
+            Plan::from_source(Planned::fetched_each_time(keys))
         } else if profile.source_profile.is_some() {
-            self.steps(index + 1)?
+            self.plan(index + 1)?
         } else if profile.sso_start_url.is_some() {
             return Err(Error::SsoNotSupported { profile: name });
         } else if profile.web_identity_token_file.is_some()
             || profile.web_identity_token_process.is_some()
         {
-            return Ok(vec![self.web_identity(profile)?]);
+            return Ok(Plan::from_source(self.web_identity(profile)?));
         } else if let Some(command) = &profile.credential_process {
-            let step = Step::CredentialProcess(CredentialProcess {
+            let process = Source::CredentialProcess(CredentialProcess {
                 profile: name.clone(),
                 command: command.clone(),
             });
-            return Ok(vec![PlannedStep::cached(step, &name, None)]);
+            let source = Planned::cached(process, kind::CREDENTIAL_PROCESS, &name, None);
+            return Ok(Plan::from_source(source));
         } else {
             return Err(Error::MissingCredentials { profile: name });
         };
 
-        let from_long_term_keys = Plan::ends_in_long_term_keys(&steps);
+        let from_long_term_keys = plan.gives_long_term_keys();
         // As in aws-vault: only a profile without a role takes GetSessionToken. A role is
         // assumed straight from its source, even from keys stored under the role's own name.
         let Some(role_arn) = profile.role_arn.clone() else {
@@ -116,14 +114,14 @@ impl Builder<'_> {
                 match self.session_token_refusal(index) {
                     None => {
                         self.chained_mfa.clone_from(&profile.mfa_serial);
-                        steps.push(self.session_token(index));
+                        plan.calls.push(self.session_token(index));
                     }
                     Some(reason) => {
                         log::debug!("profile {}: no GetSessionToken: {reason}", profile.name);
                     }
                 }
             }
-            return Ok(steps);
+            return Ok(plan);
         };
         let mfa_serial = profile
             .mfa_serial
@@ -138,7 +136,7 @@ impl Builder<'_> {
             );
             duration = ONE_HOUR;
         }
-        let assume = Step::AssumeRole(AssumeRole {
+        let assume = Call::AssumeRole(AssumeRole {
             profile: profile.name.clone(),
             role_arn,
             mfa_serial: mfa_serial.clone(),
@@ -152,19 +150,19 @@ impl Builder<'_> {
             target: self.target(profile),
         });
         // aws-vault caches a role session only when MFA went into it.
-        steps.push(match &mfa_serial {
-            Some(serial) => PlannedStep::cached(assume, &profile.name, Some(serial)),
-            None => PlannedStep::fetched_each_time(assume),
+        plan.calls.push(match &mfa_serial {
+            Some(serial) => Planned::cached(assume, kind::ASSUME_ROLE, &profile.name, Some(serial)),
+            None => Planned::fetched_each_time(assume),
         });
-        Ok(steps)
+        Ok(plan)
     }
 
-    fn web_identity(&self, profile: &ProfileConfig) -> Result<PlannedStep, Error> {
+    fn web_identity(&self, profile: &ProfileConfig) -> Result<Planned<Source>, Error> {
         let role_arn = profile.role_arn.clone().ok_or_else(|| Error::Source {
             profile: profile.name.clone(),
             reason: "a web identity token needs a role_arn".to_owned(),
         })?;
-        let step = Step::AssumeRoleWithWebIdentity(WebIdentity {
+        let web = Source::AssumeRoleWithWebIdentity(WebIdentity {
             profile: profile.name.clone(),
             role_arn,
             duration: profile.assume_role_duration.unwrap_or(ONE_HOUR),
@@ -173,7 +171,12 @@ impl Builder<'_> {
             token_process: profile.web_identity_token_process.clone(),
             target: self.target(profile),
         });
-        Ok(PlannedStep::cached(step, &profile.name, None))
+        Ok(Planned::cached(
+            web,
+            kind::WEB_IDENTITY,
+            &profile.name,
+            None,
+        ))
     }
 
     /// `--duration` applies to this role too: refuse what AWS would refuse, before any call.
@@ -230,7 +233,7 @@ impl Builder<'_> {
         }
     }
 
-    fn session_token(&self, index: usize) -> PlannedStep {
+    fn session_token(&self, index: usize) -> Planned<Call> {
         let profile = &self.chain.profiles[index];
         let durations = &self.chain.durations;
         let duration = if index > 0 {
@@ -238,14 +241,15 @@ impl Builder<'_> {
         } else {
             durations.session_token
         };
-        let step = Step::GetSessionToken(SessionToken {
+        let session = Call::GetSessionToken(SessionToken {
             profile: profile.name.clone(),
             mfa_serial: profile.mfa_serial.clone(),
             mfa_process: profile.mfa_process.clone(),
             duration,
             target: self.target(profile),
         });
-        PlannedStep::cached(step, &profile.name, profile.mfa_serial.as_deref())
+        let serial = profile.mfa_serial.as_deref();
+        Planned::cached(session, kind::SESSION_TOKEN, &profile.name, serial)
     }
 
     fn target(&self, profile: &ProfileConfig) -> Target {

@@ -57,21 +57,7 @@ impl CredentialProcess {
             expiration: Some(expiration),
         })
     }
-}
 
-/// Names the profiles whose credential_process is running, for the vault processes it may
-/// start: `vault export P` inside P's own credential_process would otherwise recurse forever
-/// (or wait forever for P's lock, which its parent holds).
-const RUNNING_FOR: &str = "__VAULT_CREDENTIAL_PROCESS_FOR";
-
-pub(crate) fn running_for(env: &crate::ctx::Env) -> impl Iterator<Item = &str> {
-    env.non_empty(RUNNING_FOR)
-        .unwrap_or_default()
-        .split('\n')
-        .filter(|p| !p.is_empty())
-}
-
-impl CredentialProcess {
     pub(crate) fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
         log::debug!("profile {}: running credential_process", self.profile);
         let mut running: Vec<&str> = running_for(cx.env).collect();
@@ -87,6 +73,18 @@ impl CredentialProcess {
         }
         self.parse(&output.stdout)
     }
+}
+
+/// Names the profiles whose credential_process is running, for the vault processes it may
+/// start: `vault export P` inside P's own credential_process would otherwise recurse forever
+/// (or wait forever for P's lock, which its parent holds).
+const RUNNING_FOR: &str = "__VAULT_CREDENTIAL_PROCESS_FOR";
+
+pub(crate) fn running_for(env: &crate::ctx::Env) -> impl Iterator<Item = &str> {
+    env.non_empty(RUNNING_FOR)
+        .unwrap_or_default()
+        .split('\n')
+        .filter(|p| !p.is_empty())
 }
 
 #[cfg(test)]

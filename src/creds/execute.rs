@@ -1,36 +1,49 @@
-//! Runs a plan: each step's call with the credentials of the step below it, through the
-//! session cache where the plan says so. A cached step is looked up first, and only on a miss
-//! are the steps below it run, under the session's lock: read the cache; on a miss take the
-//! lock, read again (the process that held it may have filled it), call, store.
+//! Runs a plan: the source, then each call with the credentials of the one before it, through
+//! the session cache where the plan says so. A cached step is looked up first, and only on a
+//! miss does what is below it run, under the session's lock: read the cache; on a miss take
+//! the lock, read again (the process that held it may have filled it), call, store.
 
 use super::cache::SessionId;
 use super::credentials::Credentials;
-use super::plan::{Plan, PlannedStep, Step};
+use super::plan::{Call, Plan, Planned, Source};
 use super::services::Notice;
 use super::{Context, Error};
 
-/// The credentials the plan's last step gives.
+/// The credentials the plan's last call (or its source) gives.
 pub(crate) fn run(plan: &Plan, cx: &Context<'_>) -> Result<Credentials, Error> {
-    retrieve(&plan.steps, cx)
+    up_to(&plan.source, &plan.calls, cx)
 }
 
-fn retrieve(steps: &[PlannedStep], cx: &Context<'_>) -> Result<Credentials, Error> {
-    let Some((step, below)) = steps.split_last() else {
-        unreachable!("chain::plan always starts a plan with a source");
+/// The credentials of the last of `calls`, made on top of `source`.
+fn up_to(
+    source: &Planned<Source>,
+    calls: &[Planned<Call>],
+    cx: &Context<'_>,
+) -> Result<Credentials, Error> {
+    let Some((last, below)) = calls.split_last() else {
+        return cached_or(source.cache.as_ref(), cx, || match &source.what {
+            Source::StoredKeys(keys) => keys.retrieve(cx),
+            Source::CredentialProcess(process) => process.retrieve(cx),
+            Source::AssumeRoleWithWebIdentity(web) => web.retrieve(cx),
+        });
     };
-    match &step.cache {
-        Some(id) => through_cache(id, cx, || call(&step.call, below, cx)),
-        None => call(&step.call, below, cx),
-    }
+    cached_or(last.cache.as_ref(), cx, || {
+        let caller = up_to(source, below, cx)?;
+        match &last.what {
+            Call::GetSessionToken(session) => session.retrieve(&caller, cx),
+            Call::AssumeRole(role) => role.retrieve(&caller, cx),
+        }
+    })
 }
 
-fn call(step: &Step, below: &[PlannedStep], cx: &Context<'_>) -> Result<Credentials, Error> {
-    match step {
-        Step::StoredKeys(keys) => keys.retrieve(cx),
-        Step::CredentialProcess(process) => process.retrieve(cx),
-        Step::AssumeRoleWithWebIdentity(web) => web.retrieve(cx),
-        Step::GetSessionToken(session) => session.retrieve(&retrieve(below, cx)?, cx),
-        Step::AssumeRole(role) => role.retrieve(&retrieve(below, cx)?, cx),
+fn cached_or(
+    id: Option<&SessionId>,
+    cx: &Context<'_>,
+    fetch: impl FnOnce() -> Result<Credentials, Error>,
+) -> Result<Credentials, Error> {
+    match id {
+        Some(id) => through_cache(id, cx, fetch),
+        None => fetch(),
     }
 }
 

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use crate::fsutil;
 
-/// A wait shorter than this goes unreported: parallel callers (Terraform's 20
-/// credential_process calls) hold the lock for milliseconds when the session is cached, and a
-/// line about each such wait would only be noise in their output.
+/// A wait shorter than this goes unreported: after one caller fetched a session, the others
+/// (Terraform's 20 credential_process calls) take the lock in turn only to read it from the
+/// cache, for milliseconds each, and a line about each such wait would only be noise.
 const QUIET_WAIT: Duration = Duration::from_millis(500);
 const POLL: Duration = Duration::from_millis(10);
 
@@ -36,6 +36,7 @@ impl Locks {
 
     /// Waits for the lock called `name`, calling `on_wait` when someone else has held it for
     /// longer than a moment.
+    ///
     /// Where no lock file can be made, there is no lock, which costs duplicate STS calls,
     /// never correctness.
     pub(crate) fn acquire(&self, name: &str, on_wait: &dyn Fn()) -> Option<Guard> {
@@ -102,10 +103,8 @@ mod tests {
                 drop(holder);
             });
             reported.set(0);
-            let started = Instant::now();
             let guard = locks.acquire("session", &report);
             assert!(guard.is_some());
-            assert!(started.elapsed() >= held_for.min(Duration::from_millis(90)));
             assert_eq!(reported.get(), expected_reports, "held for {held_for:?}");
             release.join().unwrap();
         }

@@ -1,5 +1,7 @@
-//! Getting credentials for a profile: the providers (one per file), the chain builder that
-//! picks them, the session cache and its locks, MFA, and the STS client.
+//! Getting credentials for a profile. `chain.rs` decides a `Plan` (`plan.rs`) from the resolved
+//! profile chain, `execute.rs` runs it with the providers (one per file) through the session
+//! cache and its locks, and every outside service (STS, IAM, the MFA prompter, the clock)
+//! comes in `Services` from `cmd`.
 
 mod assume_role;
 mod aws;

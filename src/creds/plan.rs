@@ -13,109 +13,118 @@ use super::session_token::SessionToken;
 use super::static_keys::StoredKeys;
 use super::web_identity::WebIdentity;
 
-/// The steps from the source up: the first gives credentials on its own, and each later one
-/// calls STS with the credentials of the step before it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct Plan {
-    pub(crate) steps: Vec<PlannedStep>,
+/// The session types of the cache, as aws-vault names them in its keys (docs/aws-vault.md §4.2).
+pub(crate) mod kind {
+    pub(crate) const CREDENTIAL_PROCESS: &str = "credential_process";
+    pub(crate) const WEB_IDENTITY: &str = "sts.AssumeRoleWithWebIdentity";
+    pub(crate) const SESSION_TOKEN: &str = "sts.GetSessionToken";
+    pub(crate) const ASSUME_ROLE: &str = "sts.AssumeRole";
 }
 
+/// Where the credentials start, then the STS calls that each use the credentials before them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct PlannedStep {
+pub(crate) struct Plan {
+    pub(crate) source: Planned<Source>,
+    pub(crate) calls: Vec<Planned<Call>>,
+}
+
+/// A source or a call, and the session cache entry its result is kept under (`None`: it is
+/// fetched each time).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Planned<T> {
     #[serde(flatten)]
-    pub(crate) call: Step,
-    /// The session cache entry the result is kept under; `None` when it is fetched each time.
+    pub(crate) what: T,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cache: Option<SessionId>,
 }
 
-/// One way of getting credentials; the types live with the code that carries them out.
+/// What gives credentials on its own. The types live with the code that carries them out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "call")]
-pub(crate) enum Step {
+#[serde(tag = "source")]
+pub(crate) enum Source {
     StoredKeys(StoredKeys),
     CredentialProcess(CredentialProcess),
     AssumeRoleWithWebIdentity(WebIdentity),
+}
+
+/// An STS call made with the credentials below it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "call")]
+pub(crate) enum Call {
     GetSessionToken(SessionToken),
     AssumeRole(AssumeRole),
 }
 
-impl Step {
-    /// The session cache's name for what this step gives (aws-vault's key prefixes).
-    pub(crate) fn cache_kind(&self) -> &'static str {
-        match self {
-            Self::StoredKeys(_) => "long-term",
-            Self::CredentialProcess(_) => "credential_process",
-            Self::AssumeRoleWithWebIdentity(_) => "sts.AssumeRoleWithWebIdentity",
-            Self::GetSessionToken(_) => "sts.GetSessionToken",
-            Self::AssumeRole(_) => "sts.AssumeRole",
-        }
+impl<T> Planned<T> {
+    pub(crate) fn fetched_each_time(what: T) -> Self {
+        Self { what, cache: None }
     }
 
-    fn describe(&self) -> String {
-        let mfa = |serial: &Option<String>| serial.clone().unwrap_or_else(|| "none".to_owned());
-        match self {
-            Self::StoredKeys(s) => format!("stored keys of {}", s.profile),
-            Self::CredentialProcess(s) => format!("credential_process({})", s.profile),
-            Self::AssumeRoleWithWebIdentity(s) => {
-                format!("AssumeRoleWithWebIdentity({})", s.profile)
-            }
-            Self::GetSessionToken(s) => format!(
-                "GetSessionToken({}, mfa {}, {}s)",
-                s.profile,
-                mfa(&s.mfa_serial),
-                s.duration.as_secs()
-            ),
-            Self::AssumeRole(s) => format!(
-                "AssumeRole({}, mfa {}, {}s)",
-                s.profile,
-                mfa(&s.mfa_serial),
-                s.duration.as_secs()
-            ),
-        }
-    }
-}
-
-impl PlannedStep {
-    pub(crate) fn fetched_each_time(call: Step) -> Self {
-        Self { call, cache: None }
-    }
-
-    /// A step whose result the session cache keeps under `profile` and `mfa_serial`.
-    pub(crate) fn cached(call: Step, profile: &str, mfa_serial: Option<&str>) -> Self {
+    /// Kept by the session cache as a `kind` session of `profile`, made with `mfa_serial`.
+    pub(crate) fn cached(
+        what: T,
+        kind: &'static str,
+        profile: &str,
+        mfa_serial: Option<&str>,
+    ) -> Self {
         let cache = Some(SessionId {
-            kind: call.cache_kind(),
+            kind,
             profile: profile.to_owned(),
             mfa: mfa_serial.unwrap_or_default().to_owned(),
         });
-        Self { call, cache }
+        Self { what, cache }
+    }
+
+    fn describe(&self, what: String) -> String {
+        match self.cache {
+            Some(_) => format!("cached {what}"),
+            None => what,
+        }
     }
 }
 
 impl Plan {
-    /// Whether steps end in long-term keys, which GetSessionToken may wrap and AssumeRole may
-    /// use for more than 1h.
-    pub(crate) fn ends_in_long_term_keys(steps: &[PlannedStep]) -> bool {
-        matches!(
-            steps.last(),
-            Some(PlannedStep {
-                call: Step::StoredKeys(_),
-                ..
-            })
-        )
+    pub(crate) fn from_source(source: Planned<Source>) -> Self {
+        Self {
+            source,
+            calls: Vec::new(),
+        }
+    }
+
+    /// Whether the plan gives long-term keys, which GetSessionToken may wrap and AssumeRole
+    /// may use for more than 1h.
+    pub(crate) fn gives_long_term_keys(&self) -> bool {
+        self.calls.is_empty() && matches!(self.source.what, Source::StoredKeys(_))
     }
 
     /// One line, outermost call first: `cached AssumeRole(prod, mfa none, 3600s) <- stored
-    /// keys of user`, for `--debug`.
+    /// keys of user`, for `--debug`. Names, MFA serials and durations only: no command, tag or
+    /// external ID.
     pub(crate) fn describe(&self) -> String {
-        self.steps
-            .iter()
-            .rev()
-            .map(|step| {
-                let cached = if step.cache.is_some() { "cached " } else { "" };
-                format!("{cached}{}", step.call.describe())
-            })
-            .collect::<Vec<_>>()
-            .join(" <- ")
+        let mfa = |serial: &Option<String>| serial.clone().unwrap_or_else(|| "none".to_owned());
+        let source = match &self.source.what {
+            Source::StoredKeys(s) => format!("stored keys of {}", s.profile),
+            Source::CredentialProcess(s) => format!("credential_process({})", s.profile),
+            Source::AssumeRoleWithWebIdentity(s) => {
+                format!("AssumeRoleWithWebIdentity({})", s.profile)
+            }
+        };
+        let mut lines = vec![self.source.describe(source)];
+        for call in &self.calls {
+            let (name, profile, serial, duration) = match &call.what {
+                Call::GetSessionToken(s) => {
+                    ("GetSessionToken", &s.profile, &s.mfa_serial, s.duration)
+                }
+                Call::AssumeRole(s) => ("AssumeRole", &s.profile, &s.mfa_serial, s.duration),
+            };
+            let text = format!(
+                "{name}({profile}, mfa {}, {}s)",
+                mfa(serial),
+                duration.as_secs()
+            );
+            lines.push(call.describe(text));
+        }
+        lines.reverse();
+        lines.join(" <- ")
     }
 }

@@ -63,7 +63,7 @@ fn run(input: &Input) -> Result<Value, String> {
     };
     let stored: HashSet<String> = input.stored.iter().cloned().collect();
     let (plan, _) = super::plan(&env, &config, &stored, &request).map_err(|e| e.to_string())?;
-    Ok(serde_json::to_value(plan.steps).expect("serialises"))
+    Ok(serde_json::to_value(plan).expect("serialises"))
 }
 
 #[test]

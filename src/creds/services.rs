@@ -1,7 +1,8 @@
 //! The outside world as `creds` sees it: the AWS clients, the MFA prompter, the clock, the
-//! lock directory and a channel for notices. `cmd` builds one `Services` per command and
-//! passes it down, so nothing in `creds` builds a client, reads the clock or talks to the
-//! user itself, and unit tests pass fakes (`fake.rs`).
+//! lock directory and a channel for notices. `cmd` builds them (`cmd/services.rs`, for each
+//! credential fetch) and passes them down, so nothing in `creds` builds a client, reads the
+//! clock or talks to the user itself (beyond the processes a profile configures, such as
+//! `mfa_process`, which may use the terminal), and unit tests pass fakes (`fake.rs`).
 
 use std::path::PathBuf;
 

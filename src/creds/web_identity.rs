@@ -64,9 +64,7 @@ impl WebIdentity {
         }
         Ok(Secret::new(token))
     }
-}
 
-impl WebIdentity {
     pub(crate) fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
         let request = WebIdentityRequest {
             role_arn: self.role_arn.clone(),

@@ -97,3 +97,25 @@ fn sts_goes_to_the_configured_endpoint_and_us_east_1_by_default() {
     profile.region = Some("eu-south-1".into());
     assert_eq!(sts_target(&profile, &Env::default()).endpoint, None);
 }
+
+#[test]
+fn the_debug_line_names_no_command_tag_or_external_id() {
+    let text = "[profile user]\ncredential_process = secret-tool lookup x\n\
+                [profile role]\nsource_profile = user\nrole_arn = arn:aws:iam::2:role/r\n\
+                external_id = EXT-SECRET\nsession_tags = k=TAG-VALUE\n";
+    let config = Config::parse(PathBuf::from("config"), text).unwrap();
+    let env = Env::default();
+    let chain = config
+        .resolve_chain("role", &Overrides::default(), &env)
+        .unwrap();
+    let line = plan(&chain, &|_| false, ChainOptions::default(), &env)
+        .unwrap()
+        .describe();
+    assert_eq!(
+        line,
+        "AssumeRole(role, mfa none, 3600s) <- cached credential_process(user)"
+    );
+    for hidden in ["secret-tool", "EXT-SECRET", "TAG-VALUE"] {
+        assert!(!line.contains(hidden), "{line}");
+    }
+}
