@@ -149,6 +149,9 @@ pub(crate) enum Command {
     Remove(RemoveArgs),
     /// Replace a profile's stored access key with a new one, then delete the old key
     Rotate(RotateArgs),
+    /// Sign in to or out of IAM Identity Center (SSO)
+    #[command(subcommand)]
+    Sso(SsoCommand),
     /// Put back the variables `use` changed in this shell
     Unuse(UnuseArgs),
     /// Put a profile's temporary credentials into this shell (through the shell hook)
@@ -199,6 +202,9 @@ pub(crate) struct CredentialArgs {
     /// --duration then applies to roles only
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub(crate) session_ttl: Option<Duration>,
+    /// Sign in to IAM Identity Center with a code typed on any device, not a browser redirect
+    #[arg(long)]
+    pub(crate) use_device_code: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -222,6 +228,9 @@ pub(crate) struct ExecArgs {
     /// (same as --ecs-server)
     #[arg(short, long)]
     pub(crate) server: bool,
+    /// Print an IAM Identity Center sign-in URL instead of opening a browser
+    #[arg(long, env = "AWS_VAULT_STDOUT")]
+    pub(crate) stdout: bool,
     /// The profile whose credentials the command gets
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
@@ -241,6 +250,9 @@ pub(crate) struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ExportFormat::Env)]
     pub(crate) format: ExportFormat,
+    /// Print an IAM Identity Center sign-in URL instead of opening a browser
+    #[arg(long, env = "AWS_VAULT_STDOUT")]
+    pub(crate) stdout: bool,
     /// The profile whose credentials to print
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
@@ -337,7 +349,8 @@ pub(crate) struct LoginArgs {
     /// The console page to open, such as `s3` or `ec2/home` [default: the console home]
     #[arg(long, value_name = "PATH")]
     pub(crate) path: Option<String>,
-    /// Print the sign-in URL instead of opening a browser
+    /// Print the sign-in URL (and an IAM Identity Center sign-in URL) instead of opening a
+    /// browser
     #[arg(short, long, env = "AWS_VAULT_STDOUT")]
     pub(crate) stdout: bool,
     /// The profile to sign in with [default: credentials from AWS_ACCESS_KEY_ID and friends]
@@ -386,6 +399,34 @@ pub(crate) struct RemoveArgs {
     #[arg(short, long, hide = true)]
     pub(crate) sessions_only: bool,
     /// The profile whose keys to remove
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SsoCommand {
+    /// Sign in to IAM Identity Center for the profile's start URL, even when signed in already
+    Login(SsoLoginArgs),
+    /// Sign out: end the sign-in at the service, and remove its token and role credentials
+    Logout(SsoLogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SsoLoginArgs {
+    /// Print the sign-in URL instead of opening a browser
+    #[arg(long, env = "AWS_VAULT_STDOUT")]
+    pub(crate) stdout: bool,
+    /// Sign in with a code typed on any device, not a browser redirect
+    #[arg(long)]
+    pub(crate) use_device_code: bool,
+    /// A profile that signs in through IAM Identity Center
+    #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SsoLogoutArgs {
+    /// A profile that signs in through IAM Identity Center
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
 }

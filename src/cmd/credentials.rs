@@ -3,7 +3,7 @@
 use super::open_keystore;
 use crate::cli::{CredentialArgs, GlobalArgs};
 use crate::config::{Config, Overrides, ProfileChain};
-use crate::creds::{self, ChainOptions, Credentials, Request};
+use crate::creds::{self, ChainOptions, Credentials, Request, SignInMode};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::secret::Secret;
@@ -51,6 +51,8 @@ pub(super) struct Fetch {
     /// background fetch this way (whatever it cached costs nothing; a role assumed from a
     /// cached session is one quick call), so no prompt or command waits long on the network.
     pub(super) deadline: Option<Duration>,
+    /// `--stdout`: an IAM Identity Center sign-in prints its URL instead of opening a browser.
+    pub(super) print_url: bool,
 }
 
 pub(super) fn fetch(
@@ -105,6 +107,10 @@ pub(super) fn fetch_quietly(
         },
         mfa: args.mfa_token.clone().map(Secret::new),
         interactive: ctx.interactive,
+        sign_in: SignInMode {
+            device_code: args.use_device_code,
+            print_url: how.print_url,
+        },
         min_ttl: how.min_ttl,
     };
     let services = super::services::services(ctx, how.deadline);

@@ -59,7 +59,11 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
             "--lazy only works with --server (--ecs-server)".to_owned(),
         ));
     }
-    let (creds, chain) = fetch(profile, &args.credentials, Fetch::default(), global, ctx)?;
+    let how = Fetch {
+        print_url: args.stdout,
+        ..Fetch::default()
+    };
+    let (creds, chain) = fetch(profile, &args.credentials, how, global, ctx)?;
     let target = chain.target();
     let mut set = export::env_pairs(&creds, target.region.as_deref());
     check_credential_values(&set, &chain, args.credentials.no_session)?;

@@ -14,7 +14,11 @@ use crate::secret::Secret;
 
 pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "export")?;
-    let (creds, chain) = fetch(profile, &args.credentials, Fetch::default(), global, ctx)?;
+    let how = Fetch {
+        print_url: args.stdout,
+        ..Fetch::default()
+    };
+    let (creds, chain) = fetch(profile, &args.credentials, how, global, ctx)?;
     let region = chain.target().region.as_deref();
     check_credential_values(
         &env_pairs(&creds, region),

@@ -14,7 +14,9 @@ use crate::secret::Secret;
 
 pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     let (creds, region) = match super::chosen_profile(args.profile.as_deref(), global, ctx)? {
-        Some(profile) => profile_credentials(&profile, &args.credentials, global, ctx)?,
+        Some(profile) => {
+            profile_credentials(&profile, &args.credentials, args.stdout, global, ctx)?
+        }
         None => environment_credentials(&args.credentials, ctx)?,
     };
     let partition = console::partition(region.as_deref(), &ctx.env);
@@ -42,6 +44,7 @@ pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
 fn profile_credentials(
     profile: &str,
     args: &CredentialArgs,
+    print_url: bool,
     global: &GlobalArgs,
     ctx: &Ctx,
 ) -> Result<(Credentials, Option<String>), Error> {
@@ -50,7 +53,11 @@ fn profile_credentials(
     let chain = config.resolve_chain(profile, &overrides, &ctx.env)?;
     let mut args = args.clone();
     args.no_session |= uses_own_keys(chain.target());
-    let (creds, chain) = fetch(profile, &args, Fetch::default(), global, ctx)?;
+    let how = Fetch {
+        print_url,
+        ..Fetch::default()
+    };
+    let (creds, chain) = fetch(profile, &args, how, global, ctx)?;
     let target = chain.target();
     let services = super::services::services(ctx, None);
     let creds = creds::for_console(

@@ -18,6 +18,7 @@ mod remove;
 mod rotate;
 mod served;
 mod services;
+mod sso;
 mod use_profile;
 
 use std::io::{self, Write};
@@ -43,6 +44,7 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Refresh(args) => refresh::run(args, &cli.global, ctx),
         Command::Remove(args) => remove::run(args, &cli.global, ctx),
         Command::Rotate(args) => rotate::run(args, &cli.global, ctx),
+        Command::Sso(command) => sso::run(command, &cli.global, ctx),
         Command::Unuse(args) => use_profile::unuse(args, ctx),
         Command::Use(args) => use_profile::use_profile(args, &cli.global, ctx),
         Command::Version => print(&format!("vault {}\n", env!("CARGO_PKG_VERSION"))),

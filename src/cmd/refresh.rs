@@ -48,11 +48,12 @@ pub(crate) fn run(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
         Fetch {
             min_ttl: None,
             deadline: Some(APPLY_DEADLINE),
+            ..Fetch::default()
         }
     } else {
         Fetch {
             min_ttl: left(ctx),
-            deadline: None,
+            ..Fetch::default()
         }
     };
     let code = credentials_code(
@@ -100,6 +101,7 @@ fn credential_args(saved: &Saved) -> CredentialArgs {
         mfa_token: None,
         no_session: saved.no_session,
         region: saved.region.clone(),
+        use_device_code: false,
     }
 }
 
@@ -157,7 +159,7 @@ fn background(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), 
             };
             let how = Fetch {
                 min_ttl: left(&ctx),
-                deadline: None,
+                ..Fetch::default()
             };
             let fetched = fetch_quietly(profile, &credential_args(&saved), how, global, &as_before);
             let outcome = match fetched {
@@ -236,7 +238,7 @@ pub(crate) fn outcome_of(err: &Error, endpoint: &str) -> Outcome {
         Error::Credentials(creds::Error::Mfa { serial, .. }) => {
             Outcome::NeedsYou(format!("an MFA code for {} is needed", visible(serial)))
         }
-        Error::Credentials(creds::Error::SsoNotSupported { .. }) => {
+        Error::Credentials(creds::Error::SignInNeeded { .. } | creds::Error::SignIn { .. }) => {
             Outcome::NeedsYou(format!("an SSO sign-in is needed ({err})"))
         }
         Error::Credentials(creds::Error::Keystore(keystore::Error::NoPassphrase { .. }))

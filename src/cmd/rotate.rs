@@ -82,6 +82,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
             mfa_token: args.mfa_token.clone(),
             no_session: false,
             region: None,
+            use_device_code: false,
         };
         fetch(&owner.name, &session_args, Fetch::default(), global, ctx)?.0
     } else {

@@ -88,7 +88,7 @@ impl Served {
             &self.args,
             Fetch {
                 min_ttl: Some(wanted),
-                deadline: None,
+                ..Fetch::default()
             },
             &self.global,
             &self.ctx,

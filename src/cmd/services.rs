@@ -5,8 +5,9 @@
 use std::io::{self, Write as _};
 use std::time::Duration;
 
-use crate::creds::{AwsIam, AwsSts, Notice, Prompter, Services, Sts};
-use crate::ctx::Ctx;
+use crate::creds::sso::aws::AwsSso;
+use crate::creds::{AwsIam, AwsSts, Browser, Notice, Prompter, Services, Sts};
+use crate::ctx::{Ctx, Env};
 use crate::secret::Secret;
 use crate::tty;
 use crate::visible::visible;
@@ -21,7 +22,12 @@ pub(super) fn services(ctx: &Ctx, deadline: Option<Duration>) -> Services {
     Services {
         sts,
         iam: Box::new(AwsIam::default()),
+        sso_oidc: Box::new(AwsSso::default()),
+        sso_portal: Box::new(AwsSso::default()),
         prompter: Box::new(TerminalPrompter),
+        browser: Box::new(DesktopBrowser {
+            env: ctx.env.clone(),
+        }),
         clock: ctx.clock,
         lock_dir: ctx.env.runtime_dir().map(|dir| dir.join("locks")),
         notices: Box::new(say),
@@ -37,14 +43,51 @@ impl Prompter for TerminalPrompter {
     }
 }
 
-fn say(notice: &Notice) {
-    match notice {
-        // Someone may be at an MFA prompt; say why nothing happens.
-        Notice::WaitingForLock { .. } => {
-            let _ = writeln!(
-                io::stderr(),
-                "vault: waiting for another vault process that is getting the same credentials"
-            );
-        }
+/// `$BROWSER`, else the desktop's opener, as for `login`.
+struct DesktopBrowser {
+    env: Env,
+}
+
+impl Browser for DesktopBrowser {
+    fn open(&self, url: &str) -> Result<(), String> {
+        crate::browser::open(&Secret::new(url), &self.env)
     }
+}
+
+fn say(notice: &Notice) {
+    let text = match notice {
+        // Someone may be at an MFA prompt or a sign-in; say why nothing happens.
+        Notice::WaitingForLock { .. } => {
+            "vault: waiting for another vault process that is getting the same credentials"
+                .to_owned()
+        }
+        Notice::WaitingForSignIn { start_url } => format!(
+            "vault: waiting for the IAM Identity Center sign-in in progress for {}",
+            visible(start_url)
+        ),
+        Notice::OpeningBrowser { url } => format!(
+            "vault: opening the IAM Identity Center sign-in page in your browser (Ctrl-C cancels):\n{}",
+            visible(url)
+        ),
+        Notice::OpenThisUrl {
+            url,
+            user_code: Some(code),
+        } => format!(
+            "vault: to sign in to IAM Identity Center, open this page and confirm the code {} (Ctrl-C cancels):\n{}",
+            visible(code),
+            visible(url)
+        ),
+        Notice::OpenThisUrl {
+            url,
+            user_code: None,
+        } => format!(
+            "vault: to sign in to IAM Identity Center, open this page on this machine (Ctrl-C cancels):\n{}",
+            visible(url)
+        ),
+        Notice::NoBrowser { reason } => format!(
+            "vault: no browser could be opened ({}); signing in with a device code instead",
+            visible(reason)
+        ),
+    };
+    let _ = writeln!(io::stderr(), "{text}");
 }

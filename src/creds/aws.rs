@@ -168,6 +168,15 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
+    map_service_error("STS", err)
+}
+
+/// What an SDK error means, for a call to `service` (STS, IAM, SSO OIDC, the SSO portal).
+pub(crate) fn map_service_error<E, R>(service: &str, err: &SdkError<E, R>) -> StsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     match err {
         SdkError::ServiceError(service) => StsError::Service {
             code: service.err().code().map(str::to_owned),
@@ -175,11 +184,11 @@ where
             status: status_of(service.raw()),
         },
         SdkError::TimeoutError(_) => StsError::Unreachable(format!(
-            "no answer from STS within {}s",
+            "no answer from {service} within {}s",
             OPERATION_TIMEOUT.as_secs()
         )),
         SdkError::DispatchFailure(_) => StsError::Unreachable(format!(
-            "cannot reach STS after {MAX_ATTEMPTS} attempts: {}",
+            "cannot reach {service} after {MAX_ATTEMPTS} attempts: {}",
             DisplayErrorContext(err)
         )),
         _ => StsError::Unreachable(DisplayErrorContext(err).to_string()),

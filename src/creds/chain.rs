@@ -15,6 +15,7 @@ use super::assume_role::AssumeRole;
 use super::credential_process::CredentialProcess;
 use super::plan::{Call, Plan, Planned, Source, kind};
 use super::session_token::SessionToken;
+use super::sso::SsoRole;
 use super::static_keys::StoredKeys;
 use super::sts::Target;
 use super::web_identity::WebIdentity;
@@ -89,8 +90,8 @@ impl Builder<'_> {
             Plan::from_source(Planned::fetched_each_time(keys))
         } else if profile.source_profile.is_some() {
             self.plan(index + 1)?
-        } else if profile.sso_start_url.is_some() {
-            return Err(Error::SsoNotSupported { profile: name });
+        } else if profile.sso_start_url.is_some() || profile.sso_session.is_some() {
+            Plan::from_source(self.sso(profile)?)
         } else if profile.web_identity_token_file.is_some()
             || profile.web_identity_token_process.is_some()
         {
@@ -155,6 +156,60 @@ impl Builder<'_> {
             None => Planned::fetched_each_time(assume),
         });
         Ok(plan)
+    }
+
+    /// GetRoleCredentials for the profile's account and role, through its start URL. Every key
+    /// must be there: a missing one is named, with the section it belongs in.
+    fn sso(&self, profile: &ProfileConfig) -> Result<Planned<Source>, Error> {
+        let missing = |key: &str| Error::Source {
+            profile: profile.name.clone(),
+            reason: match &profile.sso_session {
+                Some(session) if key == "sso_start_url" || key == "sso_region" => format!(
+                    "its sso_session {session} needs {key} in the [sso-session {session}] section"
+                ),
+                _ => format!("an IAM Identity Center profile needs {key}"),
+            },
+        };
+        let start_url = profile
+            .sso_start_url
+            .clone()
+            .ok_or_else(|| missing("sso_start_url"))?;
+        let sso_region = profile
+            .sso_region
+            .clone()
+            .ok_or_else(|| missing("sso_region"))?;
+        let account_id = profile
+            .sso_account_id
+            .clone()
+            .ok_or_else(|| missing("sso_account_id"))?;
+        let role_name = profile
+            .sso_role_name
+            .clone()
+            .ok_or_else(|| missing("sso_role_name"))?;
+        let scopes = if profile.sso_registration_scopes.is_empty() {
+            vec![super::sso::DEFAULT_SCOPE.to_owned()]
+        } else {
+            profile.sso_registration_scopes.clone()
+        };
+        let (oidc, portal) = super::sso::targets(profile, &sso_region, self.env);
+        let role = Source::SsoRoleCredentials(SsoRole {
+            profile: profile.name.clone(),
+            start_url: start_url.clone(),
+            sso_region,
+            account_id,
+            role_name,
+            session: profile.sso_session.clone(),
+            scopes,
+            oidc,
+            portal,
+        });
+        // aws-vault's key: the start URL stands where an MFA serial would.
+        Ok(Planned::cached(
+            role,
+            kind::SSO_ROLE,
+            &profile.name,
+            Some(&start_url),
+        ))
     }
 
     fn web_identity(&self, profile: &ProfileConfig) -> Result<Planned<Source>, Error> {

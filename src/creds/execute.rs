@@ -25,6 +25,7 @@ fn up_to(
             Source::StoredKeys(keys) => keys.retrieve(cx),
             Source::CredentialProcess(process) => process.retrieve(cx),
             Source::AssumeRoleWithWebIdentity(web) => web.retrieve(cx),
+            Source::SsoRoleCredentials(sso) => sso.retrieve(cx),
         });
     };
     cached_or(last.cache.as_ref(), cx, || {

@@ -12,7 +12,11 @@ use time::OffsetDateTime;
 
 use super::credentials::Credentials;
 use super::iam::Iam;
-use super::services::{Notice, Prompter, Services};
+use super::services::{Browser, Notice, Prompter, Services};
+use super::sso::client::{
+    DeviceAuthorization, Grant, OidcError, PortalError, RegisterRequest, Registration, SsoOidc,
+    SsoPortal, TokenAnswer,
+};
 use super::sts::{
     AssumeRoleRequest, SessionTokenRequest, Sts, StsError, Target, WebIdentityRequest,
 };
@@ -179,6 +183,59 @@ impl Iam for NoIam {
     }
 }
 
+/// No IAM Identity Center in these tests: every call fails loudly.
+pub(crate) struct NoSso;
+
+fn no_sso() -> StsError {
+    StsError::Unreachable("no IAM Identity Center in this test".to_owned())
+}
+
+impl SsoOidc for NoSso {
+    fn register_client(&self, _: &Target, _: &RegisterRequest) -> Result<Registration, OidcError> {
+        Err(OidcError::Other(no_sso()))
+    }
+
+    fn start_device_authorization(
+        &self,
+        _: &Target,
+        _: &Registration,
+        _: &str,
+    ) -> Result<DeviceAuthorization, OidcError> {
+        Err(OidcError::Other(no_sso()))
+    }
+
+    fn create_token(
+        &self,
+        _: &Target,
+        _: &Registration,
+        _: &Grant,
+    ) -> Result<TokenAnswer, OidcError> {
+        Err(OidcError::Other(no_sso()))
+    }
+}
+
+impl SsoPortal for NoSso {
+    fn get_role_credentials(
+        &self,
+        _: &Target,
+        _: &Secret,
+        _: &str,
+        _: &str,
+    ) -> Result<Credentials, PortalError> {
+        Err(PortalError::Other(no_sso()))
+    }
+
+    fn logout(&self, _: &Target, _: &Secret) -> Result<(), PortalError> {
+        Err(PortalError::Other(no_sso()))
+    }
+}
+
+impl Browser for NoSso {
+    fn open(&self, _: &str) -> Result<(), String> {
+        Err("no browser in this test".to_owned())
+    }
+}
+
 /// Answers every MFA question with one code, and counts the questions.
 #[derive(Clone)]
 pub(crate) struct FakePrompter {
@@ -225,7 +282,10 @@ pub(crate) fn services(
     Services {
         sts: Box::new(sts),
         iam: Box::new(NoIam),
+        sso_oidc: Box::new(NoSso),
+        sso_portal: Box::new(NoSso),
         prompter: Box::new(prompter),
+        browser: Box::new(NoSso),
         clock: Clock::Fixed(now),
         lock_dir,
         notices,

@@ -4,7 +4,7 @@
 use aws_sdk_iam::Client;
 use aws_sdk_iam::config::{BehaviorVersion, Region};
 
-use super::aws::{SdkRuntime, map_error, retry_config, sdk_credentials, timeout_config};
+use super::aws::{SdkRuntime, map_service_error, retry_config, sdk_credentials, timeout_config};
 use super::chain::configured_endpoint;
 use super::credentials::Credentials;
 use super::sts::{StsError, Target};
@@ -67,7 +67,7 @@ impl Iam for AwsIam {
             .sdk
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_service_error("IAM", &e))?;
         let key = output
             .access_key()
             .ok_or_else(|| StsError::Unreachable("IAM answered without a key".to_owned()))?;
@@ -92,7 +92,7 @@ impl Iam for AwsIam {
         self.sdk
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_service_error("IAM", &e))?;
         Ok(())
     }
 }

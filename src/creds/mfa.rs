@@ -10,6 +10,7 @@ use super::services::Prompter;
 use crate::process;
 use crate::secret::Secret;
 
+#[derive(Default)]
 pub(crate) struct MfaSource {
     /// `--mfa-token`: used for every MFA call of this run.
     pub(crate) token: Option<Secret>,

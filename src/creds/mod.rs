@@ -20,6 +20,7 @@ mod plan;
 mod plan_cases;
 mod services;
 mod session_token;
+pub(crate) mod sso;
 mod static_keys;
 mod sts;
 #[cfg(test)]
@@ -31,12 +32,13 @@ use std::time::Duration;
 
 pub(crate) use aws::AwsSts;
 pub(crate) use cache::{DEFAULT_MIN_TTL, SessionCache};
-pub(crate) use chain::{ChainOptions, sts_target};
+pub(crate) use chain::{ChainOptions, configured_endpoint, sts_target};
 pub(crate) use credentials::{Credentials, rfc3339_seconds};
 pub(crate) use iam::{AwsIam, Iam};
 pub(crate) use mfa::MfaSource;
 pub(crate) use plan::Plan;
-pub(crate) use services::{Notice, Prompter, Services};
+pub(crate) use services::{Browser, Notice, Prompter, Services};
+pub(crate) use sso::signin::SignInMode;
 pub(crate) use sts::Sts;
 pub use sts::StsError;
 pub(crate) use sts::Target as StsTarget;
@@ -61,10 +63,15 @@ pub enum Error {
         "profile {profile}: credentials missing; store keys with `vault add {profile}`, or give the profile a source_profile, credential_process or web identity"
     )]
     MissingCredentials { profile: String },
+    /// Only a new sign-in can help, and this run may not ask (the prompt hook).
     #[error(
-        "profile {profile}: SSO (sso_start_url / sso_session) is not supported by this version of vault yet"
+        "an IAM Identity Center sign-in is needed for {start_url}; run: vault sso login, or the command again in a terminal"
     )]
-    SsoNotSupported { profile: String },
+    SignInNeeded { start_url: String },
+    #[error("IAM Identity Center sign-in for {start_url}: {reason}")]
+    SignIn { start_url: String, reason: String },
+    #[error("profile {profile}: {reason}")]
+    Sso { profile: String, reason: String },
     #[error("profile {profile}: {reason}")]
     Source { profile: String, reason: String },
     #[error("MFA for {serial}: {reason}")]
@@ -77,6 +84,10 @@ pub enum Error {
     Keystore(#[from] keystore::Error),
     #[error(transparent)]
     Config(#[from] config::Error),
+    #[error(
+        "profile {profile} does not sign in through IAM Identity Center (no sso_session or sso_start_url in its chain)"
+    )]
+    NotSso { profile: String },
     /// A `--duration` AWS would refuse for the chain it applies to: a usage error, found before
     /// any call.
     #[error("{reason}")]
@@ -91,6 +102,15 @@ pub(crate) struct Context<'a> {
     pub(crate) cache: SessionCache<'a>,
     pub(crate) locks: lock::Locks,
     pub(crate) env: &'a Env,
+    pub(crate) sign_in: SignInPolicy,
+}
+
+/// Whether and how this run may sign a person in to IAM Identity Center.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignInPolicy {
+    /// False from the prompt hook, which never opens a browser.
+    pub(crate) allowed: bool,
+    pub(crate) mode: SignInMode,
 }
 
 impl Context<'_> {
@@ -120,8 +140,10 @@ pub(crate) struct Request {
     pub(crate) overrides: Overrides,
     pub(crate) options: ChainOptions,
     pub(crate) mfa: Option<Secret>,
-    /// Whether the user may be asked (an MFA code); not from the prompt hook.
+    /// Whether the user may be asked (an MFA code, a sign-in); not from the prompt hook.
     pub(crate) interactive: bool,
+    /// How an IAM Identity Center sign-in happens, when one is needed.
+    pub(crate) sign_in: SignInMode,
     /// A cached session must have at least this long left to be used (over `AWS_MIN_TTL`):
     /// `refresh` asks for more than its refresh window, or it would get the same credentials.
     pub(crate) min_ttl: Option<Duration>,
@@ -157,31 +179,98 @@ pub(crate) fn get(
     keystore: &dyn Keystore,
     request: &Request,
 ) -> Result<(Credentials, ProfileChain), Error> {
-    let stored: HashSet<String> = keystore
-        .list()?
-        .into_iter()
-        .filter(|key| classify(key) == KeyKind::Credentials)
-        .collect();
-    let (plan, chain) = plan(env, config, &stored, request)?;
+    let (plan, chain) = plan(env, config, &stored_keys(keystore)?, request)?;
     log::debug!("credentials for {}: {}", request.profile, plan.describe());
     let mfa = MfaSource {
         token: request.mfa.clone(),
         interactive: request.interactive,
     };
-    let cx = Context {
-        keystore,
-        services,
-        mfa: &mfa,
-        cache: SessionCache::new(
-            keystore,
-            services.clock,
-            min_ttl(env).max(request.min_ttl.unwrap_or_default()),
-        ),
-        locks: lock::Locks::new(services.lock_dir.clone()),
-        env,
-    };
+    let cx = Context::new(services, env, keystore, &mfa, request);
     let creds = execute::run(&plan, &cx)?;
     Ok((creds, chain))
+}
+
+/// The profiles that have long-term keys in the keystore.
+fn stored_keys(keystore: &dyn Keystore) -> Result<HashSet<String>, Error> {
+    Ok(keystore
+        .list()?
+        .into_iter()
+        .filter(|key| classify(key) == KeyKind::Credentials)
+        .collect())
+}
+
+impl<'a> Context<'a> {
+    fn new(
+        services: &'a Services,
+        env: &'a Env,
+        keystore: &'a dyn Keystore,
+        mfa: &'a MfaSource,
+        request: &Request,
+    ) -> Self {
+        Self {
+            keystore,
+            services,
+            mfa,
+            cache: SessionCache::new(
+                keystore,
+                services.clock,
+                min_ttl(env).max(request.min_ttl.unwrap_or_default()),
+            ),
+            locks: lock::Locks::new(services.lock_dir.clone()),
+            env,
+            sign_in: SignInPolicy {
+                allowed: request.interactive,
+                mode: request.sign_in,
+            },
+        }
+    }
+}
+
+/// The IAM Identity Center source of `request.profile`'s chain.
+fn sso_source(
+    env: &Env,
+    config: &Config,
+    keystore: &dyn Keystore,
+    request: &Request,
+) -> Result<sso::SsoRole, Error> {
+    let (plan, _) = plan(env, config, &stored_keys(keystore)?, request)?;
+    match plan.source.what {
+        plan::Source::SsoRoleCredentials(role) => Ok(role),
+        _ => Err(Error::NotSso {
+            profile: request.profile.clone(),
+        }),
+    }
+}
+
+/// `vault sso login`: a fresh sign-in (or a refresh) for the profile's start URL, whatever is
+/// stored. Returns the start URL and when the new access token expires.
+pub(crate) fn sso_login(
+    services: &Services,
+    env: &Env,
+    config: &Config,
+    keystore: &dyn Keystore,
+    request: &Request,
+) -> Result<(String, time::OffsetDateTime), Error> {
+    let role = sso_source(env, config, keystore, request)?;
+    let mfa = MfaSource::default();
+    let cx = Context::new(services, env, keystore, &mfa, request);
+    let expires = role.sign_in_again(&cx)?;
+    Ok((role.start_url, expires))
+}
+
+/// `vault sso logout`: ends the sign-in at the service (when there is one), then removes the
+/// token and every role session made with it. Returns the start URL and how many sessions
+/// went.
+pub(crate) fn sso_logout(
+    services: &Services,
+    env: &Env,
+    config: &Config,
+    keystore: &dyn Keystore,
+    request: &Request,
+) -> Result<(String, usize), Error> {
+    let role = sso_source(env, config, keystore, request)?;
+    let removed = role.log_out(services, keystore)?;
+    Ok((role.start_url, removed))
 }
 
 /// `AWS_MIN_TTL`: how long a cached session must still be valid to be reused. Like aws-vault,
@@ -245,6 +334,7 @@ pub(crate) fn for_console(
     env: &Env,
 ) -> Result<Credentials, Error> {
     let from_role = profile.role_arn.is_some()
+        || profile.sso_start_url.is_some()
         || profile.web_identity_token_file.is_some()
         || profile.web_identity_token_process.is_some();
     if from_role {

@@ -10,6 +10,7 @@ use super::assume_role::AssumeRole;
 use super::cache::SessionId;
 use super::credential_process::CredentialProcess;
 use super::session_token::SessionToken;
+use super::sso::SsoRole;
 use super::static_keys::StoredKeys;
 use super::web_identity::WebIdentity;
 
@@ -19,6 +20,7 @@ pub(crate) mod kind {
     pub(crate) const WEB_IDENTITY: &str = "sts.AssumeRoleWithWebIdentity";
     pub(crate) const SESSION_TOKEN: &str = "sts.GetSessionToken";
     pub(crate) const ASSUME_ROLE: &str = "sts.AssumeRole";
+    pub(crate) const SSO_ROLE: &str = "sso.GetRoleCredentials";
 }
 
 /// Where the credentials start, then the STS calls that each use the credentials before them.
@@ -45,6 +47,7 @@ pub(crate) enum Source {
     StoredKeys(StoredKeys),
     CredentialProcess(CredentialProcess),
     AssumeRoleWithWebIdentity(WebIdentity),
+    SsoRoleCredentials(SsoRole),
 }
 
 /// An STS call made with the credentials below it.
@@ -108,6 +111,10 @@ impl Plan {
             Source::AssumeRoleWithWebIdentity(s) => {
                 format!("AssumeRoleWithWebIdentity({})", s.profile)
             }
+            Source::SsoRoleCredentials(s) => format!(
+                "GetRoleCredentials({}, {}/{})",
+                s.profile, s.account_id, s.role_name
+            ),
         };
         let mut lines = vec![self.source.describe(source)];
         for call in &self.calls {

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use super::iam::Iam;
+use super::sso::client::{SsoOidc, SsoPortal};
 use super::sts::Sts;
 use crate::ctx::Clock;
 use crate::secret::Secret;
@@ -15,7 +16,10 @@ use crate::tty;
 pub(crate) struct Services {
     pub(crate) sts: Box<dyn Sts>,
     pub(crate) iam: Box<dyn Iam>,
+    pub(crate) sso_oidc: Box<dyn SsoOidc>,
+    pub(crate) sso_portal: Box<dyn SsoPortal>,
     pub(crate) prompter: Box<dyn Prompter>,
+    pub(crate) browser: Box<dyn Browser>,
     pub(crate) clock: Clock,
     /// Where the per-session lock files go; `None` means no locks (and duplicate calls).
     pub(crate) lock_dir: Option<PathBuf>,
@@ -28,6 +32,22 @@ pub(crate) struct Services {
 pub(crate) enum Notice {
     /// Another process holds the lock of this session (it may be at an MFA prompt).
     WaitingForLock { session: String },
+    /// Another process is signing in to this start URL; this one will use its token.
+    WaitingForSignIn { start_url: String },
+    /// The sign-in page is being opened in the browser.
+    OpeningBrowser { url: String },
+    /// The person should open `url` (and enter `user_code`, for a device sign-in).
+    OpenThisUrl {
+        url: String,
+        user_code: Option<String>,
+    },
+    /// No browser could be started, so the sign-in goes on with a device code.
+    NoBrowser { reason: String },
+}
+
+/// Opens a (non-secret) URL in the person's browser.
+pub(crate) trait Browser {
+    fn open(&self, url: &str) -> Result<(), String>;
 }
 
 /// Asks a person for an MFA code.
