@@ -34,4 +34,5 @@ mod shell;
 mod shell_interactive;
 mod shell_lint;
 mod shell_safety;
+mod sso_standin;
 mod sts_errors;

@@ -7,6 +7,7 @@ pub mod moto;
 pub mod proxy;
 mod run;
 pub mod secret_service;
+pub mod sso;
 pub mod tmux;
 
 pub use run::{Done, Run};
