@@ -34,5 +34,6 @@ mod shell;
 mod shell_interactive;
 mod shell_lint;
 mod shell_safety;
+mod sso;
 mod sso_standin;
 mod sts_errors;

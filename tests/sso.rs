@@ -1,0 +1,304 @@
+//! IAM Identity Center profiles end to end: vault against the SSO stand-in (which checks every
+//! request against botocore's models and gets role credentials from moto), a fake `$BROWSER`
+//! that follows the sign-in redirects as a browser does, and the aws CLI as the consumer.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::support::sso::{SsoStandIn, browser_launches, fake_browser_command};
+use crate::support::{Done, Run, Sandbox, moto};
+
+const START_URL: &str = "https://corp.awsapps.com/start";
+
+/// Two roles in one account, and a role assumed from the SSO role.
+fn config() -> String {
+    format!(
+        "[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Developer\nregion = us-east-1\n\
+         [profile ro]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\nregion = us-east-1\n\
+         [profile admin]\nsource_profile = dev\nrole_arn = arn:aws:iam::111111111111:role/Admin\nregion = us-east-1\n"
+    )
+}
+
+/// A sandbox whose SSO calls go to a fresh stand-in, and a browser log.
+struct World {
+    t: Sandbox,
+    sso: SsoStandIn,
+    browser_log: PathBuf,
+}
+
+impl World {
+    fn new() -> Self {
+        let moto = moto::shared();
+        let sso = SsoStandIn::start(&moto.endpoint());
+        sso.configure(&json!({"assignments": [{
+            "accountId": "111111111111",
+            "accountName": "dev",
+            "emailAddress": "dev@example.com",
+            "roles": ["Developer", "ReadOnly"]
+        }]}));
+        let t = Sandbox::new().with_endpoint(moto.endpoint());
+        t.write_config(&config());
+        let browser_log = t.home().join("browser.log");
+        Self {
+            t,
+            sso,
+            browser_log,
+        }
+    }
+
+    /// `vault ARGS` with the SSO endpoints on the stand-in and the fake browser.
+    fn vault<const N: usize>(&self, args: [&str; N]) -> Run {
+        self.t
+            .vault(args)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.sso.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO", &self.sso.endpoint)
+            .env("BROWSER", fake_browser_command(&self.browser_log))
+    }
+
+    fn launches(&self) -> usize {
+        browser_launches(&self.browser_log).len()
+    }
+
+    fn count(&self, section: &str, name: &str) -> u64 {
+        self.sso.stats()[section][name].as_u64().unwrap_or(0)
+    }
+}
+
+fn caller_arn(done: &Done) -> String {
+    let identity: Value = serde_json::from_str(&done.stdout)
+        .unwrap_or_else(|_| panic!("not JSON: {}\n{}", done.stdout, done.stderr));
+    identity["Arn"].as_str().unwrap_or_default().to_owned()
+}
+
+/// What vault says while it opens the browser for a sign-in.
+const OPENING: &str = "vault: opening the IAM Identity Center sign-in page in your browser (Ctrl-C cancels):\n[..]/authorize?response_type=code&client_id=[..]&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A[..]%2Foauth%2Fcallback&state=[..]&code_challenge_method=S256&code_challenge=[..]&scopes=sso%3Aaccount%3Aaccess\n";
+
+#[test]
+fn a_browser_sign_in_gives_the_aws_cli_the_sso_role_and_is_kept_for_the_next_command() {
+    let w = World::new();
+    let done = w
+        .vault(["exec", "dev", "--", "aws", "sts", "get-caller-identity"])
+        .stderr_like(OPENING)
+        .run();
+    assert!(
+        caller_arn(&done).ends_with(":assumed-role/Developer/sso-user"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(w.launches(), 1);
+    assert_eq!(w.count("operations", "RegisterClient"), 1);
+    assert_eq!(w.count("create_token", "authorization_code"), 1);
+    assert_eq!(w.count("role_credentials", "111111111111/Developer"), 1);
+    let client = &w.sso.stats()["clients"][0];
+    assert_eq!(
+        client["grantTypes"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(client["scopes"], json!(["sso:account:access"]));
+    assert_eq!(client["issuerUrl"], START_URL);
+
+    // The next command uses the cached role credentials: no sign-in, no call at all.
+    w.vault(["export", "dev", "--format", "json"])
+        .stdout_has("\"AccessKeyId\"")
+        .run();
+    // Another role under the same start URL reuses the sign-in: one GetRoleCredentials.
+    let done = w
+        .vault(["exec", "ro", "--", "aws", "sts", "get-caller-identity"])
+        .run();
+    assert!(caller_arn(&done).ends_with(":assumed-role/ReadOnly/sso-user"));
+    assert_eq!(w.launches(), 1);
+    assert_eq!(w.count("operations", "RegisterClient"), 1);
+    assert_eq!(w.count("create_token", "authorization_code"), 1);
+    assert_eq!(w.count("role_credentials", "111111111111/Developer"), 1);
+    assert_eq!(w.count("role_credentials", "111111111111/ReadOnly"), 1);
+}
+
+#[test]
+fn a_role_chain_from_an_sso_profile_assumes_the_role_with_the_sso_credentials() {
+    let w = World::new();
+    let done = w
+        .vault(["exec", "admin", "--", "aws", "sts", "get-caller-identity"])
+        .stderr_like(OPENING)
+        .run();
+    assert!(
+        caller_arn(&done).contains(":assumed-role/Admin/"),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn stdout_prints_the_url_and_launches_no_browser() {
+    let w = World::new();
+    let mut child = w
+        .vault(["export", "dev", "--format", "json", "--stdout"])
+        .spawn();
+    let url = read_until_url(&mut child);
+    assert!(url.contains("/authorize?response_type=code"), "{url}");
+    // The person opens it: here the fake browser, started by the test, not by vault.
+    let opened =
+        w.t.command(&crate::support::sso::python().to_string_lossy())
+            .arg(crate::support::support_file("fake_browser.py"))
+            .arg(&url)
+            .status()
+            .unwrap();
+    assert!(opened.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"AccessKeyId\""));
+    assert_eq!(w.launches(), 0);
+}
+
+#[test]
+fn the_device_code_flow_waits_for_approval_part_way_through_polling() {
+    let w = World::new();
+    let mut child = w
+        .vault(["export", "dev", "--format", "json", "--use-device-code"])
+        .spawn();
+    let url = read_until_url(&mut child);
+    assert!(url.contains("/device?user_code="), "{url}");
+    // Let vault ask a few times before the person approves.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let code = url.rsplit('=').next().unwrap().to_owned();
+    w.sso.configure(&json!({"approve_device": code}));
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"AccessKeyId\""));
+    let stats = w.sso.stats();
+    assert!(
+        stats["errors"]["AuthorizationPendingException"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
+        "{stats}"
+    );
+    assert_eq!(w.launches(), 0, "--use-device-code opens no browser");
+    assert_eq!(w.count("operations", "StartDeviceAuthorization"), 1);
+}
+
+#[test]
+fn twenty_parallel_cold_exports_make_one_sign_in_and_one_role_call_per_role() {
+    let w = World::new();
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            let profile = if i % 2 == 0 { "dev" } else { "ro" };
+            w.vault(["export", profile, "--format", "json"]).spawn()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(json["AccessKeyId"].as_str().is_some_and(|k| !k.is_empty()));
+        // Each says nothing, or that it opened the browser, or that it waited for the sign-in.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for line in stderr.lines() {
+            assert!(
+                line.starts_with("vault: opening the IAM Identity Center sign-in page")
+                    || line.contains("/authorize?")
+                    || line.starts_with("vault: waiting for "),
+                "{stderr}"
+            );
+        }
+    }
+    assert_eq!(w.launches(), 1);
+    assert_eq!(w.count("operations", "RegisterClient"), 1);
+    assert_eq!(w.count("operations", "CreateToken"), 1);
+    assert_eq!(w.count("role_credentials", "111111111111/Developer"), 1);
+    assert_eq!(w.count("role_credentials", "111111111111/ReadOnly"), 1);
+}
+
+#[test]
+fn an_expired_access_token_is_renewed_with_the_refresh_token_and_a_refused_one_signs_in_once() {
+    let w = World::new();
+    // Role credentials shorter than AWS_MIN_TTL, so every command needs the token again.
+    w.sso.configure(&json!({"role_credentials_ttl": 60}));
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    w.sso.configure(&json!({"expire_access_tokens": true}));
+    w.vault(["export", "dev", "--format", "json"]).run();
+    assert_eq!(w.launches(), 1, "a refresh opens no browser");
+    assert_eq!(w.count("create_token", "refresh_token"), 1);
+    // A refused refresh token: one sign-in, then success.
+    w.sso
+        .configure(&json!({"expire_access_tokens": true, "revoke_refresh_tokens": true}));
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    assert_eq!(w.launches(), 2);
+    assert_eq!(w.count("create_token", "authorization_code"), 2);
+    assert_eq!(
+        w.count("operations", "RegisterClient"),
+        1,
+        "the client is kept"
+    );
+}
+
+#[test]
+fn logout_ends_the_sign_in_and_the_next_command_signs_in_again() {
+    let w = World::new();
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    w.vault(["sso", "logout", "dev"])
+        .stderr(&format!(
+            "Signed out of {START_URL}; removed its token and 1 cached role session(s)\n"
+        ))
+        .run();
+    assert_eq!(w.count("operations", "Logout"), 1);
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    assert_eq!(w.launches(), 2);
+}
+
+#[test]
+fn sso_login_signs_in_ahead_of_time() {
+    let w = World::new();
+    w.vault(["sso", "login", "dev"])
+        .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
+        .run();
+    w.vault(["export", "ro", "--format", "json"]).run();
+    assert_eq!(w.launches(), 1);
+}
+
+#[test]
+fn a_role_the_user_may_not_use_and_a_declined_sign_in_say_so_and_store_nothing() {
+    let w = World::new();
+    w.sso.configure(&json!({"deny_authorization": true}));
+    w.vault(["export", "dev", "--format", "json"])
+        .status(1)
+        .stderr_like(&format!(
+            "{OPENING}vault: error: IAM Identity Center sign-in for {START_URL}: the sign-in was declined or not completed (access_denied); run the command again to retry\n"
+        ))
+        .run();
+    w.sso
+        .configure(&json!({"deny_authorization": false, "assignments": [{
+            "accountId": "111111111111", "accountName": "dev", "emailAddress": "d@example.com",
+            "roles": ["ReadOnly"]
+        }]}));
+    w.vault(["export", "dev", "--format", "json"])
+        .status(1)
+        .stderr_like(&format!(
+            "{OPENING}vault: error: profile dev: the signed-in user may not use role Developer in account 111111111111 (No access); check sso_account_id and sso_role_name, or ask your administrator for the assignment\n"
+        ))
+        .run();
+}
+
+/// Reads the child's stderr until a line that is a URL, and returns it.
+fn read_until_url(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("piped stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|line| line.starts_with("http://"))
+        .expect("a URL on stderr");
+    // Keep draining so vault never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    url
+}
