@@ -95,6 +95,10 @@ pub(crate) struct GlobalArgs {
         value_name = "NAME"
     )]
     pub(crate) secret_service_collection: Option<String>,
+    /// Also write IAM Identity Center sign-ins to the AWS CLI's cache (~/.aws/sso/cache), so
+    /// SDK-native tools reuse them (plaintext on disk)
+    #[arg(long, global = true, env = "AWS_VAULT_SSO_SHARE_CLI_CACHE")]
+    pub(crate) share_cli_cache: bool,
 }
 
 /// Parses the command line. One thing clap cannot tell: in `vault --profile=dev exec -- aws s3 ls`
@@ -413,6 +417,9 @@ pub(crate) enum SsoCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct SsoLoginArgs {
+    /// Sign in for this [sso-session] instead of a profile's
+    #[arg(long, value_name = "NAME", conflicts_with = PROFILE_ARG)]
+    pub(crate) sso_session: Option<String>,
     /// Print the sign-in URL instead of opening a browser
     #[arg(long, env = "AWS_VAULT_STDOUT")]
     pub(crate) stdout: bool,
@@ -426,6 +433,9 @@ pub(crate) struct SsoLoginArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SsoLogoutArgs {
+    /// Sign out of this [sso-session] instead of a profile's
+    #[arg(long, value_name = "NAME", conflicts_with = PROFILE_ARG)]
+    pub(crate) sso_session: Option<String>,
     /// A profile that signs in through IAM Identity Center
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,

@@ -110,6 +110,7 @@ pub(super) fn fetch_quietly(
         sign_in: SignInMode {
             device_code: args.use_device_code,
             print_url: how.print_url,
+            share_cli_cache: global.share_cli_cache,
         },
         min_ttl: how.min_ttl,
     };

@@ -56,6 +56,14 @@ pub enum Error {
         session: String,
         path: PathBuf,
     },
+    #[error("{} has no [sso-session {session}] section", path.display())]
+    NoSsoSession { session: String, path: PathBuf },
+    #[error("[sso-session {session}] in {} has no {key}", path.display())]
+    SsoSessionKey {
+        session: String,
+        key: String,
+        path: PathBuf,
+    },
     #[error("profile '{profile}' has include_profile = {include}, but {} has no such profile", path.display())]
     MissingInclude {
         profile: String,
@@ -145,6 +153,42 @@ impl Config {
         names.first().copied()
     }
 
+    /// The settings of `[sso-session NAME]`, for a sign-in that names the session itself.
+    pub(crate) fn sso_session_settings(&self, name: &str) -> Result<SsoSessionSettings, Error> {
+        let section = self
+            .document
+            .sso_session(name)
+            .ok_or_else(|| Error::NoSsoSession {
+                session: name.to_owned(),
+                path: self.path.clone(),
+            })?;
+        let get = |key: &str| {
+            section
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| Error::SsoSessionKey {
+                    session: name.to_owned(),
+                    key: key.to_owned(),
+                    path: self.path.clone(),
+                })
+        };
+        Ok(SsoSessionSettings {
+            start_url: get(profile::key::SSO_START_URL)?,
+            region: get(profile::key::SSO_REGION)?,
+            scopes: section
+                .get(profile::key::SSO_REGISTRATION_SCOPES)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+
     /// The `source_profile` written in the profile's own section (not inherited), unless it
     /// names the profile itself.
     pub(crate) fn own_source_profile(&self, name: &str) -> Option<&str> {
@@ -197,6 +241,14 @@ impl Config {
     pub(crate) fn append_profile_section(&self, name: &str) -> Result<(), Error> {
         write::append_section(&self.path, name)
     }
+}
+
+/// What an `[sso-session]` section says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SsoSessionSettings {
+    pub(crate) start_url: String,
+    pub(crate) region: String,
+    pub(crate) scopes: Vec<String>,
 }
 
 fn expand_tilde(path: &str, env: &Env) -> PathBuf {

@@ -15,7 +15,7 @@ use super::assume_role::AssumeRole;
 use super::credential_process::CredentialProcess;
 use super::plan::{Call, Plan, Planned, Source, kind};
 use super::session_token::SessionToken;
-use super::sso::SsoRole;
+use super::sso::{SsoRole, SsoSession};
 use super::static_keys::StoredKeys;
 use super::sts::Target;
 use super::web_identity::WebIdentity;
@@ -186,22 +186,20 @@ impl Builder<'_> {
             .sso_role_name
             .clone()
             .ok_or_else(|| missing("sso_role_name"))?;
-        let scopes = if profile.sso_registration_scopes.is_empty() {
-            vec![super::sso::DEFAULT_SCOPE.to_owned()]
-        } else {
-            profile.sso_registration_scopes.clone()
-        };
+        let scopes = super::sso::scopes_or_default(profile.sso_registration_scopes.clone());
         let (oidc, portal) = super::sso::targets(profile, &sso_region, self.env);
         let role = Source::SsoRoleCredentials(SsoRole {
             profile: profile.name.clone(),
-            start_url: start_url.clone(),
-            sso_region,
             account_id,
             role_name,
-            session: profile.sso_session.clone(),
-            scopes,
-            oidc,
-            portal,
+            sso: SsoSession {
+                start_url: start_url.clone(),
+                sso_region,
+                session: profile.sso_session.clone(),
+                scopes,
+                oidc,
+                portal,
+            },
         });
         // aws-vault's key: the start URL stands where an MFA serial would.
         Ok(Planned::cached(

@@ -226,51 +226,46 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The IAM Identity Center source of `request.profile`'s chain.
-fn sso_source(
+/// The IAM Identity Center sign-in that `request.profile`'s chain starts with.
+pub(crate) fn sso_session_of(
     env: &Env,
     config: &Config,
     keystore: &dyn Keystore,
     request: &Request,
-) -> Result<sso::SsoRole, Error> {
+) -> Result<sso::SsoSession, Error> {
     let (plan, _) = plan(env, config, &stored_keys(keystore)?, request)?;
     match plan.source.what {
-        plan::Source::SsoRoleCredentials(role) => Ok(role),
+        plan::Source::SsoRoleCredentials(role) => Ok(role.sso),
         _ => Err(Error::NotSso {
             profile: request.profile.clone(),
         }),
     }
 }
 
-/// `vault sso login`: a fresh sign-in (or a refresh) for the profile's start URL, whatever is
-/// stored. Returns the start URL and when the new access token expires.
+/// `vault sso login`: a fresh sign-in (or a refresh) for `sso`, whatever is stored. Returns
+/// when the new access token expires.
 pub(crate) fn sso_login(
     services: &Services,
     env: &Env,
-    config: &Config,
     keystore: &dyn Keystore,
+    sso: &sso::SsoSession,
     request: &Request,
-) -> Result<(String, time::OffsetDateTime), Error> {
-    let role = sso_source(env, config, keystore, request)?;
+) -> Result<time::OffsetDateTime, Error> {
     let mfa = MfaSource::default();
     let cx = Context::new(services, env, keystore, &mfa, request);
-    let expires = role.sign_in_again(&cx)?;
-    Ok((role.start_url, expires))
+    sso.sign_in_again(&cx)
 }
 
 /// `vault sso logout`: ends the sign-in at the service (when there is one), then removes the
-/// token and every role session made with it. Returns the start URL and how many sessions
-/// went.
+/// token, the AWS CLI's copy vault shared, and every role session made with it. Returns how
+/// many sessions went.
 pub(crate) fn sso_logout(
     services: &Services,
     env: &Env,
-    config: &Config,
     keystore: &dyn Keystore,
-    request: &Request,
-) -> Result<(String, usize), Error> {
-    let role = sso_source(env, config, keystore, request)?;
-    let removed = role.log_out(services, keystore)?;
-    Ok((role.start_url, removed))
+    sso: &sso::SsoSession,
+) -> Result<usize, Error> {
+    sso.log_out(services, env, keystore)
 }
 
 /// `AWS_MIN_TTL`: how long a cached session must still be valid to be reused. Like aws-vault,

@@ -30,21 +30,28 @@ const TOKEN_MARGIN: Duration = Duration::from_mins(5);
 /// issue a refresh token.
 pub(crate) const DEFAULT_SCOPE: &str = "sso:account:access";
 
-/// GetRoleCredentials for one account and role, signed in through one start URL.
+/// One IAM Identity Center sign-in: a start URL in its region, with the scopes vault asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct SsoRole {
-    pub(crate) profile: String,
+pub(crate) struct SsoSession {
     pub(crate) start_url: String,
     pub(crate) sso_region: String,
-    pub(crate) account_id: String,
-    pub(crate) role_name: String,
-    /// The `[sso-session]` the profile uses; `None` for a legacy profile.
+    /// The `[sso-session]` name; `None` for a legacy profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) session: Option<String>,
     pub(crate) scopes: Vec<String>,
     /// Where the OIDC service and the portal are (an endpoint override, or the region's).
     pub(crate) oidc: Target,
     pub(crate) portal: Target,
+}
+
+/// GetRoleCredentials for one account and role, signed in through one start URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct SsoRole {
+    pub(crate) profile: String,
+    pub(crate) account_id: String,
+    pub(crate) role_name: String,
+    #[serde(flatten)]
+    pub(crate) sso: SsoSession,
 }
 
 /// Where a token came from: one just made by a sign-in is not retried on a 401.
@@ -56,15 +63,15 @@ enum Origin {
 
 impl SsoRole {
     pub(crate) fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
-        let (token, origin) = self.access_token(cx, false)?;
+        let (token, origin) = self.sso.access_token(cx, false)?;
         match self.role_credentials(cx, &token) {
             // A stored token the portal no longer takes: sign in anew, once.
             Err(PortalError::Unauthorized(reason)) if origin == Origin::Stored => {
                 log::debug!(
                     "the SSO token of {} was refused ({reason}); renewing it",
-                    self.start_url
+                    self.sso.start_url
                 );
-                let (token, _) = self.access_token(cx, true)?;
+                let (token, _) = self.sso.access_token(cx, true)?;
                 self.role_credentials(cx, &token)
                     .map_err(|err| self.portal_failed(err))
             }
@@ -84,7 +91,7 @@ impl SsoRole {
             self.role_name
         );
         cx.services.sso_portal.get_role_credentials(
-            &self.portal,
+            &self.sso.portal,
             token,
             &self.account_id,
             &self.role_name,
@@ -107,7 +114,9 @@ impl SsoRole {
             reason,
         }
     }
+}
 
+impl SsoSession {
     /// A usable access token for the start URL: the stored one, the AWS CLI's, a refreshed one,
     /// or a new sign-in, in that order, under the start URL's lock so that parallel callers
     /// sign in once. `renew` skips the stored and cached tokens (the portal refused them).
@@ -139,8 +148,12 @@ impl SsoRole {
         Ok((token, Origin::New))
     }
 
+    fn cli_cache_path(&self, env: &crate::ctx::Env) -> Option<std::path::PathBuf> {
+        token::cli_cache_path(env, self.session.as_deref(), &self.start_url)
+    }
+
     fn cli_cache_token(&self, cx: &Context<'_>) -> Option<SignIn> {
-        let path = token::cli_cache_path(cx.env, self.session.as_deref(), &self.start_url)?;
+        let path = self.cli_cache_path(cx.env)?;
         token::from_cli_cache(&path, &self.start_url)
             .filter(|t| t.usable(cx.services.clock.now(), TOKEN_MARGIN))
     }
@@ -200,6 +213,19 @@ impl SsoRole {
             client: Some(client),
         };
         token::store(cx.keystore, &self.start_url, &token, now)?;
+        if cx.sign_in.mode.share_cli_cache
+            && let Some(path) = self.cli_cache_path(cx.env)
+        {
+            token::write_cli_cache(&path, &self.start_url, &self.sso_region, &token).map_err(
+                |e| Error::SignIn {
+                    start_url: self.start_url.clone(),
+                    reason: format!(
+                        "signed in, but the AWS CLI's cache {} could not be written: {e}",
+                        path.display()
+                    ),
+                },
+            )?;
+        }
         Ok(token.access_token)
     }
 
@@ -274,9 +300,7 @@ impl SsoRole {
             .register_client(&self.oidc, &request)
             .map_err(|err| SignInError::Service(err).into_error(&self.start_url))
     }
-}
 
-impl SsoRole {
     /// A new access token whatever is stored: a refresh where the refresh token still works,
     /// else a sign-in. Returns when it expires.
     pub(crate) fn sign_in_again(&self, cx: &Context<'_>) -> Result<time::OffsetDateTime, Error> {
@@ -291,23 +315,32 @@ impl SsoRole {
     pub(crate) fn log_out(
         &self,
         services: &super::Services,
+        env: &crate::ctx::Env,
         keystore: &dyn crate::keystore::Keystore,
     ) -> Result<usize, Error> {
-        if let Some(stored) = token::load(keystore, &self.start_url)? {
+        let stored = token::load(keystore, &self.start_url)?;
+        if let Some(stored) = &stored {
             match services
                 .sso_portal
                 .logout(&self.portal, &stored.access_token)
             {
                 Ok(()) | Err(PortalError::Unauthorized(_)) => {}
                 Err(err) => {
-                    return Err(Error::Sso {
-                        profile: self.profile.clone(),
+                    return Err(Error::SignIn {
+                        start_url: self.start_url.clone(),
                         reason: format!("signing out failed ({err}); nothing was removed"),
                     });
                 }
             }
         }
         token::remove(keystore, &self.start_url)?;
+        // The AWS CLI's copy goes too when it is the one vault shared (the same token).
+        if let (Some(stored), Some(path)) = (&stored, self.cli_cache_path(env))
+            && token::from_cli_cache(&path, &self.start_url)
+                .is_some_and(|cached| cached.access_token == stored.access_token)
+        {
+            let _ = std::fs::remove_file(&path);
+        }
         let mut removed = 0;
         for key in keystore.list()? {
             let crate::keystore::keys::KeyKind::Session(session) =
@@ -324,6 +357,39 @@ impl SsoRole {
             }
         }
         Ok(removed)
+    }
+}
+
+impl SsoSession {
+    /// The config's `[sso-session NAME]`, for `vault sso login --sso-session NAME`.
+    pub(crate) fn named(
+        config: &crate::config::Config,
+        name: &str,
+        env: &crate::ctx::Env,
+    ) -> Result<Self, Error> {
+        let settings = config.sso_session_settings(name)?;
+        let (oidc, portal) = targets(
+            &crate::config::ProfileConfig::default(),
+            &settings.region,
+            env,
+        );
+        Ok(Self {
+            start_url: settings.start_url,
+            sso_region: settings.region,
+            session: Some(name.to_owned()),
+            scopes: scopes_or_default(settings.scopes),
+            oidc,
+            portal,
+        })
+    }
+}
+
+/// The session's `sso_registration_scopes`, else the scope that brings a refresh token.
+pub(crate) fn scopes_or_default(scopes: Vec<String>) -> Vec<String> {
+    if scopes.is_empty() {
+        vec![DEFAULT_SCOPE.to_owned()]
+    } else {
+        scopes
     }
 }
 

@@ -15,8 +15,26 @@ use crate::creds::sts::Target;
 use crate::creds::{Context, Error, Notice};
 use crate::secret::Secret;
 
-/// How long a browser sign-in may take before vault gives up.
+/// How long a browser sign-in may take before vault gives up, unless
+/// `VAULT_SSO_SIGNIN_TIMEOUT` says otherwise.
 const BROWSER_WAIT: Duration = Duration::from_mins(5);
+pub(crate) const TIMEOUT_VARIABLE: &str = "VAULT_SSO_SIGNIN_TIMEOUT";
+
+/// `VAULT_SSO_SIGNIN_TIMEOUT` (a duration such as `90s`), else 5 minutes.
+fn browser_wait(cx: &Context<'_>) -> Duration {
+    match cx
+        .env
+        .non_empty(TIMEOUT_VARIABLE)
+        .map(crate::duration::parse)
+    {
+        Some(Ok(wait)) if !wait.is_zero() => wait,
+        Some(_) => {
+            log::debug!("ignoring {TIMEOUT_VARIABLE}: not a duration");
+            BROWSER_WAIT
+        }
+        None => BROWSER_WAIT,
+    }
+}
 /// The path of the loopback redirect, as the AWS CLI names it.
 const CALLBACK_PATH: &str = "/oauth/callback";
 /// The redirect a browser client registers: the loopback address without its port, which
@@ -30,6 +48,8 @@ pub(crate) struct SignInMode {
     pub(crate) device_code: bool,
     /// Print the URL (on stderr) instead of opening a browser.
     pub(crate) print_url: bool,
+    /// Also write new tokens to the AWS CLI's cache, for SDK-native tools.
+    pub(crate) share_cli_cache: bool,
 }
 
 /// What a loopback sign-in needs before the client is registered: the redirect it will use.
@@ -114,7 +134,7 @@ pub(crate) fn with_browser(
             .open(&url)
             .map_err(SignInError::NoBrowser)?;
     }
-    let code = wait_for_redirect(loopback, &state)?;
+    let code = wait_for_redirect(loopback, &state, browser_wait(cx))?;
     let grant = Grant::AuthorizationCode {
         code,
         verifier: Secret::new(verifier),
@@ -127,8 +147,12 @@ pub(crate) fn with_browser(
 }
 
 /// Answers the browser's requests until the redirect with our `state` arrives.
-fn wait_for_redirect(loopback: &Loopback, state: &str) -> Result<Secret, SignInError> {
-    let deadline = Instant::now() + BROWSER_WAIT;
+fn wait_for_redirect(
+    loopback: &Loopback,
+    state: &str,
+    wait: Duration,
+) -> Result<Secret, SignInError> {
+    let deadline = Instant::now() + wait;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let request = loopback
@@ -136,7 +160,7 @@ fn wait_for_redirect(loopback: &Loopback, state: &str) -> Result<Secret, SignInE
             .recv_timeout(left)
             .map_err(|e| SignInError::Local(format!("the local redirect failed: {e}")))?;
         let Some(request) = request else {
-            return Err(SignInError::TimedOut(BROWSER_WAIT));
+            return Err(SignInError::TimedOut(wait));
         };
         let url = request.url().to_owned();
         let Some(query) = url
@@ -259,8 +283,8 @@ impl SignInError {
                 "the sign-in was declined or not completed ({reason}); run the command again to retry"
             ),
             Self::TimedOut(after) => format!(
-                "no sign-in arrived within {} minutes; run the command again to retry",
-                after.as_secs() / 60
+                "no sign-in arrived within {}; run the command again to retry (or set {TIMEOUT_VARIABLE} to wait longer)",
+                crate::duration::format_seconds(i64::try_from(after.as_secs()).unwrap_or(i64::MAX))
             ),
             Self::Service(OidcError::AccessDenied(reason)) => {
                 format!("the sign-in was declined ({reason}); run the command again to retry")

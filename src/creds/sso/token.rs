@@ -1,5 +1,5 @@
 //! Where an IAM Identity Center sign-in is kept: in the keystore under aws-vault's item
-//! `oidc:<start URL>` (docs/aws-vault.md §4.3), whose payload aws-vault reads (`SignIn` and
+//! `oidc:<start URL>` (docs/aws-vault.md §4.3), whose payload aws-vault reads (`Token` and
 //! `Expiration`) with vault's own fields alongside (the client registration, the region and
 //! the scopes), so one sign-in serves vault and aws-vault alike; and, read-only unless the user
 //! asks, the AWS CLI's cache (`~/.aws/sso/cache/<sha1>.json`), so an `aws sso login` counts.
@@ -235,6 +235,36 @@ pub(crate) fn from_cli_cache(path: &Path, start_url: &str) -> Option<SignIn> {
     })
 }
 
+/// Writes `token` where the AWS CLI and the SDKs look for it, as botocore's `SSOTokenProvider`
+/// writes it: atomically, mode 0600, in a private directory. Plaintext on disk, which is why
+/// vault does it only when asked (`--share-cli-cache`).
+pub(crate) fn write_cli_cache(
+    path: &Path,
+    start_url: &str,
+    region: &str,
+    token: &SignIn,
+) -> std::io::Result<()> {
+    let format = |at: OffsetDateTime| crate::creds::rfc3339_seconds(at);
+    let mut json = serde_json::json!({
+        "startUrl": start_url,
+        "region": region,
+        "accessToken": token.access_token.expose(),
+        "expiresAt": format(token.expires_at),
+    });
+    if let Some(client) = &token.client {
+        json["clientId"] = client.client_id.clone().into();
+        json["clientSecret"] = client.client_secret.expose().into();
+        json["registrationExpiresAt"] = format(client.expires_at).into();
+    }
+    if let Some(refresh) = &token.refresh_token {
+        json["refreshToken"] = refresh.expose().into();
+    }
+    if let Some(dir) = path.parent() {
+        crate::fsutil::create_private_dir(dir)?;
+    }
+    crate::fsutil::write_atomic(path, json.to_string().as_bytes(), 0o600)
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -269,11 +299,11 @@ mod tests {
             "aws-vault oidc token for https://x.awsapps.com/start (expires 2026-12-05T13:00:00Z"
         ));
         let json: serde_json::Value = serde_json::from_str(item.data.expose()).unwrap();
-        assert_eq!(json["SignIn"]["AccessToken"], "access");
-        assert_eq!(json["SignIn"]["ExpiresIn"], 3600);
-        assert_eq!(json["SignIn"]["RefreshToken"], "refresh");
-        assert_eq!(json["SignIn"]["TokenType"], "Bearer");
-        assert_eq!(json["SignIn"]["ResultMetadata"], serde_json::json!({}));
+        assert_eq!(json["Token"]["AccessToken"], "access");
+        assert_eq!(json["Token"]["ExpiresIn"], 3600);
+        assert_eq!(json["Token"]["RefreshToken"], "refresh");
+        assert_eq!(json["Token"]["TokenType"], "Bearer");
+        assert_eq!(json["Token"]["ResultMetadata"], serde_json::json!({}));
         assert_eq!(json["Expiration"], "2026-12-05T13:00:00Z");
         assert_eq!(json["ClientId"], "client");
         let back = load(&keystore, "https://x.awsapps.com/start")
@@ -285,7 +315,7 @@ mod tests {
     #[test]
     fn an_aws_vault_token_without_our_fields_is_read() {
         let keystore = MemoryKeystore::default();
-        let data = r#"{"SignIn":{"AccessToken":"a","ExpiresIn":28800,"IdToken":null,"RefreshToken":null,"TokenType":"Bearer","ResultMetadata":{}},"Expiration":"2026-12-05T20:00:00.123456789Z"}"#;
+        let data = r#"{"Token":{"AccessToken":"a","ExpiresIn":28800,"IdToken":null,"RefreshToken":null,"TokenType":"Bearer","ResultMetadata":{}},"Expiration":"2026-12-05T20:00:00.123456789Z"}"#;
         keystore
             .set(&Item::from_data("oidc:https://s", data.to_owned()))
             .unwrap();
@@ -294,6 +324,24 @@ mod tests {
         assert!(token.refresh_token.is_none() && token.client.is_none());
         assert!(token.usable(NOW, Duration::from_mins(5)));
         assert!(!token.usable(NOW + Duration::from_hours(8), Duration::from_mins(5)));
+    }
+
+    #[test]
+    fn the_cli_cache_vault_writes_is_read_back_and_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sso/cache/x.json");
+        write_cli_cache(&path, "https://s", "eu-west-1", &token()).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["expiresAt"], "2026-12-05T13:00:00Z");
+        assert_eq!(json["region"], "eu-west-1");
+        let back = from_cli_cache(&path, "https://s").unwrap();
+        assert_eq!(back.access_token.expose(), "access");
+        assert_eq!(back.refresh_token.unwrap().expose(), "refresh");
+        assert!(from_cli_cache(&path, "https://other").is_none());
     }
 
     #[test]
