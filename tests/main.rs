@@ -35,5 +35,6 @@ mod shell_interactive;
 mod shell_lint;
 mod shell_safety;
 mod sso;
+mod sso_interop;
 mod sso_standin;
 mod sts_errors;
