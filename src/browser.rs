@@ -80,6 +80,28 @@ fn check_still_running(browser: &mut Child, program: &std::path::Path) -> Result
     }
 }
 
+/// Opens a URL that is no secret (an IAM Identity Center sign-in page) in `$BROWSER`, else the
+/// desktop's opener, handing it over directly. The error says why no browser could start: it
+/// is missing, or it failed at once.
+pub(crate) fn launch(url: &str, env: &Env) -> Result<(), String> {
+    let (program, args) = browser_command(env)?;
+    let mut browser = process::program(&program)
+        .args(&args)
+        .arg(url)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    // An opener that cannot open anything says so by failing at once.
+    let settle = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < settle {
+        match browser.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("{} did not start: {e}", program.display())),
+        }
+    }
+    check_still_running(&mut browser, &program)
+}
+
 /// `$BROWSER` (a command, possibly with arguments), else the platform's opener on PATH.
 fn browser_command(env: &Env) -> Result<(PathBuf, Vec<String>), String> {
     let path = env.get("PATH");

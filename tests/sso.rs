@@ -302,3 +302,123 @@ fn read_until_url(child: &mut std::process::Child) -> String {
     std::thread::spawn(move || lines.for_each(drop));
     url
 }
+
+#[test]
+fn with_share_cli_cache_boto3s_own_sso_provider_uses_vaults_sign_in() {
+    let w = World::new();
+    w.vault(["--share-cli-cache", "export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    let cache = w.t.home().join(".aws/sso/cache");
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&files[0].metadata().unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    // boto3 with the same config and no vault at all: its SSO provider reads the cache file.
+    let script = "import boto3\nprint(boto3.Session(profile_name='dev').client('sts').get_caller_identity()['Arn'])\n";
+    let output =
+        w.t.command(&crate::support::sso::python().to_string_lossy())
+            .args(["-c", script])
+            .env("AWS_ENDPOINT_URL_SSO", &w.sso.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &w.sso.endpoint)
+            .output()
+            .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .ends_with(":assumed-role/Developer/sso-user"),
+        "{output:?}"
+    );
+    assert_eq!(w.launches(), 1);
+    assert_eq!(w.count("role_credentials", "111111111111/Developer"), 2);
+    // Logging out removes vault's copy there too.
+    w.vault(["sso", "logout", "dev"])
+        .stderr(&format!(
+            "Signed out of {START_URL}; removed its token and 1 cached role session(s)\n"
+        ))
+        .run();
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+}
+
+#[test]
+fn without_share_cli_cache_nothing_is_written_in_plaintext() {
+    let w = World::new();
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    assert!(!w.t.home().join(".aws/sso").exists());
+}
+
+#[test]
+fn an_abandoned_sign_in_gives_up_after_the_timeout_and_stores_nothing() {
+    let w = World::new();
+    w.vault(["export", "dev", "--format", "json"])
+        .env("VAULT_SSO_SIGNIN_TIMEOUT", "2s")
+        .env("FAKE_BROWSER_FETCH", "0")
+        .status(1)
+        .stderr_like(&format!(
+            "{OPENING}vault: error: IAM Identity Center sign-in for {START_URL}: no sign-in arrived within 2s; run the command again to retry (or set VAULT_SSO_SIGNIN_TIMEOUT to wait longer)\n"
+        ))
+        .run();
+    assert_eq!(w.launches(), 1);
+    assert_eq!(w.count("operations", "CreateToken"), 0);
+    // Nothing was kept: the next command signs in again (and this time the browser does).
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    assert_eq!(w.launches(), 2);
+}
+
+#[test]
+fn an_unreachable_service_says_where_it_tried() {
+    let w = World::new();
+    w.t.vault(["export", "dev", "--format", "json"])
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9")
+        .env("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")
+        .status(1)
+        .stderr_like(&format!(
+            "vault: error: IAM Identity Center sign-in for {START_URL}: IAM Identity Center refused the sign-in: cannot reach the IAM Identity Center OIDC service after 3 attempts: [..]\n"
+        ))
+        .run();
+}
+
+#[test]
+fn sso_login_takes_an_sso_session_by_name_and_config_mistakes_name_the_key() {
+    let w = World::new();
+    w.vault(["sso", "login", "--sso-session", "corp"])
+        .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
+        .run();
+    w.vault(["export", "dev", "--format", "json"]).run();
+    assert_eq!(w.launches(), 1);
+    w.vault(["sso", "login", "--sso-session", "nope"])
+        .status(1)
+        .stderr(&format!(
+            "vault: error: {} has no [sso-session nope] section\n",
+            w.t.config_path().display()
+        ))
+        .run();
+    w.t.write_config(&format!(
+        "{}[profile broken]\nsso_session = corp\nsso_role_name = Developer\n",
+        config()
+    ));
+    w.vault(["export", "broken"])
+        .status(1)
+        .stderr(
+            "vault: error: profile broken: an IAM Identity Center profile needs sso_account_id\n",
+        )
+        .run();
+    // A role chain from an SSO profile signs in through it; with a live refresh token,
+    // `sso login` renews without a browser.
+    w.vault(["sso", "login", "admin"])
+        .stderr_like(&format!("Signed in to {START_URL} until [..]\n"))
+        .run();
+    assert_eq!(w.launches(), 1);
+    assert_eq!(w.count("create_token", "refresh_token"), 1);
+    w.t.write_config("[profile plain]\nregion = us-east-1\n");
+    w.vault(["sso", "logout", "plain"])
+        .status(1)
+        .stderr("vault: error: profile plain: credentials missing; store keys with `vault add plain`, or give the profile a source_profile, credential_process or web identity\n")
+        .run();
+}

@@ -50,7 +50,7 @@ struct DesktopBrowser {
 
 impl Browser for DesktopBrowser {
     fn open(&self, url: &str) -> Result<(), String> {
-        crate::browser::open(&Secret::new(url), &self.env)
+        crate::browser::launch(url, &self.env)
     }
 }
 

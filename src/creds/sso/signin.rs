@@ -15,7 +15,7 @@ use crate::creds::sts::Target;
 use crate::creds::{Context, Error, Notice};
 use crate::secret::Secret;
 
-/// How long a browser sign-in may take before vault gives up, unless
+/// How long a sign-in may take before vault gives up, unless
 /// `VAULT_SSO_SIGNIN_TIMEOUT` says otherwise.
 const BROWSER_WAIT: Duration = Duration::from_mins(5);
 pub(crate) const TIMEOUT_VARIABLE: &str = "VAULT_SSO_SIGNIN_TIMEOUT";
@@ -245,7 +245,8 @@ pub(crate) fn with_device_code(
     if open_browser && let Err(reason) = cx.services.browser.open(&verification_uri_complete) {
         log::debug!("no browser for the device sign-in: {reason}");
     }
-    let deadline = Instant::now() + expires_in;
+    let wait = expires_in.min(browser_wait(cx));
+    let deadline = Instant::now() + wait;
     let grant = Grant::DeviceCode { device_code };
     loop {
         match oidc.create_token(target, client, &grant) {
@@ -255,7 +256,7 @@ pub(crate) fn with_device_code(
             Err(err) => return Err(SignInError::Service(err)),
         }
         if Instant::now() + interval > deadline {
-            return Err(SignInError::TimedOut(expires_in));
+            return Err(SignInError::TimedOut(wait));
         }
         sleep(interval);
     }
