@@ -413,6 +413,34 @@ pub(crate) enum SsoCommand {
     Login(SsoLoginArgs),
     /// Sign out: end the sign-in at the service, and remove its token and role credentials
     Logout(SsoLogoutArgs),
+    /// Add a profile to the AWS config for every account and role the sign-in can use
+    Populate(SsoPopulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SsoPopulateArgs {
+    /// Print the profiles instead of adding them
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The region each new profile gets [default: the session's sso_region]
+    #[arg(long, value_name = "REGION", add = ArgValueCompleter::new(complete::regions))]
+    pub(crate) region: Option<String>,
+    /// The [sso-session] to list [default: the only one in the config]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sso_session: Option<String>,
+    /// Print the sign-in URL instead of opening a browser
+    #[arg(long, env = "AWS_VAULT_STDOUT")]
+    pub(crate) stdout: bool,
+    /// How profiles are named, from {account_name}, {account_id}, {role_name} and {session}
+    #[arg(
+        long,
+        value_name = "TEMPLATE",
+        default_value = "{account_name}/{role_name}"
+    )]
+    pub(crate) template: String,
+    /// Sign in with a code typed on any device, not a browser redirect
+    #[arg(long)]
+    pub(crate) use_device_code: bool,
 }
 
 #[derive(Debug, Args)]

@@ -422,3 +422,68 @@ fn sso_login_takes_an_sso_session_by_name_and_config_mistakes_name_the_key() {
         .stderr("vault: error: profile plain: credentials missing; store keys with `vault add plain`, or give the profile a source_profile, credential_process or web identity\n")
         .run();
 }
+
+#[test]
+fn populate_adds_a_profile_per_account_and_role_and_keeps_what_is_there() {
+    let w = World::new();
+    w.sso.configure(&json!({"page_size": 1, "assignments": [
+        {"accountId": "111111111111", "accountName": "dev", "emailAddress": "d@example.com",
+         "roles": ["Developer", "ReadOnly"]},
+        {"accountId": "222222222222", "accountName": "Prod EU", "emailAddress": "p@example.com",
+         "roles": ["ReadOnly"]},
+        {"accountId": "333333333333", "accountName": "audit", "emailAddress": "a@example.com",
+         "roles": ["Auditor"]}
+    ]}));
+    let before = w.t.read_config();
+    w.vault(["sso", "populate", "--dry-run"])
+        .stdout(
+            "[profile dev/Developer]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Developer\nregion = eu-west-1\n\n\
+             [profile dev/ReadOnly]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\nregion = eu-west-1\n\n\
+             [profile Prod-EU/ReadOnly]\nsso_session = corp\nsso_account_id = 222222222222\nsso_role_name = ReadOnly\nregion = eu-west-1\n\n\
+             [profile audit/Auditor]\nsso_session = corp\nsso_account_id = 333333333333\nsso_role_name = Auditor\nregion = eu-west-1\n\n",
+        )
+        .stderr_like(OPENING)
+        .run();
+    assert_eq!(w.t.read_config(), before, "--dry-run writes nothing");
+    w.t.write_config(&format!(
+        "{before}[profile dev/ReadOnly]\nregion = eu-west-1\n"
+    ));
+    w.vault(["sso", "populate"])
+        .stdout("dev/Developer\nProd-EU/ReadOnly\naudit/Auditor\n")
+        .stderr(&format!(
+            "Added 3 profile(s) for [sso-session corp] to {}; 1 existed already\n",
+            w.t.config_path().display()
+        ))
+        .run();
+    let after = w.t.read_config();
+    assert!(
+        after.starts_with(&before),
+        "the old text is kept byte for byte"
+    );
+    assert!(after.contains("[profile dev/ReadOnly]\nregion = eu-west-1\n"));
+    // A populated profile works straight away, with the sign-in already kept.
+    let done = w
+        .vault([
+            "exec",
+            "audit/Auditor",
+            "--",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
+        .run();
+    assert!(caller_arn(&done).ends_with(":assumed-role/Auditor/sso-user"));
+    assert_eq!(w.launches(), 1);
+    let stats = w.sso.stats();
+    assert!(
+        stats["operations"]["ListAccounts"].as_u64().unwrap() >= 3,
+        "paged: {stats}"
+    );
+    // Run again: nothing new.
+    w.vault(["sso", "populate"])
+        .stderr(&format!(
+            "Added 0 profile(s) for [sso-session corp] to {}; 4 existed already\n",
+            w.t.config_path().display()
+        ))
+        .run();
+}

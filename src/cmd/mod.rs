@@ -19,6 +19,7 @@ mod rotate;
 mod served;
 mod services;
 mod sso;
+mod sso_populate;
 mod use_profile;
 
 use std::io::{self, Write};

@@ -241,6 +241,22 @@ impl Config {
     pub(crate) fn append_profile_section(&self, name: &str) -> Result<(), Error> {
         write::append_section(&self.path, name)
     }
+
+    /// Appends a `[profile]` with its keys for each name the file does not have yet; returns
+    /// the names added. The rest of the file is kept byte for byte.
+    pub(crate) fn append_profiles(
+        &self,
+        sections: &[(String, Vec<(String, String)>)],
+    ) -> Result<Vec<String>, Error> {
+        write::append_sections(&self.path, sections)
+    }
+
+    /// The names of the `[sso-session]` sections, sorted.
+    pub(crate) fn sso_session_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.document.sso_sessions().map(|(name, _)| name).collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 /// What an `[sso-session]` section says.

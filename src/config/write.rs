@@ -1,4 +1,5 @@
-//! The one change vault makes to `~/.aws/config`: appending a profile section for `add`.
+//! The changes vault makes to `~/.aws/config`: appending profile sections (`add`, `sso
+//! populate`).
 //! Unlike aws-vault, which rewrites the whole file through its INI library, the existing text
 //! (comments, spacing, key order) is kept byte for byte.
 
@@ -12,6 +13,15 @@ use super::ini::{DEFAULT_PROFILE, Document};
 use crate::fsutil;
 
 pub(super) fn append_section(path: &Path, name: &str) -> Result<(), Error> {
+    append_sections(path, &[(name.to_owned(), Vec::new())]).map(drop)
+}
+
+/// Appends `[profile NAME]` with its `key = value` lines for each section whose profile the
+/// file does not have yet, and returns the names it added.
+pub(super) fn append_sections(
+    path: &Path,
+    sections: &[(String, Vec<(String, String)>)],
+) -> Result<Vec<String>, Error> {
     // Write through a symbolic link (a config kept in a dotfiles repository) to its target.
     let resolved = fs::canonicalize(path).ok();
     let path = resolved.as_deref().unwrap_or(path);
@@ -41,24 +51,41 @@ pub(super) fn append_section(path: &Path, name: &str) -> Result<(), Error> {
             });
         }
     };
-    // Another `vault add` may have added the same profile while we waited for the lock.
-    if Document::parse(&text, path).is_ok_and(|doc| doc.profile(name).is_some()) {
-        return Ok(());
+    // Another vault may have added the same profile while we waited for the lock.
+    let document = Document::parse(&text, path).ok();
+    let mut added = Vec::new();
+    for (name, lines) in sections {
+        let exists = document
+            .as_ref()
+            .is_some_and(|doc| doc.profile(name).is_some());
+        if exists || added.contains(name) {
+            continue;
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        if name == DEFAULT_PROFILE {
+            text.push_str("[default]\n");
+        } else {
+            text.push_str("[profile ");
+            text.push_str(name);
+            text.push_str("]\n");
+        }
+        for (key, value) in lines {
+            text.push_str(key);
+            text.push_str(" = ");
+            text.push_str(value);
+            text.push('\n');
+        }
+        added.push(name.clone());
     }
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+    if !added.is_empty() {
+        fsutil::write_atomic(path, text.as_bytes(), mode).map_err(fail)?;
     }
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    if name == DEFAULT_PROFILE {
-        text.push_str("[default]\n");
-    } else {
-        text.push_str("[profile ");
-        text.push_str(name);
-        text.push_str("]\n");
-    }
-    fsutil::write_atomic(path, text.as_bytes(), mode).map_err(fail)
+    Ok(added)
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use super::credentials::Credentials;
 use super::iam::Iam;
 use super::services::{Browser, Notice, Prompter, Services};
 use super::sso::client::{
-    DeviceAuthorization, Grant, OidcError, PortalError, RegisterRequest, Registration, SsoOidc,
-    SsoPortal, TokenAnswer,
+    Account, DeviceAuthorization, Grant, OidcError, PortalError, RegisterRequest, Registration,
+    SsoOidc, SsoPortal, TokenAnswer,
 };
 use super::sts::{
     AssumeRoleRequest, SessionTokenRequest, Sts, StsError, Target, WebIdentityRequest,
@@ -222,6 +222,19 @@ impl SsoPortal for NoSso {
         _: &str,
         _: &str,
     ) -> Result<Credentials, PortalError> {
+        Err(PortalError::Other(no_sso()))
+    }
+
+    fn list_accounts(&self, _: &Target, _: &Secret) -> Result<Vec<Account>, PortalError> {
+        Err(PortalError::Other(no_sso()))
+    }
+
+    fn list_account_roles(
+        &self,
+        _: &Target,
+        _: &Secret,
+        _: &str,
+    ) -> Result<Vec<String>, PortalError> {
         Err(PortalError::Other(no_sso()))
     }
 

@@ -256,6 +256,19 @@ pub(crate) fn sso_login(
     sso.sign_in_again(&cx)
 }
 
+/// `vault sso populate`: every account and role `sso` reaches, signing in when needed.
+pub(crate) fn sso_assignments(
+    services: &Services,
+    env: &Env,
+    keystore: &dyn Keystore,
+    sso: &sso::SsoSession,
+    request: &Request,
+) -> Result<Vec<(String, String, String)>, Error> {
+    let mfa = MfaSource::default();
+    let cx = Context::new(services, env, keystore, &mfa, request);
+    sso.assignments(&cx)
+}
+
 /// `vault sso logout`: ends the sign-in at the service (when there is one), then removes the
 /// token, the AWS CLI's copy vault shared, and every role session made with it. Returns how
 /// many sessions went.

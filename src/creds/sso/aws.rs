@@ -9,8 +9,8 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use time::OffsetDateTime;
 
 use super::client::{
-    DeviceAuthorization, Grant, OidcError, PortalError, RegisterRequest, Registration, SsoOidc,
-    SsoPortal, TokenAnswer, grant,
+    Account, DeviceAuthorization, Grant, OidcError, PortalError, RegisterRequest, Registration,
+    SsoOidc, SsoPortal, TokenAnswer, grant,
 };
 use crate::creds::StsError;
 use crate::creds::aws::{SdkRuntime, map_service_error, retry_config, timeout_config};
@@ -262,6 +262,69 @@ impl SsoPortal for AwsSso {
             )?)),
             expiration: Some(expiration),
         })
+    }
+
+    fn list_accounts(
+        &self,
+        target: &Target,
+        access_token: &Secret,
+    ) -> Result<Vec<Account>, PortalError> {
+        let client = self.portal(target);
+        let mut accounts = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let call = client
+                .list_accounts()
+                .access_token(access_token.expose())
+                .set_next_token(next.take())
+                .send();
+            let page = self
+                .block_on(PORTAL, call)
+                .map_err(PortalError::Other)?
+                .map_err(|e| portal_error(&e))?;
+            accounts.extend(page.account_list().iter().filter_map(|a| {
+                Some(Account {
+                    id: a.account_id()?.to_owned(),
+                    name: a.account_name().unwrap_or_default().to_owned(),
+                })
+            }));
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => return Ok(accounts),
+            }
+        }
+    }
+
+    fn list_account_roles(
+        &self,
+        target: &Target,
+        access_token: &Secret,
+        account_id: &str,
+    ) -> Result<Vec<String>, PortalError> {
+        let client = self.portal(target);
+        let mut roles = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let call = client
+                .list_account_roles()
+                .access_token(access_token.expose())
+                .account_id(account_id)
+                .set_next_token(next.take())
+                .send();
+            let page = self
+                .block_on(PORTAL, call)
+                .map_err(PortalError::Other)?
+                .map_err(|e| portal_error(&e))?;
+            roles.extend(
+                page.role_list()
+                    .iter()
+                    .filter_map(|r| r.role_name().map(str::to_owned)),
+            );
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => return Ok(roles),
+            }
+        }
     }
 
     fn logout(&self, target: &Target, access_token: &Secret) -> Result<(), PortalError> {

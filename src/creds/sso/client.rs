@@ -126,6 +126,13 @@ pub(crate) enum PortalError {
     Other(StsError),
 }
 
+/// An account the signed-in person can reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Account {
+    pub(crate) id: String,
+    pub(crate) name: String,
+}
+
 pub(crate) trait SsoPortal {
     fn get_role_credentials(
         &self,
@@ -134,6 +141,21 @@ pub(crate) trait SsoPortal {
         account_id: &str,
         role_name: &str,
     ) -> Result<Credentials, PortalError>;
+
+    /// Every account the person can reach (all pages).
+    fn list_accounts(
+        &self,
+        target: &Target,
+        access_token: &Secret,
+    ) -> Result<Vec<Account>, PortalError>;
+
+    /// Every role the person can use in `account_id` (all pages).
+    fn list_account_roles(
+        &self,
+        target: &Target,
+        access_token: &Secret,
+        account_id: &str,
+    ) -> Result<Vec<String>, PortalError>;
 
     /// Ends the sign-in at the service: the access token and its refresh token stop working.
     fn logout(&self, target: &Target, access_token: &Secret) -> Result<(), PortalError>;

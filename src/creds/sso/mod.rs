@@ -301,6 +301,31 @@ impl SsoSession {
             .map_err(|err| SignInError::Service(err).into_error(&self.start_url))
     }
 
+    /// Every account and role the signed-in person can use, signing in first when needed:
+    /// `(account id, account name, role name)`, sorted.
+    pub(crate) fn assignments(
+        &self,
+        cx: &Context<'_>,
+    ) -> Result<Vec<(String, String, String)>, Error> {
+        let (token, _) = self.access_token(cx, false)?;
+        let portal = &cx.services.sso_portal;
+        let failed = |err: PortalError| Error::SignIn {
+            start_url: self.start_url.clone(),
+            reason: format!("listing the accounts and roles failed: {err}"),
+        };
+        let mut found = Vec::new();
+        for account in portal.list_accounts(&self.portal, &token).map_err(failed)? {
+            for role in portal
+                .list_account_roles(&self.portal, &token, &account.id)
+                .map_err(failed)?
+            {
+                found.push((account.id.clone(), account.name.clone(), role));
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
     /// A new access token whatever is stored: a refresh where the refresh token still works,
     /// else a sign-in. Returns when it expires.
     pub(crate) fn sign_in_again(&self, cx: &Context<'_>) -> Result<time::OffsetDateTime, Error> {
