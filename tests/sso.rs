@@ -487,3 +487,34 @@ fn populate_adds_a_profile_per_account_and_role_and_keeps_what_is_there() {
         ))
         .run();
 }
+
+#[test]
+fn list_shows_each_sign_in_with_its_time_left_or_that_it_can_be_renewed() {
+    let w = World::new();
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    let done = w.vault(["list"]).run();
+    let lines: Vec<&str> = done.stdout.lines().map(str::trim_end).collect();
+    assert!(
+        crate::support::like(
+            &lines.join("\n"),
+            "Profile                  Credentials              Sessions\n\
+             =======                  ===========              ========\n\
+             dev                      -                        oidc:corp:[..]m[..]s, sso.GetRoleCredentials:[..]m[..]s\n\
+             ro                       -                        oidc:corp:[..]m[..]s\n\
+             admin                    -                        -"
+        ),
+        "{}",
+        done.stdout
+    );
+    // aws-vault's session list keeps its own labels.
+    w.vault(["list", "--sessions"])
+        .stdout_like("oidc:corp\nsso.GetRoleCredentials:[..]m[..]s\n")
+        .run();
+    w.sso.configure(&json!({"expire_access_tokens": true}));
+    let done = w.vault(["list", "--json"]).run();
+    let rows: Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(rows[0]["sessions"][0]["renewable"], true, "{rows}");
+    assert_eq!(rows[0]["sessions"][0]["type"], "oidc");
+}

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{backend_options, note, open_keystore, print, warn};
 use crate::cli::{GlobalArgs, ListArgs};
 use crate::config::Config;
+use crate::creds::sso::token;
 use crate::ctx::Ctx;
 use crate::duration;
 use crate::error::Error;
@@ -50,7 +51,8 @@ pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
             .collect();
         return print_names(&labels, args.json);
     }
-    let rows = table_rows(&config, &stored, ctx);
+    let tokens = token_states(keystore.as_ref(), &stored);
+    let rows = table_rows(&config, &stored, &tokens, ctx);
     if args.json {
         return print(&(to_json(&rows) + "\n"));
     }
@@ -121,14 +123,48 @@ struct SessionCell {
     /// The profile that produced the session (none for SSO tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
     profile: Option<String>,
-    /// Unix seconds; absent for SSO tokens, whose expiry is inside the encrypted item.
+    /// Unix seconds (for an SSO sign-in, of its access token, when it could be read).
     #[serde(skip_serializing_if = "Option::is_none")]
     expires: Option<i64>,
+    /// For an SSO sign-in: whether a refresh token can renew it without a browser.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    renewable: Option<bool>,
     /// What the text table shows: `sts.GetSessionToken:59m12s` or `oidc:<name>`.
     label: String,
 }
 
-fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
+/// What each stored SSO sign-in holds: when its access token expires, and whether a refresh
+/// token can renew it. A token that cannot be read is left out (shown without a state).
+fn token_states(
+    keystore: &dyn crate::keystore::Keystore,
+    stored: &Stored,
+) -> BTreeMap<String, TokenState> {
+    stored
+        .oidc
+        .iter()
+        .filter_map(|url| {
+            let token = token::load(keystore, url).ok().flatten()?;
+            let state = TokenState {
+                expires: token.expires_at.unix_timestamp(),
+                renewable: token.refresh_token.is_some() && token.client.is_some(),
+            };
+            Some((url.clone(), state))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TokenState {
+    expires: i64,
+    renewable: bool,
+}
+
+fn table_rows(
+    config: &Config,
+    stored: &Stored,
+    tokens: &BTreeMap<String, TokenState>,
+    ctx: &Ctx,
+) -> Vec<Row> {
     let now = ctx.clock.now().unix_timestamp();
     let mut sessions_by_profile: BTreeMap<&str, Vec<SessionCell>> = BTreeMap::new();
     for session in &stored.sessions {
@@ -145,7 +181,7 @@ fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
         let mut sessions = sessions_by_profile.remove(name).unwrap_or_default();
         if let Some(url) = oidc_by_profile.get(name) {
             shown_oidc.insert(url.as_str());
-            sessions.insert(0, oidc_cell(url, config));
+            sessions.insert(0, oidc_cell(url, config).with_state(tokens.get(url), now));
         }
         rows.push(Row {
             profile: Some(name.to_owned()),
@@ -166,7 +202,7 @@ fn table_rows(config: &Config, stored: &Stored, ctx: &Ctx) -> Vec<Row> {
         .oidc
         .iter()
         .filter(|url| !shown_oidc.contains(url.as_str()))
-        .map(|url| oidc_cell(url, config));
+        .map(|url| oidc_cell(url, config).with_state(tokens.get(url), now));
     let orphan_sessions = sessions_by_profile.into_values().flatten();
     for cell in orphan_oidc.chain(orphan_sessions) {
         rows.push(Row {
@@ -184,6 +220,7 @@ fn session_cell(session: &SessionKey, now: i64) -> SessionCell {
         kind: session.kind.clone(),
         profile: Some(session.profile.clone()),
         expires: Some(session.expiry),
+        renewable: None,
         label: format!(
             "{}:{}",
             session.kind,
@@ -211,7 +248,30 @@ fn oidc_cell(url: &str, config: &Config) -> SessionCell {
         kind: "oidc".to_owned(),
         profile: None,
         expires: None,
+        renewable: None,
         label: format!("oidc:{id}"),
+    }
+}
+
+impl SessionCell {
+    /// The table's label for a sign-in: its time left (`oidc:corp:7h59m12s`), else
+    /// `renewable` when a refresh token can renew it silently, else `expired`.
+    fn with_state(mut self, state: Option<&TokenState>, now: i64) -> Self {
+        let Some(state) = state else {
+            return self;
+        };
+        let left = state.expires - now;
+        let shown = if left > 0 {
+            duration::format_seconds(left)
+        } else if state.renewable {
+            "renewable".to_owned()
+        } else {
+            "expired".to_owned()
+        };
+        self.label = format!("{}:{shown}", self.label);
+        self.expires = Some(state.expires);
+        self.renewable = Some(state.renewable);
+        self
     }
 }
 
@@ -326,7 +386,7 @@ mod tests {
             session("sts.AssumeRole", "dev", -5),
             session("sts.AssumeRole", "gone", 10),
         ]);
-        let rows = table_rows(&config, &stored, &ctx);
+        let rows = table_rows(&config, &stored, &BTreeMap::new(), &ctx);
         let labels: Vec<Vec<&str>> = rows
             .iter()
             .map(|r| r.sessions.iter().map(|s| s.label.as_str()).collect())

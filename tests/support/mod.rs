@@ -10,7 +10,7 @@ pub mod secret_service;
 pub mod sso;
 pub mod tmux;
 
-pub use run::{Done, Run};
+pub use run::{Done, Run, like};
 
 use std::ffi::OsStr;
 use std::fs;
