@@ -2,12 +2,10 @@
 //! request against botocore's models and gets role credentials from moto), a fake `$BROWSER`
 //! that follows the sign-in redirects as a browser does, and the aws CLI as the consumer.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
-use crate::support::sso::{SsoStandIn, browser_launches, fake_browser_command};
-use crate::support::{Done, Run, Sandbox, moto};
+use crate::support::Done;
+use crate::support::sso::World;
 
 const START_URL: &str = "https://corp.awsapps.com/start";
 
@@ -21,49 +19,8 @@ fn config() -> String {
     )
 }
 
-/// A sandbox whose SSO calls go to a fresh stand-in, and a browser log.
-struct World {
-    t: Sandbox,
-    sso: SsoStandIn,
-    browser_log: PathBuf,
-}
-
-impl World {
-    fn new() -> Self {
-        let moto = moto::shared();
-        let sso = SsoStandIn::start(&moto.endpoint());
-        sso.configure(&json!({"assignments": [{
-            "accountId": "111111111111",
-            "accountName": "dev",
-            "emailAddress": "dev@example.com",
-            "roles": ["Developer", "ReadOnly"]
-        }]}));
-        let t = Sandbox::new().with_endpoint(moto.endpoint());
-        t.write_config(&config());
-        let browser_log = t.home().join("browser.log");
-        Self {
-            t,
-            sso,
-            browser_log,
-        }
-    }
-
-    /// `vault ARGS` with the SSO endpoints on the stand-in and the fake browser.
-    fn vault<const N: usize>(&self, args: [&str; N]) -> Run {
-        self.t
-            .vault(args)
-            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.sso.endpoint)
-            .env("AWS_ENDPOINT_URL_SSO", &self.sso.endpoint)
-            .env("BROWSER", fake_browser_command(&self.browser_log))
-    }
-
-    fn launches(&self) -> usize {
-        browser_launches(&self.browser_log).len()
-    }
-
-    fn count(&self, section: &str, name: &str) -> u64 {
-        self.sso.stats()[section][name].as_u64().unwrap_or(0)
-    }
+fn world() -> World {
+    World::new(&config())
 }
 
 fn caller_arn(done: &Done) -> String {
@@ -77,7 +34,7 @@ const OPENING: &str = "vault: opening the IAM Identity Center sign-in page in yo
 
 #[test]
 fn a_browser_sign_in_gives_the_aws_cli_the_sso_role_and_is_kept_for_the_next_command() {
-    let w = World::new();
+    let w = world();
     let done = w
         .vault(["exec", "dev", "--", "aws", "sts", "get-caller-identity"])
         .stderr_like(OPENING)
@@ -117,7 +74,7 @@ fn a_browser_sign_in_gives_the_aws_cli_the_sso_role_and_is_kept_for_the_next_com
 
 #[test]
 fn a_role_chain_from_an_sso_profile_assumes_the_role_with_the_sso_credentials() {
-    let w = World::new();
+    let w = world();
     let done = w
         .vault(["exec", "admin", "--", "aws", "sts", "get-caller-identity"])
         .stderr_like(OPENING)
@@ -131,7 +88,7 @@ fn a_role_chain_from_an_sso_profile_assumes_the_role_with_the_sso_credentials() 
 
 #[test]
 fn stdout_prints_the_url_and_launches_no_browser() {
-    let w = World::new();
+    let w = world();
     let mut child = w
         .vault(["export", "dev", "--format", "json", "--stdout"])
         .spawn();
@@ -153,7 +110,7 @@ fn stdout_prints_the_url_and_launches_no_browser() {
 
 #[test]
 fn the_device_code_flow_waits_for_approval_part_way_through_polling() {
-    let w = World::new();
+    let w = world();
     let mut child = w
         .vault(["export", "dev", "--format", "json", "--use-device-code"])
         .spawn();
@@ -180,7 +137,7 @@ fn the_device_code_flow_waits_for_approval_part_way_through_polling() {
 
 #[test]
 fn twenty_parallel_cold_exports_make_one_sign_in_and_one_role_call_per_role() {
-    let w = World::new();
+    let w = world();
     let children: Vec<_> = (0..20)
         .map(|i| {
             let profile = if i % 2 == 0 { "dev" } else { "ro" };
@@ -212,7 +169,7 @@ fn twenty_parallel_cold_exports_make_one_sign_in_and_one_role_call_per_role() {
 
 #[test]
 fn an_expired_access_token_is_renewed_with_the_refresh_token_and_a_refused_one_signs_in_once() {
-    let w = World::new();
+    let w = world();
     // Role credentials shorter than AWS_MIN_TTL, so every command needs the token again.
     w.sso.configure(&json!({"role_credentials_ttl": 60}));
     w.vault(["export", "dev", "--format", "json"])
@@ -239,7 +196,7 @@ fn an_expired_access_token_is_renewed_with_the_refresh_token_and_a_refused_one_s
 
 #[test]
 fn logout_ends_the_sign_in_and_the_next_command_signs_in_again() {
-    let w = World::new();
+    let w = world();
     w.vault(["export", "dev", "--format", "json"])
         .stderr_like(OPENING)
         .run();
@@ -257,7 +214,7 @@ fn logout_ends_the_sign_in_and_the_next_command_signs_in_again() {
 
 #[test]
 fn sso_login_signs_in_ahead_of_time() {
-    let w = World::new();
+    let w = world();
     w.vault(["sso", "login", "dev"])
         .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
         .run();
@@ -267,7 +224,7 @@ fn sso_login_signs_in_ahead_of_time() {
 
 #[test]
 fn a_role_the_user_may_not_use_and_a_declined_sign_in_say_so_and_store_nothing() {
-    let w = World::new();
+    let w = world();
     w.sso.configure(&json!({"deny_authorization": true}));
     w.vault(["export", "dev", "--format", "json"])
         .status(1)
@@ -305,7 +262,7 @@ fn read_until_url(child: &mut std::process::Child) -> String {
 
 #[test]
 fn with_share_cli_cache_boto3s_own_sso_provider_uses_vaults_sign_in() {
-    let w = World::new();
+    let w = world();
     w.vault(["--share-cli-cache", "export", "dev", "--format", "json"])
         .stderr_like(OPENING)
         .run();
@@ -344,7 +301,7 @@ fn with_share_cli_cache_boto3s_own_sso_provider_uses_vaults_sign_in() {
 
 #[test]
 fn without_share_cli_cache_nothing_is_written_in_plaintext() {
-    let w = World::new();
+    let w = world();
     w.vault(["export", "dev", "--format", "json"])
         .stderr_like(OPENING)
         .run();
@@ -353,7 +310,7 @@ fn without_share_cli_cache_nothing_is_written_in_plaintext() {
 
 #[test]
 fn an_abandoned_sign_in_gives_up_after_the_timeout_and_stores_nothing() {
-    let w = World::new();
+    let w = world();
     w.vault(["export", "dev", "--format", "json"])
         .env("VAULT_SSO_SIGNIN_TIMEOUT", "2s")
         .env("FAKE_BROWSER_FETCH", "0")
@@ -373,7 +330,7 @@ fn an_abandoned_sign_in_gives_up_after_the_timeout_and_stores_nothing() {
 
 #[test]
 fn an_unreachable_service_says_where_it_tried() {
-    let w = World::new();
+    let w = world();
     w.t.vault(["export", "dev", "--format", "json"])
         .env("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9")
         .env("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")
@@ -386,7 +343,7 @@ fn an_unreachable_service_says_where_it_tried() {
 
 #[test]
 fn sso_login_takes_an_sso_session_by_name_and_config_mistakes_name_the_key() {
-    let w = World::new();
+    let w = world();
     w.vault(["sso", "login", "--sso-session", "corp"])
         .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
         .run();
@@ -425,7 +382,7 @@ fn sso_login_takes_an_sso_session_by_name_and_config_mistakes_name_the_key() {
 
 #[test]
 fn populate_adds_a_profile_per_account_and_role_and_keeps_what_is_there() {
-    let w = World::new();
+    let w = world();
     w.sso.configure(&json!({"page_size": 1, "assignments": [
         {"accountId": "111111111111", "accountName": "dev", "emailAddress": "d@example.com",
          "roles": ["Developer", "ReadOnly"]},
@@ -490,7 +447,7 @@ fn populate_adds_a_profile_per_account_and_role_and_keeps_what_is_there() {
 
 #[test]
 fn list_shows_each_sign_in_with_its_time_left_or_that_it_can_be_renewed() {
-    let w = World::new();
+    let w = world();
     w.vault(["export", "dev", "--format", "json"])
         .stderr_like(OPENING)
         .run();

@@ -12,11 +12,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::support::federation::{Answer, Federation, query};
-use crate::support::sso::{self, SsoStandIn, browser_launches, fake_browser_command};
-use crate::support::{PASSPHRASE, Run, Sandbox, moto, support_file};
+use crate::support::sso::{self, World};
+use crate::support::{PASSPHRASE, moto, support_file};
 
 const START_URL: &str = "https://corp.awsapps.com/start";
-const VAULT: &str = env!("CARGO_BIN_EXE_vault");
 
 /// Two roles in one account under one `[sso-session]`.
 fn config() -> String {
@@ -27,64 +26,16 @@ fn config() -> String {
     )
 }
 
-/// A sandbox whose SSO calls go to a fresh stand-in, and the fake browser's log.
-struct World {
-    t: Sandbox,
-    sso: SsoStandIn,
-    browser_log: PathBuf,
+fn world() -> World {
+    World::new(&config())
 }
 
-impl World {
-    fn new() -> Self {
-        let moto = moto::shared();
-        let sso = SsoStandIn::start(&moto.endpoint());
-        sso.configure(&json!({"assignments": [{
-            "accountId": "111111111111",
-            "accountName": "dev",
-            "emailAddress": "dev@example.com",
-            "roles": ["Developer", "ReadOnly"]
-        }]}));
-        let t = Sandbox::new().with_endpoint(moto.endpoint());
-        t.write_config(&config());
-        let browser_log = t.home().join("browser.log");
-        Self {
-            t,
-            sso,
-            browser_log,
-        }
-    }
-
-    /// `vault ARGS` with the SSO endpoints on the stand-in and the fake browser.
-    fn vault<const N: usize>(&self, args: [&str; N]) -> Run {
-        self.t
-            .vault(args)
-            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.sso.endpoint)
-            .env("AWS_ENDPOINT_URL_SSO", &self.sso.endpoint)
-            .env("BROWSER", fake_browser_command(&self.browser_log))
-    }
-
-    /// Another program, in the same environment as `vault`.
-    fn command(&self, program: &str) -> std::process::Command {
-        let mut command = self.t.command(program);
-        command
-            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.sso.endpoint)
-            .env("AWS_ENDPOINT_URL_SSO", &self.sso.endpoint)
-            .env("BROWSER", fake_browser_command(&self.browser_log))
-            .env("VAULT", VAULT);
-        command
-    }
-
-    /// Signs in ahead of time, through the fake browser.
-    fn sign_in(&self) {
-        self.vault(["sso", "login", "dev"])
-            .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
-            .run();
-        assert_eq!(self.launches(), 1);
-    }
-
-    fn launches(&self) -> usize {
-        browser_launches(&self.browser_log).len()
-    }
+/// Signs in ahead of time, through the fake browser.
+fn sign_in(w: &World) {
+    w.vault(["sso", "login", "dev"])
+        .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
+        .run();
+    assert_eq!(w.launches(), 1);
 }
 
 fn count(stats: &Value, section: &str, name: &str) -> u64 {
@@ -201,7 +152,7 @@ fn botocore_sign_in(w: &World) -> Value {
 
 #[test]
 fn a_token_botocores_sso_token_provider_cached_is_used_with_no_sign_in() {
-    let w = World::new();
+    let w = world();
     let result = botocore_sign_in(&w);
 
     // The file botocore wrote, where botocore names it: sha1 of the sso-session name.
@@ -304,8 +255,8 @@ fn sha1_hex(text: &str) -> String {
 
 #[test]
 fn the_keystore_item_of_a_sign_in_has_aws_vaults_name_and_fields() {
-    let w = World::new();
-    w.sign_in();
+    let w = world();
+    sign_in(&w);
     let file =
         w.t.keys_dir()
             .join("oidc:https:%2F%2Fcorp.awsapps.com%2Fstart");
@@ -375,7 +326,7 @@ fn the_keystore_item_of_a_sign_in_has_aws_vaults_name_and_fields() {
 #[test]
 fn login_stdout_prints_the_console_url_made_from_the_sso_role_credentials() {
     const SIGNIN_TOKEN: &str = "SSO+SIGNIN/TOKEN=TEST";
-    let w = World::new();
+    let w = world();
     let federation = Federation::start(Answer::Token(SIGNIN_TOKEN));
 
     // No sign-in yet: --stdout prints the sign-in page (stderr) and opens nothing; the person
@@ -502,10 +453,10 @@ fn read_until_url(child: &mut std::process::Child) -> (String, String) {
 
 #[test]
 fn refresh_in_a_hooked_bash_renews_sso_role_credentials_with_the_kept_sign_in() {
-    let w = World::new();
+    let w = world();
     // Role credentials shorter than the hook's refresh window, as a short role session is.
     w.sso.configure(&json!({"role_credentials_ttl": 400}));
-    w.sign_in();
+    sign_in(&w);
     let signed_in = w.sso.stats();
     // `use`; `vault refresh` (a second apart, so the new expiry is a later second); then the
     // hook's own refresh, in the window that VAULT_REFRESH_AT=1 opens. Each step prints the

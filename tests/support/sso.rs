@@ -222,3 +222,62 @@ pub fn browser_launches(log: &Path) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A sandbox (on the shared moto) whose IAM Identity Center calls go to a fresh stand-in with one
+/// account and the roles Developer and ReadOnly, and whose `$BROWSER` is the fake one.
+pub struct World {
+    pub t: super::Sandbox,
+    pub sso: SsoStandIn,
+    pub browser_log: PathBuf,
+}
+
+impl World {
+    pub fn new(config: &str) -> Self {
+        let moto = super::moto::shared();
+        let sso = SsoStandIn::start(&moto.endpoint());
+        sso.configure(&serde_json::json!({"assignments": [{
+            "accountId": "111111111111",
+            "accountName": "dev",
+            "emailAddress": "dev@example.com",
+            "roles": ["Developer", "ReadOnly"]
+        }]}));
+        let t = super::Sandbox::new().with_endpoint(moto.endpoint());
+        t.write_config(config);
+        let browser_log = t.home().join("browser.log");
+        Self {
+            t,
+            sso,
+            browser_log,
+        }
+    }
+
+    /// `vault ARGS` with the SSO endpoints on the stand-in and the fake browser.
+    pub fn vault<const N: usize>(&self, args: [&str; N]) -> super::Run {
+        self.t
+            .vault(args)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.sso.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO", &self.sso.endpoint)
+            .env("BROWSER", fake_browser_command(&self.browser_log))
+    }
+
+    /// Another program, in the same environment as `vault`.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = self.t.command(program);
+        command
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.sso.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO", &self.sso.endpoint)
+            .env("BROWSER", fake_browser_command(&self.browser_log))
+            .env("VAULT", env!("CARGO_BIN_EXE_vault"));
+        command
+    }
+
+    /// How often the fake browser was launched.
+    pub fn launches(&self) -> usize {
+        browser_launches(&self.browser_log).len()
+    }
+
+    /// A count from the stand-in's stats, such as `("operations", "CreateToken")`.
+    pub fn count(&self, section: &str, name: &str) -> u64 {
+        self.sso.stats()[section][name].as_u64().unwrap_or(0)
+    }
+}

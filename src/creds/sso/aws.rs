@@ -68,11 +68,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let message = || {
-        err.as_service_error()
-            .and_then(|e| e.message().map(str::to_owned))
-            .unwrap_or_else(|| "no reason given".to_owned())
-    };
+    let message = || service_message(err);
     match err.as_service_error().and_then(ProvideErrorMetadata::code) {
         Some("AuthorizationPendingException") => OidcError::Pending,
         Some("SlowDownException") => OidcError::SlowDown,
@@ -88,16 +84,30 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let message = || {
-        err.as_service_error()
-            .and_then(|e| e.message().map(str::to_owned))
-            .unwrap_or_else(|| "no reason given".to_owned())
-    };
+    let message = || service_message(err);
     match err.as_service_error().and_then(ProvideErrorMetadata::code) {
         Some("UnauthorizedException") => PortalError::Unauthorized(message()),
         Some("ForbiddenException") => PortalError::Forbidden(message()),
         _ => PortalError::Other(map_service_error(PORTAL, err)),
     }
+}
+
+/// The service's own words for an error it answered with.
+fn service_message<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.message().map(str::to_owned))
+        .unwrap_or_else(|| "no reason given".to_owned())
+}
+
+/// A member the service must send, or the answer is unusable.
+fn required(value: Option<&str>, service: &str, what: &str) -> Result<String, StsError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| missing(service, what))
 }
 
 fn missing(service: &str, what: &str) -> StsError {
@@ -130,11 +140,8 @@ impl SsoOidc for AwsSso {
             .block_on(OIDC, call)
             .map_err(OidcError::Other)?
             .map_err(|e| oidc_error(&e))?;
-        let field = |value: Option<&str>, name: &str| {
-            value
-                .map(str::to_owned)
-                .ok_or_else(|| OidcError::Other(missing(OIDC, name)))
-        };
+        let field =
+            |value: Option<&str>, name: &str| required(value, OIDC, name).map_err(OidcError::Other);
         Ok(Registration {
             client_id: field(output.client_id(), "a client id")?,
             client_secret: Secret::new(field(output.client_secret(), "a client secret")?),
@@ -162,11 +169,8 @@ impl SsoOidc for AwsSso {
             .block_on(OIDC, call)
             .map_err(OidcError::Other)?
             .map_err(|e| oidc_error(&e))?;
-        let field = |value: Option<&str>, name: &str| {
-            value
-                .map(str::to_owned)
-                .ok_or_else(|| OidcError::Other(missing(OIDC, name)))
-        };
+        let field =
+            |value: Option<&str>, name: &str| required(value, OIDC, name).map_err(OidcError::Other);
         Ok(DeviceAuthorization {
             device_code: Secret::new(field(output.device_code(), "a device code")?),
             user_code: field(output.user_code(), "a user code")?,
