@@ -475,3 +475,75 @@ fn list_shows_each_sign_in_with_its_time_left_or_that_it_can_be_renewed() {
     assert_eq!(rows[0]["sessions"][0]["renewable"], true, "{rows}");
     assert_eq!(rows[0]["sessions"][0]["type"], "oidc");
 }
+
+#[test]
+fn the_hook_never_opens_a_browser_and_marks_a_needed_sign_in() {
+    let w = world();
+    w.vault(["sso", "login", "dev"])
+        .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
+        .run();
+    // Signed out behind the shell's back: only a new sign-in can renew the credentials.
+    let script = r#"
+eval "$("$VAULT" hook bash)"
+vault use dev
+"$VAULT" sso logout dev 2>/dev/null
+export VAULT_REFRESH_AT=1
+__vault_precmd
+for _ in $(seq 400); do
+  seen=
+  if [ -r "$__VAULT_STATUS_DIR/$$" ]; then read -r seen _ <"$__VAULT_STATUS_DIR/$$"; fi
+  [ "$seen" = "$__vault_attempt" ] && break
+  sleep 0.05
+done
+__vault_precmd
+echo "segment=$VAULT_SEGMENT"
+"#;
+    let output = w
+        .command("bash")
+        .args([
+            "--noprofile",
+            "--norc",
+            "-e",
+            "-u",
+            "-o",
+            "pipefail",
+            "-c",
+            script,
+        ])
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.trim_end().ends_with('!'),
+        "the needs-you mark: {stdout}"
+    );
+    assert!(
+        crate::support::like(
+            stderr.trim_end(),
+            &format!(
+                "vault: the credentials of dev could not be refreshed: an SSO sign-in is needed (an IAM Identity Center sign-in is needed for {START_URL}; run: vault sso login, or the command again in a terminal)[..]"
+            )
+        ),
+        "{stderr}"
+    );
+    assert_eq!(w.launches(), 1, "the hook opened no browser");
+    assert_eq!(w.sso.stats()["authorize"], 1);
+}
+
+#[test]
+fn a_stored_token_the_portal_refuses_is_renewed_once_without_a_browser() {
+    let w = world();
+    w.vault(["export", "dev", "--format", "json"])
+        .stderr_like(OPENING)
+        .run();
+    // The service ends the access token early; vault still thinks it has an hour.
+    w.sso.configure(&json!({"expire_access_tokens": true}));
+    w.vault(["export", "ro", "--format", "json"]).run();
+    let stats = w.sso.stats();
+    assert_eq!(stats["errors"]["UnauthorizedException"], 1, "{stats}");
+    assert_eq!(w.count("create_token", "refresh_token"), 1);
+    assert_eq!(w.count("role_credentials", "111111111111/ReadOnly"), 2);
+    assert_eq!(w.launches(), 1);
+}
