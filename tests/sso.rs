@@ -362,9 +362,10 @@ fn sso_login_takes_an_sso_session_by_name_and_config_mistakes_name_the_key() {
     ));
     w.vault(["export", "broken"])
         .status(1)
-        .stderr(
-            "vault: error: profile broken: an IAM Identity Center profile needs sso_account_id\n",
-        )
+        .stderr(&format!(
+            "vault: error: profile broken: an IAM Identity Center profile needs sso_account_id ({} line 18)\n",
+            w.t.config_path().display()
+        ))
         .run();
     // A role chain from an SSO profile signs in through it; with a live refresh token,
     // `sso login` renews without a browser.

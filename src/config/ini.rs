@@ -92,6 +92,9 @@ pub(crate) struct Document {
     profile_order: Vec<String>,
     profiles: HashMap<String, Section>,
     sso_sessions: HashMap<String, Section>,
+    /// The line (from 1) of each profile's first section header, for errors.
+    profile_lines: HashMap<String, usize>,
+    sso_session_lines: HashMap<String, usize>,
 }
 
 enum Header<'a> {
@@ -132,6 +135,7 @@ impl Document {
             enabled_indented_mutiline_value: false,
             enabled_preserve_key_leading_whitespace: false,
         };
+        let original = text;
         let text = prepare(text, path)?;
         let ini = Ini::load_from_str_opt(&text, options).map_err(|err| Error::Syntax {
             path: path.to_owned(),
@@ -155,7 +159,50 @@ impl Document {
                 }
             }
         }
+        doc.find_header_lines(original);
         Ok(doc)
+    }
+
+    /// Where each section starts, read from the text itself (the INI parser keeps no lines).
+    fn find_header_lines(&mut self, text: &str) {
+        for (index, line) in text.lines().enumerate() {
+            let Some(name) = line
+                .trim()
+                .strip_prefix('[')
+                .and_then(|rest| rest.split_once(']'))
+                .map(|(name, _)| name)
+            else {
+                continue;
+            };
+            match classify(name) {
+                Header::Default | Header::ProfileDefault => {
+                    self.profile_lines
+                        .entry(DEFAULT_PROFILE.to_owned())
+                        .or_insert(index + 1);
+                }
+                Header::Profile(profile) => {
+                    self.profile_lines
+                        .entry(profile.to_owned())
+                        .or_insert(index + 1);
+                }
+                Header::SsoSession(session) => {
+                    self.sso_session_lines
+                        .entry(session.to_owned())
+                        .or_insert(index + 1);
+                }
+                Header::Other => {}
+            }
+        }
+    }
+
+    /// The line of the profile's section header.
+    pub(crate) fn profile_line(&self, name: &str) -> Option<usize> {
+        self.profile_lines.get(name).copied()
+    }
+
+    /// The line of the `[sso-session]` section header.
+    pub(crate) fn sso_session_line(&self, name: &str) -> Option<usize> {
+        self.sso_session_lines.get(name).copied()
     }
 
     fn profile_mut(&mut self, name: &str) -> &mut Section {

@@ -130,7 +130,14 @@ pub(crate) fn merge_profile(
     offer_env(&mut layers, env, is_target);
     let mut visited = Vec::new();
     absorb_section(doc, path, name, &mut layers, &mut visited)?;
-    finish(name, doc.profile(name).is_some(), layers, overrides, env)
+    let mut profile = finish(name, doc.profile(name).is_some(), layers, overrides, env)?;
+    let at = |line: Option<usize>| line.map(|line| format!("{} line {line}", path.display()));
+    profile.defined_at = at(doc.profile_line(name));
+    profile.sso_session_defined_at = at(profile
+        .sso_session
+        .as_deref()
+        .and_then(|session| doc.sso_session_line(session)));
+    Ok(profile)
 }
 
 fn offer_env<'a>(layers: &mut Layers<'a>, env: &'a Env, is_target: bool) {
@@ -187,6 +194,16 @@ fn absorb_section<'a>(
                 key::SSO_REGION,
                 key::SSO_REGISTRATION_SCOPES,
             ] {
+                // The AWS CLI refuses a profile whose own value contradicts its session's.
+                if let (Some(own), Some(theirs)) = (section.get(sso_key), sso.get(sso_key))
+                    && own != theirs
+                {
+                    return Err(Error::SsoConflict(format!(
+                        "profile '{name}' ({} line {}) sets {sso_key} = {own}, but its sso_session {session} says {theirs}; remove it from the profile or make the two agree",
+                        path.display(),
+                        doc.profile_line(name).unwrap_or_default()
+                    )));
+                }
                 layers.force(sso_key, sso.get(sso_key), origin);
             }
         }
@@ -232,6 +249,8 @@ fn finish(
         .take(key::SOURCE_PROFILE)
         .filter(|source| source != name);
     Ok(ProfileConfig {
+        defined_at: None,
+        sso_session_defined_at: None,
         name: name.to_owned(),
         in_config,
         assume_role_duration,

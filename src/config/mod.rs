@@ -56,13 +56,18 @@ pub enum Error {
         session: String,
         path: PathBuf,
     },
+    /// A profile's own SSO setting contradicts its `[sso-session]` (the whole message: nobody
+    /// branches on its parts, and it keeps the error small).
+    #[error("{0}")]
+    SsoConflict(String),
     #[error("{} has no [sso-session {session}] section", path.display())]
     NoSsoSession { session: String, path: PathBuf },
-    #[error("[sso-session {session}] in {} has no {key}", path.display())]
+    #[error("[sso-session {session}] ({} line {line}) has no {key}", path.display())]
     SsoSessionKey {
         session: String,
         key: String,
         path: PathBuf,
+        line: usize,
     },
     #[error("profile '{profile}' has include_profile = {include}, but {} has no such profile", path.display())]
     MissingInclude {
@@ -171,6 +176,7 @@ impl Config {
                     session: name.to_owned(),
                     key: key.to_owned(),
                     path: self.path.clone(),
+                    line: self.document.sso_session_line(name).unwrap_or_default(),
                 })
         };
         Ok(SsoSessionSettings {

@@ -110,6 +110,11 @@ pub struct ProfileConfig {
     pub sso_role_name: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sso_registration_scopes: Vec<String>,
+    /// Where the profile's section is (`FILE line N`), and its `[sso-session]`'s, for errors.
+    #[serde(skip)]
+    pub defined_at: Option<String>,
+    #[serde(skip)]
+    pub sso_session_defined_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_identity_token_file: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -161,13 +161,19 @@ impl Builder<'_> {
     /// GetRoleCredentials for the profile's account and role, through its start URL. Every key
     /// must be there: a missing one is named, with the section it belongs in.
     fn sso(&self, profile: &ProfileConfig) -> Result<Planned<Source>, Error> {
+        let place =
+            |at: &Option<String>| at.as_ref().map(|at| format!(" ({at})")).unwrap_or_default();
         let missing = |key: &str| Error::Source {
             profile: profile.name.clone(),
             reason: match &profile.sso_session {
                 Some(session) if key == "sso_start_url" || key == "sso_region" => format!(
-                    "its sso_session {session} needs {key} in the [sso-session {session}] section"
+                    "its sso_session {session} needs {key} in the [sso-session {session}] section{}",
+                    place(&profile.sso_session_defined_at)
                 ),
-                _ => format!("an IAM Identity Center profile needs {key}"),
+                _ => format!(
+                    "an IAM Identity Center profile needs {key}{}",
+                    place(&profile.defined_at)
+                ),
             },
         };
         let start_url = profile
