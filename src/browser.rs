@@ -5,8 +5,9 @@
 //! The browser is started with a one-time local address instead: `http://127.0.0.1:PORT/RANDOM`,
 //! which answers its first request with a redirect to the real URL and then closes.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::Child;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -20,39 +21,74 @@ use crate::secret::Secret;
 /// How long the browser may take to ask for the page.
 const WAIT: Duration = Duration::from_mins(2);
 
+/// Why a URL did not reach a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    /// No browser could be started, or it failed at once.
+    NotStarted(String),
+    /// The browser started but did not ask for the page in time.
+    NotFetched(Duration),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotStarted(reason) => f.write_str(reason),
+            Self::NotFetched(wait) => write!(
+                f,
+                "the browser did not open the page within {}s",
+                wait.as_secs()
+            ),
+        }
+    }
+}
+
 /// Opens `url` in `$BROWSER`, else the desktop's opener (`xdg-open`, `open`), and waits until the
 /// browser has fetched it. The error says why it could not.
 pub(crate) fn open(url: &Secret, env: &Env) -> Result<(), String> {
-    let server = Server::http("127.0.0.1:0").map_err(|e| format!("cannot listen locally: {e}"))?;
+    open_within(url, env, WAIT).map_err(|e| e.to_string())
+}
+
+/// `open`, waiting at most `wait` for the browser to ask for the page.
+pub(crate) fn open_within(url: &Secret, env: &Env, wait: Duration) -> Result<(), OpenError> {
+    let not_started = OpenError::NotStarted;
+    let server = Server::http("127.0.0.1:0")
+        .map_err(|e| not_started(format!("cannot listen locally: {e}")))?;
     let port = server
         .server_addr()
         .to_ip()
         .map(|a| a.port())
-        .ok_or("no local port")?;
+        .ok_or_else(|| not_started("no local port".to_owned()))?;
     let mut random = [0u8; 24];
-    getrandom::getrandom(&mut random).map_err(|e| format!("no randomness: {e}"))?;
+    getrandom::getrandom(&mut random).map_err(|e| not_started(format!("no randomness: {e}")))?;
     let path = format!("/{}", URL_SAFE_NO_PAD.encode(random));
     let local = format!("http://127.0.0.1:{port}{path}");
 
-    let (program, args) = browser_command(env)?;
+    let (program, args) = browser_command(env).map_err(not_started)?;
+    // The browser must not hold our stdout and stderr (a caller reading them to the end would
+    // wait for the browser to exit), nor share our Ctrl-C.
     let mut browser = process::program(&program)
         .args(&args)
         .arg(&local)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
-    log::debug!("opening the console through {}", program.display());
-    let deadline = Instant::now() + WAIT;
+        .map_err(|e| not_started(format!("cannot start {}: {e}", program.display())))?;
+    log::debug!("opening the page through {}", program.display());
+    let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
         if let Some(request) = server
             .recv_timeout(Duration::from_millis(100))
-            .map_err(|e| format!("the local redirect failed: {e}"))?
+            .map_err(|e| not_started(format!("the local redirect failed: {e}")))?
         {
             if request.url() != path {
                 let _ = request.respond(Response::empty(404));
                 continue;
             }
             let location = Header::from_bytes("Location", url.expose())
-                .map_err(|()| "the sign-in URL is not a valid header".to_owned())?;
+                .map_err(|()| not_started("the URL is not a valid header".to_owned()))?;
             let no_store = Header::from_bytes("Cache-Control", "no-store").expect("static header");
             let _ = request.respond(
                 Response::empty(302)
@@ -61,12 +97,9 @@ pub(crate) fn open(url: &Secret, env: &Env) -> Result<(), String> {
             );
             return Ok(());
         }
-        check_still_running(&mut browser, &program)?;
+        check_still_running(&mut browser, &program).map_err(not_started)?;
     }
-    Err(format!(
-        "the browser did not open the page within {}s",
-        WAIT.as_secs()
-    ))
+    Err(OpenError::NotFetched(wait))
 }
 
 /// An opener such as xdg-open hands the URL on and exits 0; a failure is an exit code other
@@ -78,28 +111,6 @@ fn check_still_running(browser: &mut Child, program: &std::path::Path) -> Result
         }
         _ => Ok(()),
     }
-}
-
-/// Opens a URL that is no secret (an IAM Identity Center sign-in page) in `$BROWSER`, else the
-/// desktop's opener, handing it over directly. The error says why no browser could start: it
-/// is missing, or it failed at once.
-pub(crate) fn launch(url: &str, env: &Env) -> Result<(), String> {
-    let (program, args) = browser_command(env)?;
-    let mut browser = process::program(&program)
-        .args(&args)
-        .arg(url)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
-    // An opener that cannot open anything says so by failing at once.
-    let settle = Instant::now() + Duration::from_millis(300);
-    while Instant::now() < settle {
-        match browser.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("{} did not start: {e}", program.display())),
-        }
-    }
-    check_still_running(&mut browser, &program)
 }
 
 /// `$BROWSER` (a command, possibly with arguments), else the platform's opener on PATH.

@@ -548,3 +548,57 @@ fn a_stored_token_the_portal_refuses_is_renewed_once_without_a_browser() {
     assert_eq!(w.count("role_credentials", "111111111111/ReadOnly"), 2);
     assert_eq!(w.launches(), 1);
 }
+
+#[test]
+fn callers_that_waited_for_a_sign_in_that_failed_do_not_each_open_a_tab() {
+    let w = world();
+    // The sign-in page is left unanswered for a while, then declined.
+    w.sso.configure(&json!({"deny_authorization": true}));
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            w.vault(["export", "dev", "--format", "json"])
+                .env("FAKE_BROWSER_DELAY", "1")
+                .spawn()
+        })
+        .collect();
+    let mut declined = 0;
+    let mut did_not_complete = 0;
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("the sign-in was declined or not completed") {
+            declined += 1;
+        }
+        if stderr.contains("the sign-in another vault process started did not complete") {
+            did_not_complete += 1;
+        }
+    }
+    assert_eq!(w.launches(), 1, "one browser tab");
+    assert_eq!(declined + did_not_complete, 5);
+    assert_eq!(declined, 1);
+}
+
+#[test]
+fn populate_keeps_accounts_apart_and_refuses_values_the_config_cannot_hold() {
+    let w = world();
+    w.sso.configure(&json!({"assignments": [
+        {"accountId": "111111111111", "accountName": "本番", "emailAddress": "a@example.com",
+         "roles": ["Admin"]},
+        {"accountId": "222222222222", "accountName": "本番", "emailAddress": "b@example.com",
+         "roles": ["Admin"]}
+    ]}));
+    w.vault(["sso", "populate"])
+        .stdout("111111111111/Admin\n222222222222/Admin\n")
+        .stderr_like(&format!(
+            "{OPENING}Added 2 profile(s) for [sso-session corp] to {}; 0 existed already\n",
+            w.t.config_path().display()
+        ))
+        .run();
+    let before = w.t.read_config();
+    w.vault(["sso", "populate", "--region", "eu-west-1\ncredential_process = evil"])
+        .status(1)
+        .stderr("vault: error: --region 'eu-west-1\\x0acredential_process = evil' cannot go into the AWS config; nothing was written\n")
+        .run();
+    assert_eq!(w.t.read_config(), before);
+}

@@ -2,11 +2,12 @@
 //! prompt on the terminal, the system clock, the lock directory, and what to say about
 //! `creds`'s notices. The one place where those choices are made.
 
-use std::io::{self, Write as _};
+use std::io::{self, IsTerminal as _, Write as _};
 use std::time::Duration;
 
+use crate::browser::OpenError;
 use crate::creds::sso::aws::AwsSso;
-use crate::creds::{AwsIam, AwsSts, Browser, Notice, Prompter, Services, Sts};
+use crate::creds::{AwsIam, AwsSts, Browser, BrowserError, Notice, Prompter, Services, Sts};
 use crate::ctx::{Ctx, Env};
 use crate::secret::Secret;
 use crate::tty;
@@ -49,8 +50,12 @@ struct DesktopBrowser {
 }
 
 impl Browser for DesktopBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        crate::browser::launch(url, &self.env)
+    fn open(&self, url: &str, wait: Duration) -> Result<(), BrowserError> {
+        // Through the one-time local redirect, so the URL is in no process's arguments.
+        crate::browser::open_within(&Secret::new(url), &self.env, wait).map_err(|e| match e {
+            OpenError::NotStarted(reason) => BrowserError::NotStarted(reason),
+            OpenError::NotFetched(_) => BrowserError::NotOpened,
+        })
     }
 }
 
@@ -84,10 +89,25 @@ fn say(notice: &Notice) {
             "vault: to sign in to IAM Identity Center, open this page on this machine (Ctrl-C cancels):\n{}",
             visible(url)
         ),
+        Notice::NotKept { what, reason } => format!(
+            "vault: warning: {what} could not be kept ({}); the next command may ask again",
+            visible(reason)
+        ),
         Notice::NoBrowser { reason } => format!(
             "vault: no browser could be opened ({}); signing in with a device code instead",
             visible(reason)
         ),
     };
+    // Under credential_process the SDK keeps stderr to itself: a sign-in URL or device code
+    // must still reach the person, on the terminal as the MFA prompt does.
+    if !io::stderr().is_terminal()
+        && matches!(
+            notice,
+            Notice::OpeningBrowser { .. } | Notice::OpenThisUrl { .. }
+        )
+        && let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty")
+    {
+        let _ = writeln!(tty, "{text}");
+    }
     let _ = writeln!(io::stderr(), "{text}");
 }

@@ -37,26 +37,45 @@ pub(crate) fn run(args: &SsoPopulateArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
         .clone()
         .unwrap_or_else(|| sso.sso_region.clone());
     let found = creds::sso_assignments(&services, &ctx.env, keystore.as_ref(), &sso, &request)?;
-    let sections: Vec<(String, Vec<(String, String)>)> = found
-        .iter()
-        .map(|(account_id, account_name, role_name)| {
-            let name = profile_name(
-                &args.template,
+    check_value("--region", &region, |c| {
+        c.is_ascii_alphanumeric() || c == '-'
+    })?;
+    let mut taken = std::collections::BTreeSet::new();
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (account_id, account_name, role_name) in &found {
+        // What the portal says goes into the config: it must be what AWS allows there, or a
+        // newline could add lines of its own.
+        check_value("an account id", account_id, |c| c.is_ascii_digit())?;
+        check_value("a role name", role_name, |c| {
+            c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+        })?;
+        let mut name = profile_name(
+            &args.template,
+            account_id,
+            account_name,
+            role_name,
+            &session,
+        );
+        // Two accounts whose names sanitise alike (or to nothing) stay apart by their ids.
+        if name.is_empty() || name.starts_with('/') || name == "default" || taken.contains(&name) {
+            name = profile_name(
+                "{account_id}/{role_name}",
                 account_id,
                 account_name,
                 role_name,
                 &session,
             );
-            // A profile without a region fails in the aws CLI ("You must specify a region").
-            let keys = vec![
-                ("sso_session".to_owned(), session.clone()),
-                ("sso_account_id".to_owned(), account_id.clone()),
-                ("sso_role_name".to_owned(), role_name.clone()),
-                ("region".to_owned(), region.clone()),
-            ];
-            (name, keys)
-        })
-        .collect();
+        }
+        taken.insert(name.clone());
+        // A profile without a region fails in the aws CLI ("You must specify a region").
+        let keys = vec![
+            ("sso_session".to_owned(), session.clone()),
+            ("sso_account_id".to_owned(), account_id.clone()),
+            ("sso_role_name".to_owned(), role_name.clone()),
+            ("region".to_owned(), region.clone()),
+        ];
+        sections.push((name, keys));
+    }
     if args.dry_run {
         let mut text = String::new();
         for (name, keys) in &sections {
@@ -85,6 +104,17 @@ pub(crate) fn run(args: &SsoPopulateArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
         sections.len() - added.len()
     ));
     Ok(())
+}
+
+/// Refuses a value that is empty or has a character outside `allowed`.
+fn check_value(what: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), Error> {
+    if !value.is_empty() && value.chars().all(allowed) {
+        return Ok(());
+    }
+    Err(Error::Message(format!(
+        "{what} '{}' cannot go into the AWS config; nothing was written",
+        visible(value)
+    )))
 }
 
 /// The one `[sso-session]` of the config, when `--sso-session` is not given.

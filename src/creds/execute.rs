@@ -67,7 +67,10 @@ fn through_cache(
             session: session.clone(),
         });
     };
-    let _guard = cx.locks.acquire(&session, &notify);
+    let guard = cx.locks.acquire(&session, &notify);
+    if guard.as_ref().is_some_and(|g| g.waited) {
+        cx.waited.set(true);
+    }
     // Whoever held the lock may have stored the session meanwhile.
     cx.keystore.reread();
     if let Some(creds) = cx.cache.lookup(id)? {

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::credentials::Credentials;
 use super::iam::Iam;
-use super::services::{Browser, Notice, Prompter, Services};
+use super::services::{Browser, BrowserError, Notice, Prompter, Services};
 use super::sso::client::{
     Account, DeviceAuthorization, Grant, OidcError, PortalError, RegisterRequest, Registration,
     SsoOidc, SsoPortal, TokenAnswer,
@@ -244,8 +244,10 @@ impl SsoPortal for NoSso {
 }
 
 impl Browser for NoSso {
-    fn open(&self, _: &str) -> Result<(), String> {
-        Err("no browser in this test".to_owned())
+    fn open(&self, _: &str, _: Duration) -> Result<(), BrowserError> {
+        Err(BrowserError::NotStarted(
+            "no browser in this test".to_owned(),
+        ))
     }
 }
 

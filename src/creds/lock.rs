@@ -27,6 +27,8 @@ pub(crate) struct Locks {
 /// Held until dropped.
 pub(crate) struct Guard {
     _file: File,
+    /// Whether another process held the lock when it was asked for.
+    pub(crate) waited: bool,
 }
 
 impl Locks {
@@ -69,10 +71,19 @@ impl Locks {
             .mode(0o600)
             .open(dir.join(format!("{file_name}.lock")))?;
         let quiet_until = Instant::now() + QUIET_WAIT;
+        let mut waited = false;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(Guard { _file: file }),
-                Err(TryLockError::WouldBlock) if Instant::now() < quiet_until => sleep(POLL),
+                Ok(()) => {
+                    return Ok(Guard {
+                        _file: file,
+                        waited,
+                    });
+                }
+                Err(TryLockError::WouldBlock) if Instant::now() < quiet_until => {
+                    waited = true;
+                    sleep(POLL);
+                }
                 Err(TryLockError::WouldBlock) => break,
                 Err(TryLockError::Error(err)) => return Err(err),
             }
@@ -80,7 +91,10 @@ impl Locks {
         // Someone may be at an MFA prompt: the caller says why nothing happens.
         on_wait();
         file.lock()?;
-        Ok(Guard { _file: file })
+        Ok(Guard {
+            _file: file,
+            waited: true,
+        })
     }
 }
 

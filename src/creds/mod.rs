@@ -37,7 +37,7 @@ pub(crate) use credentials::{Credentials, rfc3339_seconds};
 pub(crate) use iam::{AwsIam, Iam};
 pub(crate) use mfa::MfaSource;
 pub(crate) use plan::Plan;
-pub(crate) use services::{Browser, Notice, Prompter, Services};
+pub(crate) use services::{Browser, BrowserError, Notice, Prompter, Services};
 pub(crate) use sso::signin::SignInMode;
 pub(crate) use sts::Sts;
 pub use sts::StsError;
@@ -103,6 +103,9 @@ pub(crate) struct Context<'a> {
     pub(crate) locks: lock::Locks,
     pub(crate) env: &'a Env,
     pub(crate) sign_in: SignInPolicy,
+    /// Whether this run waited for a lock another process held: then a sign-in that process
+    /// needed has failed, and this one does not start another (see `sso::access_token`).
+    pub(crate) waited: std::cell::Cell<bool>,
 }
 
 /// Whether and how this run may sign a person in to IAM Identity Center.
@@ -222,6 +225,7 @@ impl<'a> Context<'a> {
                 allowed: request.interactive,
                 mode: request.sign_in,
             },
+            waited: std::cell::Cell::new(false),
         }
     }
 }

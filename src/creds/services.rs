@@ -43,11 +43,24 @@ pub(crate) enum Notice {
     },
     /// No browser could be started, so the sign-in goes on with a device code.
     NoBrowser { reason: String },
+    /// Something worth keeping could not be stored; the command goes on without.
+    NotKept { what: String, reason: String },
 }
 
-/// Opens a (non-secret) URL in the person's browser.
+/// Why a page did not reach the person's browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BrowserError {
+    /// No browser could be started.
+    NotStarted(String),
+    /// A browser started but did not open the page within the wait.
+    NotOpened,
+}
+
+/// Opens a page in the person's browser, waiting at most `wait` for it to be opened. The URL
+/// must never reach another process's arguments (other local users can read those): it holds
+/// a sign-in's state and challenge, or a device code.
 pub(crate) trait Browser {
-    fn open(&self, url: &str) -> Result<(), String>;
+    fn open(&self, url: &str, wait: std::time::Duration) -> Result<(), BrowserError>;
 }
 
 /// Asks a person for an MFA code.

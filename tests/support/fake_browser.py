@@ -5,12 +5,14 @@ its opener).
     fake_browser.py [--log FILE] URL
 
 The log is FILE, else $FAKE_BROWSER_LOG; one line (the URL) is appended per launch. With
-FAKE_BROWSER_FETCH=0 it only logs (a user who never signs in). HTTP only, no proxies. It
+FAKE_BROWSER_FETCH=0 it only logs (a user who never signs in); FAKE_BROWSER_DELAY=SECONDS waits
+before fetching (a user who takes a while). HTTP only, no proxies. It
 prints nothing: its output would be mixed into vault's.
 """
 import http.client
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -29,6 +31,7 @@ def main():
             f.write(url + "\n")
     if os.environ.get("FAKE_BROWSER_FETCH", "1") == "0":
         return 0
+    time.sleep(float(os.environ.get("FAKE_BROWSER_DELAY", "0")))
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=30) as page:

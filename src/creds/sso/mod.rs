@@ -54,6 +54,17 @@ pub(crate) struct SsoRole {
     pub(crate) sso: SsoSession,
 }
 
+/// Which access token a caller can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want<'a> {
+    /// Any usable one.
+    Any,
+    /// A usable one other than this, which the portal refused.
+    NotThis(&'a Secret),
+    /// A new one, whatever is stored (`vault sso login`).
+    New,
+}
+
 /// Where a token came from: one just made by a sign-in is not retried on a 401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
@@ -63,7 +74,7 @@ enum Origin {
 
 impl SsoRole {
     pub(crate) fn retrieve(&self, cx: &Context<'_>) -> Result<Credentials, Error> {
-        let (token, origin) = self.sso.access_token(cx, false)?;
+        let (token, origin) = self.sso.access_token(cx, Want::Any)?;
         match self.role_credentials(cx, &token) {
             // A stored token the portal no longer takes: sign in anew, once.
             Err(PortalError::Unauthorized(reason)) if origin == Origin::Stored => {
@@ -71,7 +82,7 @@ impl SsoRole {
                     "the SSO token of {} was refused ({reason}); renewing it",
                     self.sso.start_url
                 );
-                let (token, _) = self.sso.access_token(cx, true)?;
+                let (token, _) = self.sso.access_token(cx, Want::NotThis(&token))?;
                 self.role_credentials(cx, &token)
                     .map_err(|err| self.portal_failed(err))
             }
@@ -120,7 +131,7 @@ impl SsoSession {
     /// A usable access token for the start URL: the stored one, the AWS CLI's, a refreshed one,
     /// or a new sign-in, in that order, under the start URL's lock so that parallel callers
     /// sign in once. `renew` skips the stored and cached tokens (the portal refused them).
-    fn access_token(&self, cx: &Context<'_>, renew: bool) -> Result<(Secret, Origin), Error> {
+    fn access_token(&self, cx: &Context<'_>, want: Want<'_>) -> Result<(Secret, Origin), Error> {
         let now = || cx.services.clock.now();
         let lock_name = format!("oidc {}", self.start_url);
         let notify = || {
@@ -128,21 +139,47 @@ impl SsoSession {
                 start_url: self.start_url.clone(),
             });
         };
-        let _guard = cx.locks.acquire(&lock_name, &notify);
+        let guard = cx.locks.acquire(&lock_name, &notify);
+        let waited = guard.as_ref().is_some_and(|g| g.waited) || cx.waited.get();
         cx.keystore.reread();
         let stored = token::load(cx.keystore, &self.start_url)?;
-        if !renew && let Some(token) = stored.as_ref().filter(|t| t.usable(now(), TOKEN_MARGIN)) {
+        // Any usable token but one the portal just refused (another caller may have renewed it
+        // while this one waited).
+        let acceptable = |token: &SignIn| match want {
+            Want::Any => token.usable(now(), TOKEN_MARGIN),
+            Want::NotThis(refused) => {
+                token.access_token != *refused && token.usable(now(), TOKEN_MARGIN)
+            }
+            Want::New => false,
+        };
+        if let Some(token) = stored.as_ref().filter(|t| acceptable(t)) {
             return Ok((token.access_token.clone(), Origin::Stored));
         }
-        if !renew && let Some(token) = self.cli_cache_token(cx) {
+        if let Some(cached) = self.cli_cache_token(cx).filter(|t| acceptable(t)) {
             log::debug!("using the AWS CLI's SSO token for {}", self.start_url);
-            token::store(cx.keystore, &self.start_url, &token, now())?;
-            return Ok((token.access_token, Origin::Stored));
+            // Only its access token: vault's own refresh token and client stay vault's, so
+            // neither tool's refresh ever invalidates the other's.
+            let adopted = SignIn {
+                refresh_token: stored.as_ref().and_then(|t| t.refresh_token.clone()),
+                client: stored.as_ref().and_then(|t| t.client.clone()),
+                ..cached
+            };
+            self.store_or_warn(cx, &adopted);
+            return Ok((adopted.access_token, Origin::Stored));
         }
         if let Some(token) = stored.as_ref()
             && let Some(fresh) = self.refresh(cx, token)?
         {
             return Ok((fresh, Origin::New));
+        }
+        // Another caller held the lock for a sign-in and left no token: it failed or was
+        // cancelled. Starting one more for every caller that waited would open a browser tab
+        // each; say so instead.
+        if waited && want != Want::New {
+            return Err(Error::SignIn {
+                start_url: self.start_url.clone(),
+                reason: "the sign-in another vault process started did not complete; run the command again to sign in".to_owned(),
+            });
         }
         let token = self.sign_in(cx, stored.and_then(|t| t.client))?;
         Ok((token, Origin::New))
@@ -184,10 +221,27 @@ impl SsoSession {
                 answer,
                 client.clone(),
                 Some(refresh_token),
-            )?)),
-            Err(OidcError::InvalidGrant(reason)) => {
+            ))),
+            // Refused in any of the ways the service words it: a new sign-in, once.
+            Err(
+                OidcError::InvalidGrant(reason)
+                | OidcError::AccessDenied(reason)
+                | OidcError::Expired(reason),
+            ) => {
                 log::debug!(
                     "the refresh token of {} was refused: {reason}",
+                    self.start_url
+                );
+                Ok(None)
+            }
+            Err(OidcError::Other(err))
+                if matches!(
+                    err.code(),
+                    Some("InvalidClientException" | "UnauthorizedClientException")
+                ) =>
+            {
+                log::debug!(
+                    "the client of {} is no longer accepted: {err}",
                     self.start_url
                 );
                 Ok(None)
@@ -203,7 +257,7 @@ impl SsoSession {
         answer: TokenAnswer,
         client: Registration,
         previous_refresh: Option<&Secret>,
-    ) -> Result<Secret, Error> {
+    ) -> Secret {
         let now = cx.services.clock.now();
         let token = SignIn {
             access_token: answer.access_token,
@@ -212,21 +266,30 @@ impl SsoSession {
             refresh_token: answer.refresh_token.or_else(|| previous_refresh.cloned()),
             client: Some(client),
         };
-        token::store(cx.keystore, &self.start_url, &token, now)?;
+        self.store_or_warn(cx, &token);
         if cx.sign_in.mode.share_cli_cache
             && let Some(path) = self.cli_cache_path(cx.env)
+            && let Err(err) =
+                token::write_cli_cache(&path, &self.start_url, &self.sso_region, &token)
         {
-            token::write_cli_cache(&path, &self.start_url, &self.sso_region, &token).map_err(
-                |e| Error::SignIn {
-                    start_url: self.start_url.clone(),
-                    reason: format!(
-                        "signed in, but the AWS CLI's cache {} could not be written: {e}",
-                        path.display()
-                    ),
-                },
-            )?;
+            (cx.services.notices)(&Notice::NotKept {
+                what: format!("the AWS CLI's cache {}", path.display()),
+                reason: err.to_string(),
+            });
         }
-        Ok(token.access_token)
+        token.access_token
+    }
+
+    /// Keeps the sign-in in the keystore. A failure there costs the next command a sign-in,
+    /// not this one its credentials: it is said, and the token is still used.
+    fn store_or_warn(&self, cx: &Context<'_>, token: &SignIn) {
+        if let Err(err) = token::store(cx.keystore, &self.start_url, token, cx.services.clock.now())
+        {
+            (cx.services.notices)(&Notice::NotKept {
+                what: "the sign-in".to_owned(),
+                reason: err.to_string(),
+            });
+        }
     }
 
     /// A new sign-in, through the browser or with a device code, as the request says.
@@ -237,6 +300,7 @@ impl SsoSession {
             });
         }
         let fail = |err: SignInError| err.into_error(&self.start_url);
+        let mut browser_failed = false;
         if !cx.sign_in.mode.device_code {
             let loopback = Loopback::listen().map_err(|e| fail(SignInError::Local(e)))?;
             let client = self.client_for(cx, client.clone(), grant::AUTHORIZATION_CODE)?;
@@ -248,19 +312,21 @@ impl SsoSession {
                 &loopback,
                 cx.sign_in.mode.print_url,
             ) {
-                Ok(answer) => return self.keep(cx, answer, client, None),
+                Ok(answer) => return Ok(self.keep(cx, answer, client, None)),
                 Err(SignInError::NoBrowser(reason)) => {
                     (cx.services.notices)(&Notice::NoBrowser { reason });
+                    browser_failed = true;
                 }
                 Err(err) => return Err(fail(err)),
             }
         }
         let client = self.client_for(cx, client, grant::DEVICE_CODE)?;
-        let open_browser = !cx.sign_in.mode.print_url && !cx.sign_in.mode.device_code;
+        let open_browser =
+            !cx.sign_in.mode.print_url && !cx.sign_in.mode.device_code && !browser_failed;
         let answer =
             signin::with_device_code(cx, &self.oidc, &client, &self.start_url, open_browser)
                 .map_err(fail)?;
-        self.keep(cx, answer, client, None)
+        Ok(self.keep(cx, answer, client, None))
     }
 
     /// The stored client while it is registered for `grant_type` and the session's scopes;
@@ -307,7 +373,7 @@ impl SsoSession {
         &self,
         cx: &Context<'_>,
     ) -> Result<Vec<(String, String, String)>, Error> {
-        let (token, _) = self.access_token(cx, false)?;
+        let (token, _) = self.access_token(cx, Want::Any)?;
         let portal = &cx.services.sso_portal;
         let failed = |err: PortalError| Error::SignIn {
             start_url: self.start_url.clone(),
@@ -329,7 +395,7 @@ impl SsoSession {
     /// A new access token whatever is stored: a refresh where the refresh token still works,
     /// else a sign-in. Returns when it expires.
     pub(crate) fn sign_in_again(&self, cx: &Context<'_>) -> Result<time::OffsetDateTime, Error> {
-        self.access_token(cx, true)?;
+        self.access_token(cx, Want::New)?;
         let token = token::load(cx.keystore, &self.start_url)?;
         Ok(token.map_or_else(|| cx.services.clock.now(), |t| t.expires_at))
     }

@@ -12,13 +12,15 @@ use tiny_http::{Header, Response, Server};
 
 use super::client::{DeviceAuthorization, Grant, OidcError, Registration, TokenAnswer};
 use crate::creds::sts::Target;
-use crate::creds::{Context, Error, Notice};
+use crate::creds::{BrowserError, Context, Error, Notice};
 use crate::secret::Secret;
 
 /// How long a sign-in may take before vault gives up, unless
 /// `VAULT_SSO_SIGNIN_TIMEOUT` says otherwise.
 const BROWSER_WAIT: Duration = Duration::from_mins(5);
 pub(crate) const TIMEOUT_VARIABLE: &str = "VAULT_SSO_SIGNIN_TIMEOUT";
+/// How long the device sign-in waits for a browser to show its page (it goes on without).
+const DEVICE_PAGE_WAIT: Duration = Duration::from_secs(5);
 
 /// `VAULT_SSO_SIGNIN_TIMEOUT` (a duration such as `90s`), else 5 minutes.
 fn browser_wait(cx: &Context<'_>) -> Duration {
@@ -129,10 +131,11 @@ pub(crate) fn with_browser(
         });
     } else {
         (cx.services.notices)(&Notice::OpeningBrowser { url: url.clone() });
-        cx.services
-            .browser
-            .open(&url)
-            .map_err(SignInError::NoBrowser)?;
+        match cx.services.browser.open(&url, browser_wait(cx)) {
+            Ok(()) => {}
+            Err(BrowserError::NotStarted(reason)) => return Err(SignInError::NoBrowser(reason)),
+            Err(BrowserError::NotOpened) => return Err(SignInError::TimedOut(browser_wait(cx))),
+        }
     }
     let code = wait_for_redirect(loopback, &state, browser_wait(cx))?;
     let grant = Grant::AuthorizationCode {
@@ -242,8 +245,15 @@ pub(crate) fn with_device_code(
         url: verification_uri_complete.clone(),
         user_code: Some(user_code),
     });
-    if open_browser && let Err(reason) = cx.services.browser.open(&verification_uri_complete) {
-        log::debug!("no browser for the device sign-in: {reason}");
+    // A courtesy: the code can be confirmed on any device, so a browser that does not come up
+    // soon is not waited for.
+    if open_browser
+        && let Err(err) = cx
+            .services
+            .browser
+            .open(&verification_uri_complete, DEVICE_PAGE_WAIT)
+    {
+        log::debug!("the device sign-in page did not open in a browser: {err:?}");
     }
     let wait = expires_in.min(browser_wait(cx));
     let deadline = Instant::now() + wait;
