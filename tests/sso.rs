@@ -336,7 +336,7 @@ fn an_unreachable_service_says_where_it_tried() {
         .env("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")
         .status(1)
         .stderr_like(&format!(
-            "vault: error: IAM Identity Center sign-in for {START_URL}: IAM Identity Center refused the sign-in: cannot reach the IAM Identity Center OIDC service after 3 attempts: [..]\n"
+            "vault: error: IAM Identity Center sign-in for {START_URL}: cannot reach the IAM Identity Center OIDC service after 3 attempts: [..]; check sso_region (eu-west-1), the endpoint variables and the network\n"
         ))
         .run();
 }
@@ -601,4 +601,81 @@ fn populate_keeps_accounts_apart_and_refuses_values_the_config_cannot_hold() {
         .stderr("vault: error: --region 'eu-west-1\\x0acredential_process = evil' cannot go into the AWS config; nothing was written\n")
         .run();
     assert_eq!(w.t.read_config(), before);
+}
+
+#[test]
+fn a_wrong_sso_region_says_which_region_to_check_and_stores_nothing() {
+    let w = world();
+    w.t.write_config(
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = xx-nowhere-1\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Developer\n",
+    );
+    // The region's own endpoint, oidc.xx-nowhere-1.amazonaws.com, which does not exist.
+    w.t.vault(["export", "dev", "--format", "json"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .status(1)
+        .stderr_like(&format!(
+            "vault: error: IAM Identity Center sign-in for {START_URL}: cannot reach the IAM Identity Center OIDC service after 3 attempts: [..]; check sso_region (xx-nowhere-1), the endpoint variables and the network\n"
+        ))
+        .run();
+    assert!(!w.t.keys_dir().exists() || std::fs::read_dir(w.t.keys_dir()).unwrap().count() == 0);
+}
+
+#[test]
+fn use_in_zsh_keeps_sso_credentials_fresh_past_their_first_expiry_with_no_browser() {
+    let w = world();
+    // Role credentials of 8 s, a cache that keeps such short ones, and the refresh window
+    // opened through the hook's own variable, as the shell tests do.
+    w.sso.configure(&json!({"role_credentials_ttl": 8}));
+    w.vault(["sso", "login", "dev"])
+        .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
+        .run();
+    let script = r#"
+zmodload zsh/datetime
+eval "$("$VAULT" hook zsh)"
+vault use dev
+first=$VAULT_EXPIRES_AT
+print -r -- "use|$AWS_ACCESS_KEY_ID|$VAULT_EXPIRES_AT"
+sleep 2
+VAULT_REFRESH_AT=1
+__vault_precmd
+for i in {1..400}; do
+  seen=
+  if [[ -r $__VAULT_STATUS_DIR/$$ ]]; then read -r seen _ <"$__VAULT_STATUS_DIR/$$"; fi
+  [[ $seen == "$__vault_attempt" ]] && break
+  sleep 0.05
+done
+__vault_precmd
+print -r -- "renewed|$AWS_ACCESS_KEY_ID|$VAULT_EXPIRES_AT"
+# Past the first credentials' expiry: the shell's are still valid.
+while (( EPOCHSECONDS <= first )); do sleep 0.2; done
+print -r -- "later|$(( VAULT_EXPIRES_AT > EPOCHSECONDS ))|${VAULT_SEGMENT%% *}"
+aws sts get-caller-identity --query Arn --output text
+"#;
+    let output = w
+        .command("zsh")
+        .args(["-f", "-c", script])
+        .env("AWS_MIN_TTL", "1s")
+        .output()
+        .expect("zsh runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stderr, "", "{stdout}");
+    let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('|').collect()).collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_ne!(lines[1][1], lines[0][1], "new credentials: {stdout}");
+    let expiry = |i: usize| lines[i][2].parse::<i64>().unwrap();
+    assert!(expiry(1) > expiry(0), "{stdout}");
+    assert_eq!(
+        lines[2][1..],
+        ["1", "dev"],
+        "still valid past the first expiry: {stdout}"
+    );
+    assert!(
+        lines[3][0].ends_with(":assumed-role/Developer/sso-user"),
+        "{stdout}"
+    );
+    assert_eq!(w.launches(), 1, "only the sign-in before the shell");
+    assert_eq!(w.count("create_token", "authorization_code"), 1);
 }

@@ -246,7 +246,9 @@ impl SsoSession {
                 );
                 Ok(None)
             }
-            Err(err) => Err(SignInError::Service(err).into_error(&self.start_url)),
+            Err(err) => {
+                Err(SignInError::Service(err).into_error(&self.start_url, &self.sso_region))
+            }
         }
     }
 
@@ -299,7 +301,7 @@ impl SsoSession {
                 start_url: self.start_url.clone(),
             });
         }
-        let fail = |err: SignInError| err.into_error(&self.start_url);
+        let fail = |err: SignInError| err.into_error(&self.start_url, &self.sso_region);
         let mut browser_failed = false;
         if !cx.sign_in.mode.device_code {
             let loopback = Loopback::listen().map_err(|e| fail(SignInError::Local(e)))?;
@@ -364,7 +366,7 @@ impl SsoSession {
         cx.services
             .sso_oidc
             .register_client(&self.oidc, &request)
-            .map_err(|err| SignInError::Service(err).into_error(&self.start_url))
+            .map_err(|err| SignInError::Service(err).into_error(&self.start_url, &self.sso_region))
     }
 
     /// Every account and role the signed-in person can use, signing in first when needed:

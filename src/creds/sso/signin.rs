@@ -12,7 +12,7 @@ use tiny_http::{Header, Response, Server};
 
 use super::client::{DeviceAuthorization, Grant, OidcError, Registration, TokenAnswer};
 use crate::creds::sts::Target;
-use crate::creds::{BrowserError, Context, Error, Notice};
+use crate::creds::{BrowserError, Context, Error, Notice, StsError};
 use crate::secret::Secret;
 
 /// How long a sign-in may take before vault gives up, unless
@@ -285,7 +285,8 @@ pub(crate) enum SignInError {
 }
 
 impl SignInError {
-    pub(crate) fn into_error(self, start_url: &str) -> Error {
+    /// The error for a sign-in to `start_url` through `region`'s service.
+    pub(crate) fn into_error(self, start_url: &str, region: &str) -> Error {
         let reason = match self {
             Self::NoBrowser(reason) => {
                 format!("no browser could be opened ({reason}); pass --use-device-code or --stdout")
@@ -303,7 +304,13 @@ impl SignInError {
             Self::Service(OidcError::Expired(reason)) => {
                 format!("the sign-in code expired ({reason}); run the command again to retry")
             }
-            Self::Service(err) => format!("IAM Identity Center refused the sign-in: {err}"),
+            // An unknown or wrong region looks like this too: name what to check.
+            Self::Service(OidcError::Other(StsError::Unreachable(reason))) => format!(
+                "{reason}; check sso_region ({region}), the endpoint variables and the network"
+            ),
+            Self::Service(err) => format!(
+                "IAM Identity Center refused the sign-in: {err}; check sso_start_url and sso_region ({region})"
+            ),
             Self::Local(reason) => reason,
         };
         Error::SignIn {
