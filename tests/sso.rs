@@ -92,7 +92,7 @@ fn stdout_prints_the_url_and_launches_no_browser() {
     let mut child = w
         .vault(["export", "dev", "--format", "json", "--stdout"])
         .spawn();
-    let url = read_until_url(&mut child);
+    let url = read_until_url(&mut child, "/authorize?");
     assert!(url.contains("/authorize?response_type=code"), "{url}");
     // The person opens it: here the fake browser, started by the test, not by vault.
     let opened =
@@ -114,7 +114,7 @@ fn the_device_code_flow_waits_for_approval_part_way_through_polling() {
     let mut child = w
         .vault(["export", "dev", "--format", "json", "--use-device-code"])
         .spawn();
-    let url = read_until_url(&mut child);
+    let url = read_until_url(&mut child, "/device?");
     assert!(url.contains("/device?user_code="), "{url}");
     // Let vault ask a few times before the person approves.
     std::thread::sleep(std::time::Duration::from_millis(2500));
@@ -179,6 +179,16 @@ fn an_expired_access_token_is_renewed_with_the_refresh_token_and_a_refused_one_s
     w.vault(["export", "dev", "--format", "json"]).run();
     assert_eq!(w.launches(), 1, "a refresh opens no browser");
     assert_eq!(w.count("create_token", "refresh_token"), 1);
+    // The service rotates refresh tokens (the old one stops working): a second renewal works
+    // only if vault kept the new one.
+    w.sso.configure(&json!({"expire_access_tokens": true}));
+    w.vault(["export", "dev", "--format", "json"]).run();
+    assert_eq!(w.launches(), 1);
+    assert_eq!(w.count("create_token", "refresh_token"), 2);
+    assert_eq!(
+        w.sso.stats()["errors"]["InvalidGrantException"],
+        Value::Null
+    );
     // A refused refresh token: one sign-in, then success.
     w.sso
         .configure(&json!({"expire_access_tokens": true, "revoke_refresh_tokens": true}));
@@ -245,15 +255,15 @@ fn a_role_the_user_may_not_use_and_a_declined_sign_in_say_so_and_store_nothing()
         .run();
 }
 
-/// Reads the child's stderr until a line that is a URL, and returns it.
-fn read_until_url(child: &mut std::process::Child) -> String {
+/// Reads the child's stderr until a line that is a URL containing `needle`, and returns it.
+fn read_until_url(child: &mut std::process::Child, needle: &str) -> String {
     use std::io::BufRead;
     let stderr = child.stderr.take().expect("piped stderr");
     let mut lines = std::io::BufReader::new(stderr).lines();
     let url = lines
         .by_ref()
         .map_while(Result::ok)
-        .find(|line| line.starts_with("http://"))
+        .find(|line| line.starts_with("http://") && line.contains(needle))
         .expect("a URL on stderr");
     // Keep draining so vault never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
@@ -678,4 +688,22 @@ aws sts get-caller-identity --query Arn --output text
     );
     assert_eq!(w.launches(), 1, "only the sign-in before the shell");
     assert_eq!(w.count("create_token", "authorization_code"), 1);
+}
+
+#[test]
+fn without_a_browser_the_sign_in_falls_back_to_a_device_code() {
+    let w = world();
+    let mut child = w
+        .vault(["export", "dev", "--format", "json"])
+        .env("BROWSER", "no-such-browser-anywhere")
+        .spawn();
+    let url = read_until_url(&mut child, "/device?");
+    assert!(url.contains("/device?user_code="), "{url}");
+    let code = url.rsplit('=').next().unwrap().to_owned();
+    w.sso.configure(&json!({"approve_device": code}));
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"AccessKeyId\""));
+    assert_eq!(w.count("operations", "StartDeviceAuthorization"), 1);
+    assert_eq!(w.count("create_token", "authorization_code"), 0);
 }
