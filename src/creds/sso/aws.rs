@@ -92,6 +92,23 @@ where
     }
 }
 
+/// Every item of a paginated listing: `page` is asked with the token of the page before (none
+/// at first) and gives its items and the next token, none or empty on the last page.
+fn all_pages<T>(
+    mut page: impl FnMut(Option<String>) -> Result<(Vec<T>, Option<String>), PortalError>,
+) -> Result<Vec<T>, PortalError> {
+    let mut items = Vec::new();
+    let mut next = None;
+    loop {
+        let (mut more, token) = page(next)?;
+        items.append(&mut more);
+        match token.filter(|t| !t.is_empty()) {
+            Some(token) => next = Some(token),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// The service's own words for an error it answered with.
 fn service_message<E, R>(err: &SdkError<E, R>) -> String
 where
@@ -274,29 +291,28 @@ impl SsoPortal for AwsSso {
         access_token: &Secret,
     ) -> Result<Vec<Account>, PortalError> {
         let client = self.portal(target);
-        let mut accounts = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
+        all_pages(|next| {
             let call = client
                 .list_accounts()
                 .access_token(access_token.expose())
-                .set_next_token(next.take())
+                .set_next_token(next)
                 .send();
             let page = self
                 .block_on(PORTAL, call)
                 .map_err(PortalError::Other)?
                 .map_err(|e| portal_error(&e))?;
-            accounts.extend(page.account_list().iter().filter_map(|a| {
-                Some(Account {
-                    id: a.account_id()?.to_owned(),
-                    name: a.account_name().unwrap_or_default().to_owned(),
+            let accounts = page
+                .account_list()
+                .iter()
+                .filter_map(|a| {
+                    Some(Account {
+                        id: a.account_id()?.to_owned(),
+                        name: a.account_name().unwrap_or_default().to_owned(),
+                    })
                 })
-            }));
-            match page.next_token() {
-                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
-                _ => return Ok(accounts),
-            }
-        }
+                .collect();
+            Ok((accounts, page.next_token().map(str::to_owned)))
+        })
     }
 
     fn list_account_roles(
@@ -306,29 +322,24 @@ impl SsoPortal for AwsSso {
         account_id: &str,
     ) -> Result<Vec<String>, PortalError> {
         let client = self.portal(target);
-        let mut roles = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
+        all_pages(|next| {
             let call = client
                 .list_account_roles()
                 .access_token(access_token.expose())
                 .account_id(account_id)
-                .set_next_token(next.take())
+                .set_next_token(next)
                 .send();
             let page = self
                 .block_on(PORTAL, call)
                 .map_err(PortalError::Other)?
                 .map_err(|e| portal_error(&e))?;
-            roles.extend(
-                page.role_list()
-                    .iter()
-                    .filter_map(|r| r.role_name().map(str::to_owned)),
-            );
-            match page.next_token() {
-                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
-                _ => return Ok(roles),
-            }
-        }
+            let roles = page
+                .role_list()
+                .iter()
+                .filter_map(|r| r.role_name().map(str::to_owned))
+                .collect();
+            Ok((roles, page.next_token().map(str::to_owned)))
+        })
     }
 
     fn logout(&self, target: &Target, access_token: &Secret) -> Result<(), PortalError> {
