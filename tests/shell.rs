@@ -3,6 +3,7 @@
 
 use std::process::Output;
 
+use crate::support::REFRESH_IN_BASH;
 use crate::support::Sandbox;
 
 const VAULT: &str = env!("CARGO_BIN_EXE_vault");
@@ -269,20 +270,6 @@ print -r -- "${precmd_functions[*]} / ${preexec_functions[*]}"
         "__vault_precmd __vault_register_completion / __vault_preexec\n"
     );
 }
-
-/// Opens the refresh window (the hook's own variable), runs the prompt hook, which starts the
-/// background fetch, waits for its outcome, and runs the prompt hook again, which collects it.
-const REFRESH_IN_BASH: &str = r#"
-export VAULT_REFRESH_AT=1
-__vault_precmd
-for _ in $(seq 400); do
-  seen=
-  if [ -r "$__VAULT_STATUS_DIR/$$" ]; then read -r seen _ <"$__VAULT_STATUS_DIR/$$"; fi
-  [ "$seen" = "$__vault_attempt" ] && break
-  sleep 0.05
-done
-__vault_precmd
-"#;
 
 #[test]
 fn a_refresh_that_needs_an_mfa_code_marks_the_segment_and_says_so_once() {

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::support::Done;
 use crate::support::sso::World;
+use crate::support::{Done, REFRESH_IN_BASH};
 
 const START_URL: &str = "https://corp.awsapps.com/start";
 
@@ -494,35 +494,16 @@ fn the_hook_never_opens_a_browser_and_marks_a_needed_sign_in() {
         .stderr_like(&format!("{OPENING}Signed in to {START_URL} until [..]\n"))
         .run();
     // Signed out behind the shell's back: only a new sign-in can renew the credentials.
-    let script = r#"
-eval "$("$VAULT" hook bash)"
+    let script = [
+        r#"eval "$("$VAULT" hook bash)"
 vault use dev
 "$VAULT" sso logout dev 2>/dev/null
-export VAULT_REFRESH_AT=1
-__vault_precmd
-for _ in $(seq 400); do
-  seen=
-  if [ -r "$__VAULT_STATUS_DIR/$$" ]; then read -r seen _ <"$__VAULT_STATUS_DIR/$$"; fi
-  [ "$seen" = "$__vault_attempt" ] && break
-  sleep 0.05
-done
-__vault_precmd
-echo "segment=$VAULT_SEGMENT"
-"#;
-    let output = w
-        .command("bash")
-        .args([
-            "--noprofile",
-            "--norc",
-            "-e",
-            "-u",
-            "-o",
-            "pipefail",
-            "-c",
-            script,
-        ])
-        .output()
-        .expect("bash runs");
+"#,
+        REFRESH_IN_BASH,
+        "echo \"segment=$VAULT_SEGMENT\"\n",
+    ]
+    .concat();
+    let output = w.bash(&script);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");

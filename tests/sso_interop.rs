@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::support::federation::{Answer, Federation, query};
 use crate::support::sso::{self, World};
-use crate::support::{PASSPHRASE, moto, support_file};
+use crate::support::{PASSPHRASE, REFRESH_IN_BASH, moto, support_file};
 
 const START_URL: &str = "https://corp.awsapps.com/start";
 
@@ -461,40 +461,22 @@ fn refresh_in_a_hooked_bash_renews_sso_role_credentials_with_the_kept_sign_in() 
     // `use`; `vault refresh` (a second apart, so the new expiry is a later second); then the
     // hook's own refresh, in the window that VAULT_REFRESH_AT=1 opens. Each step prints the
     // key, the expiry and the prompt segment, then the new credentials face moto.
-    let script = r#"
-eval "$("$VAULT" hook bash)"
+    let script = [
+        r#"eval "$("$VAULT" hook bash)"
 vault use dev
 echo "use|$AWS_VAULT|$AWS_ACCESS_KEY_ID|$VAULT_EXPIRES_AT|$AWS_CREDENTIAL_EXPIRATION|${VAULT_SEGMENT%% *}"
 sleep 1.1
 vault refresh
 echo "refresh|$AWS_VAULT|$AWS_ACCESS_KEY_ID|$VAULT_EXPIRES_AT|$AWS_CREDENTIAL_EXPIRATION|${VAULT_SEGMENT%% *}"
 sleep 1.1
-export VAULT_REFRESH_AT=1
-__vault_precmd
-for _ in $(seq 400); do
-  seen=
-  if [ -r "$__VAULT_STATUS_DIR/$$" ]; then read -r seen _ <"$__VAULT_STATUS_DIR/$$"; fi
-  [ "$seen" = "$__vault_attempt" ] && break
-  sleep 0.05
-done
-__vault_precmd
-echo "hook|$AWS_VAULT|$AWS_ACCESS_KEY_ID|$VAULT_EXPIRES_AT|$AWS_CREDENTIAL_EXPIRATION|${VAULT_SEGMENT%% *}|$__vault_refresh_state"
+"#,
+        REFRESH_IN_BASH,
+        r#"echo "hook|$AWS_VAULT|$AWS_ACCESS_KEY_ID|$VAULT_EXPIRES_AT|$AWS_CREDENTIAL_EXPIRATION|${VAULT_SEGMENT%% *}|$__vault_refresh_state"
 aws sts get-caller-identity --query Arn --output text
-"#;
-    let output = w
-        .command("bash")
-        .args([
-            "--noprofile",
-            "--norc",
-            "-e",
-            "-u",
-            "-o",
-            "pipefail",
-            "-c",
-            script,
-        ])
-        .output()
-        .expect("bash runs");
+"#,
+    ]
+    .concat();
+    let output = w.bash(&script);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");

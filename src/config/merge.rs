@@ -361,7 +361,8 @@ fn parse_session_tags(value: &str) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
-fn split_list(value: &str) -> Vec<String> {
+/// `a, b,c` → `[a, b, c]`: the comma lists of the config (tags, scopes).
+pub(super) fn split_list(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(str::trim)

@@ -184,13 +184,7 @@ impl Config {
             region: get(profile::key::SSO_REGION)?,
             scopes: section
                 .get(profile::key::SSO_REGISTRATION_SCOPES)
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
+                .map(merge::split_list)
                 .unwrap_or_default(),
         })
     }

@@ -275,3 +275,17 @@ pub fn support_file(name: &str) -> PathBuf {
         .join("tests/support")
         .join(name)
 }
+
+/// Opens the refresh window (the hook's own variable), runs the prompt hook, which starts the
+/// background fetch, waits for its outcome, and runs the prompt hook again, which collects it.
+pub const REFRESH_IN_BASH: &str = r#"
+export VAULT_REFRESH_AT=1
+__vault_precmd
+for _ in $(seq 400); do
+  seen=
+  if [ -r "$__VAULT_STATUS_DIR/$$" ]; then read -r seen _ <"$__VAULT_STATUS_DIR/$$"; fi
+  [ "$seen" = "$__vault_attempt" ] && break
+  sleep 0.05
+done
+__vault_precmd
+"#;

@@ -271,6 +271,23 @@ impl World {
         command
     }
 
+    /// `script` in a bash with no rc files and strict options, in the same environment.
+    pub fn bash(&self, script: &str) -> std::process::Output {
+        self.command("bash")
+            .args([
+                "--noprofile",
+                "--norc",
+                "-e",
+                "-u",
+                "-o",
+                "pipefail",
+                "-c",
+                script,
+            ])
+            .output()
+            .expect("bash runs")
+    }
+
     /// How often the fake browser was launched.
     pub fn launches(&self) -> usize {
         browser_launches(&self.browser_log).len()

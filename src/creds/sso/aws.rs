@@ -60,6 +60,34 @@ impl AwsSso {
             .map_err(|e| StsError::Unreachable(format!("cannot call {service}: {e}")))?;
         Ok(runtime.block_on(call))
     }
+
+    /// Runs an OIDC call, with its errors sorted by what callers branch on.
+    fn oidc_call<T, E, R>(
+        &self,
+        call: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, OidcError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        self.block_on(OIDC, call)
+            .map_err(OidcError::Other)?
+            .map_err(|e| oidc_error(&e))
+    }
+
+    /// Runs a portal call, with its errors sorted by what callers branch on.
+    fn portal_call<T, E, R>(
+        &self,
+        call: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, PortalError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        self.block_on(PORTAL, call)
+            .map_err(PortalError::Other)?
+            .map_err(|e| portal_error(&e))
+    }
 }
 
 /// The OIDC error codes callers branch on; anything else is the service refusing.
@@ -153,10 +181,7 @@ impl SsoOidc for AwsSso {
             )
             .issuer_url(&request.issuer_url)
             .send();
-        let output = self
-            .block_on(OIDC, call)
-            .map_err(OidcError::Other)?
-            .map_err(|e| oidc_error(&e))?;
+        let output = self.oidc_call(call)?;
         let field =
             |value: Option<&str>, name: &str| required(value, OIDC, name).map_err(OidcError::Other);
         Ok(Registration {
@@ -182,10 +207,7 @@ impl SsoOidc for AwsSso {
             .client_secret(client.client_secret.expose())
             .start_url(start_url)
             .send();
-        let output = self
-            .block_on(OIDC, call)
-            .map_err(OidcError::Other)?
-            .map_err(|e| oidc_error(&e))?;
+        let output = self.oidc_call(call)?;
         let field =
             |value: Option<&str>, name: &str| required(value, OIDC, name).map_err(OidcError::Other);
         Ok(DeviceAuthorization {
@@ -228,10 +250,7 @@ impl SsoOidc for AwsSso {
                 .grant_type(grant::REFRESH_TOKEN)
                 .refresh_token(refresh_token.expose()),
         };
-        let output = self
-            .block_on(OIDC, request.send())
-            .map_err(OidcError::Other)?
-            .map_err(|e| oidc_error(&e))?;
+        let output = self.oidc_call(request.send())?;
         let access_token = output
             .access_token()
             .ok_or_else(|| OidcError::Other(missing(OIDC, "an access token")))?;
@@ -258,10 +277,7 @@ impl SsoPortal for AwsSso {
             .account_id(account_id)
             .role_name(role_name)
             .send();
-        let output = self
-            .block_on(PORTAL, call)
-            .map_err(PortalError::Other)?
-            .map_err(|e| portal_error(&e))?;
+        let output = self.portal_call(call)?;
         let creds = output
             .role_credentials()
             .ok_or_else(|| PortalError::Other(missing(PORTAL, "role credentials")))?;
@@ -297,10 +313,7 @@ impl SsoPortal for AwsSso {
                 .access_token(access_token.expose())
                 .set_next_token(next)
                 .send();
-            let page = self
-                .block_on(PORTAL, call)
-                .map_err(PortalError::Other)?
-                .map_err(|e| portal_error(&e))?;
+            let page = self.portal_call(call)?;
             let accounts = page
                 .account_list()
                 .iter()
@@ -329,10 +342,7 @@ impl SsoPortal for AwsSso {
                 .account_id(account_id)
                 .set_next_token(next)
                 .send();
-            let page = self
-                .block_on(PORTAL, call)
-                .map_err(PortalError::Other)?
-                .map_err(|e| portal_error(&e))?;
+            let page = self.portal_call(call)?;
             let roles = page
                 .role_list()
                 .iter()
@@ -348,9 +358,7 @@ impl SsoPortal for AwsSso {
             .logout()
             .access_token(access_token.expose())
             .send();
-        self.block_on(PORTAL, call)
-            .map_err(PortalError::Other)?
-            .map_err(|e| portal_error(&e))?;
+        self.portal_call(call)?;
         Ok(())
     }
 }
