@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 
 use crate::complete;
@@ -46,6 +46,15 @@ pub(crate) struct GlobalArgs {
     /// Directory of the file keystore [default: ~/.awsvault/keys]
     #[arg(long, global = true, env = "AWS_VAULT_FILE_DIR", value_name = "DIR")]
     pub(crate) file_dir: Option<PathBuf>,
+    /// Name of the macOS keychain vault's items live in [default: aws-vault] (accepted
+    /// everywhere, used on macOS)
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_KEYCHAIN_NAME",
+        value_name = "NAME"
+    )]
+    pub(crate) keychain: Option<String>,
     /// Kernel keyring of the keyctl backend: user, usersession, session, process or thread
     /// [default: user]
     #[arg(
@@ -87,6 +96,16 @@ pub(crate) struct GlobalArgs {
         add = ArgValueCompleter::new(complete::profiles)
     )]
     pub(crate) profile: Option<String>,
+    /// How MFA codes are asked for: terminal, kdialog, osascript, wincredui, ykman or zenity
+    /// [default: terminal]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_VAULT_PROMPT",
+        value_name = "DRIVER",
+        add = ArgValueCompleter::new(complete::prompt_drivers)
+    )]
+    pub(crate) prompt: Option<String>,
     /// Secret Service collection of the secret-service backend [default: awsvault]
     #[arg(
         long,
@@ -105,7 +124,9 @@ pub(crate) struct GlobalArgs {
 /// the first word after `--` is the command, not exec's optional PROFILE.
 pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
     let args: Vec<OsString> = args.into_iter().collect();
-    let mut cli = Cli::try_parse_from(&args)?;
+    let matches =
+        crate::kingpin::with_negations(Cli::command(), &args).try_get_matches_from(&args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
     if let Command::Exec(exec) = &mut cli.command
         && let Some(profile) = &exec.profile
         && came_after_double_dash(&args, profile)
@@ -196,6 +217,10 @@ pub(crate) struct CredentialArgs {
     /// MFA code to use for every MFA call of this run
     #[arg(short = 't', long, value_name = "CODE")]
     pub(crate) mfa_token: Option<String>,
+    /// Assume roles without MFA anew each time instead of reusing their cached sessions, as
+    /// aws-vault does (AWS_VAULT_NO_ROLE_CACHE=1 makes it the default)
+    #[arg(long)]
+    pub(crate) no_cache: bool,
     /// Never call GetSessionToken; use long-term keys directly
     #[arg(short, long)]
     pub(crate) no_session: bool,
@@ -219,9 +244,15 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 pub(crate) struct ExecArgs {
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,
+    /// Give the command a local EC2 instance metadata endpoint (IMDSv2) instead of keys
+    #[arg(long, conflicts_with_all = ["ecs_server", "server"])]
+    pub(crate) ec2_server: bool,
     /// Give the command a local ECS-style credential endpoint instead of keys
     #[arg(long)]
     pub(crate) ecs_server: bool,
+    /// With --ec2-server: refuse requests without an IMDSv2 session token
+    #[arg(long, requires = "ec2_server")]
+    pub(crate) imds_v2_only: bool,
     /// Print the credentials as credential_process JSON instead (same as export --format json)
     #[arg(short, long, hide = true)]
     pub(crate) json: bool,
@@ -332,14 +363,15 @@ pub(crate) struct UseArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    /// Print only the names of stored long-term credentials
-    #[arg(long, conflicts_with_all = ["profiles", "sessions"])]
+    /// Print only the names of stored long-term credentials (the first of --credentials,
+    /// --profiles and --sessions wins, as in aws-vault)
+    #[arg(long)]
     pub(crate) credentials: bool,
     /// Print JSON for scripts instead of text
     #[arg(long)]
     pub(crate) json: bool,
     /// Print only the profile names from the AWS config file
-    #[arg(long, conflicts_with = "sessions")]
+    #[arg(long)]
     pub(crate) profiles: bool,
     /// Print only the keystore names of cached sessions
     #[arg(long)]

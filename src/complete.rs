@@ -115,6 +115,10 @@ pub(crate) fn regions(current: &OsStr) -> Vec<CompletionCandidate> {
     matching(current, REGIONS.iter().copied())
 }
 
+pub(crate) fn prompt_drivers(current: &OsStr) -> Vec<CompletionCandidate> {
+    matching(current, crate::mfa_prompt::DRIVERS.iter().copied())
+}
+
 pub(crate) fn backends(current: &OsStr) -> Vec<CompletionCandidate> {
     // Only what this build can open: the other names aws-vault knows would only fail.
     matching(current, crate::keystore::AVAILABLE_BACKENDS.iter().copied())

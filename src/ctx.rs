@@ -115,6 +115,8 @@ pub(crate) struct Ctx {
     pub(crate) clock: Clock,
     /// Whether vault may ask questions on the terminal (not from the prompt hook).
     pub(crate) interactive: bool,
+    /// How MFA codes are asked for (`--prompt`).
+    pub(crate) mfa_prompt: crate::mfa_prompt::Driver,
 }
 
 impl Ctx {
@@ -125,6 +127,7 @@ impl Ctx {
             env: Env::from_process(),
             clock: Clock::System,
             interactive: true,
+            mfa_prompt: crate::mfa_prompt::Driver::Terminal,
         }
     }
 }

@@ -15,9 +15,11 @@ pub mod duration;
 mod error;
 mod fsutil;
 pub mod keystore;
+mod kingpin;
 #[cfg(test)]
 mod layering;
 mod logging;
+mod mfa_prompt;
 mod process;
 mod prompt;
 mod secret;
@@ -40,8 +42,15 @@ pub fn complete_from_env() {
 
 /// Parses `args` and runs the command they name.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), Error> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    if kingpin::wants_man_page(&args) {
+        use clap::CommandFactory;
+        return cmd::print_text(&kingpin::man_page(cli::Cli::command()));
+    }
     let cli = cli::parse(args)?;
     logging::init(cli.global.debug);
-    let ctx = ctx::Ctx::from_process();
+    let mut ctx = ctx::Ctx::from_process();
+    ctx.mfa_prompt = mfa_prompt::Driver::choose(cli.global.prompt.as_deref(), &ctx.env)
+        .map_err(|e| Error::Usage(e.to_string()))?;
     cmd::run(&cli, &ctx)
 }

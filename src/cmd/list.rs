@@ -21,7 +21,8 @@ use crate::visible::visible;
 
 pub(crate) fn run(args: &ListArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     let config = Config::load(&ctx.env)?;
-    if args.profiles {
+    // aws-vault's order when several are given: credentials, then profiles, then sessions.
+    if args.profiles && !args.credentials {
         let names: Vec<&str> = config.profile_names().collect();
         return print_names(&names, args.json);
     }
@@ -370,6 +371,7 @@ mod tests {
             env: Env::default(),
             clock: Clock::Fixed(now),
             interactive: false,
+            mfa_prompt: crate::mfa_prompt::Driver::Terminal,
         };
         let config = Config::parse(PathBuf::from("config"), "[profile dev]\n").unwrap();
         let session = |kind: &str, profile: &str, left: i64| {

@@ -124,6 +124,11 @@ fn backend_options(global: &GlobalArgs, ctx: &Ctx) -> BackendOptions {
     }
 }
 
+/// Writes `text` to stdout, for what runs before any command (the manual page).
+pub(crate) fn print_text(text: &str) -> Result<(), Error> {
+    print(text)
+}
+
 /// Writes `text` to stdout; a closed pipe ends the program quietly (see `Error`).
 fn print(text: &str) -> Result<(), Error> {
     let mut out = io::stdout().lock();

@@ -99,6 +99,8 @@ fn credential_args(saved: &Saved) -> CredentialArgs {
         duration: saved.duration_secs.map(Duration::from_secs),
         session_ttl: saved.session_ttl_secs.map(Duration::from_secs),
         mfa_token: None,
+        // The role cache is what keeps a refresh cheap; AWS_VAULT_NO_ROLE_CACHE still applies.
+        no_cache: false,
         no_session: saved.no_session,
         region: saved.region.clone(),
         use_device_code: false,
@@ -108,9 +110,8 @@ fn credential_args(saved: &Saved) -> CredentialArgs {
 /// From the prompt hook, nothing may wait for an answer.
 fn quiet(ctx: &Ctx, quiet: bool) -> Ctx {
     Ctx {
-        env: ctx.env.clone(),
-        clock: ctx.clock,
         interactive: ctx.interactive && !quiet,
+        ..ctx.clone()
     }
 }
 

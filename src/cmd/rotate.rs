@@ -80,6 +80,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
             duration: None,
             session_ttl: None,
             mfa_token: args.mfa_token.clone(),
+            no_cache: false,
             no_session: false,
             region: None,
             use_device_code: false,

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use crate::browser::OpenError;
 use crate::creds::sso::aws::AwsSso;
-use crate::creds::{AwsIam, AwsSts, Browser, BrowserError, Notice, Prompter, Services, Sts};
+use crate::creds::{AwsIam, AwsSts, Browser, BrowserError, Notice, Services, Sts};
 use crate::ctx::{Ctx, Env};
 use crate::secret::Secret;
-use crate::tty;
 use crate::visible::visible;
 
 /// The services of a command; with `deadline`, every STS call is one attempt over within it
@@ -25,22 +24,13 @@ pub(super) fn services(ctx: &Ctx, deadline: Option<Duration>) -> Services {
         iam: Box::new(AwsIam::default()),
         sso_oidc: Box::new(AwsSso::default()),
         sso_portal: Box::new(AwsSso::default()),
-        prompter: Box::new(TerminalPrompter),
+        prompter: Box::new(ctx.mfa_prompt.clone()),
         browser: Box::new(DesktopBrowser {
             env: ctx.env.clone(),
         }),
         clock: ctx.clock,
         lock_dir: ctx.env.runtime_dir().map(|dir| dir.join("locks")),
         notices: Box::new(say),
-    }
-}
-
-/// Asks on the controlling terminal, so the prompt works while stdout is captured.
-struct TerminalPrompter;
-
-impl Prompter for TerminalPrompter {
-    fn mfa_code(&self, serial: &str) -> Result<Secret, tty::Error> {
-        tty::read_line(&format!("Enter MFA code for {}: ", visible(serial))).map(Secret::new)
     }
 }
 

@@ -80,8 +80,7 @@ pub(super) fn credentials_code(
     let original = saved.original_env(&ctx.env);
     let as_before = Ctx {
         env: original.clone(),
-        clock: ctx.clock,
-        interactive: ctx.interactive,
+        ..ctx.clone()
     };
     let (creds, chain) = fetch(profile, credentials, how, global, &as_before)?;
     let from_credentials = origin_of(&chain, credentials.no_session);

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::credentials::Credentials;
 use super::iam::Iam;
-use super::services::{Browser, BrowserError, Notice, Prompter, Services};
+use super::services::{Browser, BrowserError, Notice, PromptError, Prompter, Services};
 use super::sso::client::{
     Account, DeviceAuthorization, Grant, OidcError, PortalError, RegisterRequest, Registration,
     SsoOidc, SsoPortal, TokenAnswer,
@@ -276,13 +276,14 @@ impl FakePrompter {
 }
 
 impl Prompter for FakePrompter {
-    fn mfa_code(&self, serial: &str) -> Result<Secret, tty::Error> {
+    fn mfa_code(&self, serial: &str) -> Result<Secret, PromptError> {
         self.asked.set(self.asked.get() + 1);
-        self.code
-            .map(Secret::new)
-            .ok_or_else(|| tty::Error::Closed {
+        self.code.map(Secret::new).ok_or_else(|| {
+            tty::Error::Closed {
                 what: format!("the MFA code for {serial}"),
-            })
+            }
+            .into()
+        })
     }
 }
 

@@ -37,7 +37,7 @@ pub(crate) use credentials::{Credentials, rfc3339_seconds};
 pub(crate) use iam::{AwsIam, Iam};
 pub(crate) use mfa::MfaSource;
 pub(crate) use plan::Plan;
-pub(crate) use services::{Browser, BrowserError, Notice, Prompter, Services};
+pub(crate) use services::{Browser, BrowserError, Notice, PromptError, Prompter, Services};
 pub(crate) use sso::signin::SignInMode;
 pub(crate) use sts::Sts;
 pub use sts::StsError;

@@ -65,5 +65,17 @@ pub(crate) trait Browser {
 
 /// Asks a person for an MFA code.
 pub(crate) trait Prompter {
-    fn mfa_code(&self, serial: &str) -> Result<Secret, tty::Error>;
+    fn mfa_code(&self, serial: &str) -> Result<Secret, PromptError>;
+}
+
+/// Why no MFA code came from the person.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    #[error(transparent)]
+    Terminal(#[from] tty::Error),
+    #[error("the {driver} prompt gave no code: {reason}")]
+    Driver {
+        driver: &'static str,
+        reason: String,
+    },
 }
