@@ -238,11 +238,7 @@ fn a_cached_session_is_reused_without_calling_sts() {
         1,
         "the cached session was not used"
     );
-    assert_eq!(
-        proxy.count("AssumeRole"),
-        1,
-        "a role without MFA is not cached, as in aws-vault"
-    );
+    assert_eq!(proxy.count("AssumeRole"), 1);
     t.vault(["list", "--sessions"])
         .stdout_has("sts.GetSessionToken:")
         .run();

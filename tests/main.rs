@@ -26,6 +26,7 @@ mod pass;
 mod passphrase;
 mod powershell;
 mod remove;
+mod role_cache;
 mod rotate;
 mod secret_service;
 mod secrets;

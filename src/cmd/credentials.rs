@@ -104,6 +104,11 @@ pub(super) fn fetch_quietly(
         options: ChainOptions {
             no_session: args.no_session,
             requested_duration: args.duration.filter(|d| !d.is_zero()),
+            no_role_cache: args.no_cache
+                || matches!(
+                    ctx.env.non_empty("AWS_VAULT_NO_ROLE_CACHE"),
+                    Some("1" | "true")
+                ),
         },
         mfa: args.mfa_token.clone().map(Secret::new),
         interactive: ctx.interactive,

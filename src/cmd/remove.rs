@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use super::{open_keystore, print, warn};
 use crate::cli::{GlobalArgs, RemoveArgs};
-use crate::config::Config;
+use crate::config::{Config, Overrides};
 use crate::ctx::Ctx;
 use crate::error::Error;
+use crate::keystore::Keystore;
 use crate::keystore::keys::{KeyKind, classify};
 use crate::keystore::sessions::remove_sessions_of;
 use crate::suggest;
@@ -39,7 +40,38 @@ pub(crate) fn run(args: &RemoveArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         }
     }
     keystore.remove(profile)?;
-    print("Deleted credentials.\n")
+    print("Deleted credentials.\n")?;
+    let deleted = remove_sessions_made_from(keystore.as_ref(), profile, ctx)?;
+    if deleted > 0 {
+        super::note(&format!(
+            "vault: also deleted {deleted} cached role sessions made with these keys"
+        ));
+    }
+    Ok(())
+}
+
+/// Deletes the cached sessions of every profile whose `source_profile` chain reaches `source`
+/// (the roles assumed with its keys), and returns how many. The source's own sessions are
+/// left to the caller: aws-vault's `remove` keeps them, `rotate` deletes them itself.
+pub(super) fn remove_sessions_made_from(
+    keystore: &dyn Keystore,
+    source: &str,
+    ctx: &Ctx,
+) -> Result<usize, Error> {
+    // A config that cannot be read names no dependents; the command itself already worked.
+    let Ok(config) = Config::load(&ctx.env) else {
+        return Ok(0);
+    };
+    let mut deleted = 0;
+    for name in config.profile_names().filter(|name| *name != source) {
+        let Ok(chain) = config.resolve_chain(name, &Overrides::default(), &ctx.env) else {
+            continue;
+        };
+        if chain.profiles.iter().skip(1).any(|p| p.name == source) {
+            deleted += remove_sessions_of(keystore, name)?;
+        }
+    }
+    Ok(deleted)
 }
 
 fn not_stored(profile: &str, stored: &[String], ctx: &Ctx) -> Error {

@@ -124,6 +124,15 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
             ))?;
         }
     }
+    // Roles assumed with the old key elsewhere in the config, now cached (aws-vault caches
+    // none without MFA, so it has none to delete).
+    let deleted = super::remove::remove_sessions_made_from(keystore.as_ref(), &owner.name, ctx)?;
+    if deleted > 0 {
+        print(&format!(
+            "Deleted {deleted} role sessions made with {}\n",
+            owner.name
+        ))?;
+    }
 
     print(&format!(
         "Deleting old access key {}\n",

@@ -11,7 +11,6 @@ use super::credentials::{Credentials, rfc3339_seconds};
 use crate::ctx::Clock;
 use crate::keystore::keys::{KeyKind, SessionKey, classify};
 use crate::keystore::{self, Item, Keystore};
-use crate::secret::Secret;
 
 pub(crate) const DEFAULT_MIN_TTL: Duration = Duration::from_mins(5);
 
@@ -21,6 +20,12 @@ pub(crate) struct SessionId {
     pub(crate) kind: &'static str,
     pub(crate) profile: String,
     pub(crate) mfa: String,
+    /// A digest of everything else that shapes the answer (a role's ARN, duration, session
+    /// name, external ID, tags, source identity, and the steps below it). aws-vault's key has
+    /// no room for these, so the session records them and a session made from other inputs
+    /// counts as a miss. Sessions without a record (aws-vault's) match as before.
+    #[serde(skip)]
+    pub(crate) inputs: Option<String>,
 }
 
 impl SessionId {
@@ -81,14 +86,24 @@ impl<'a> SessionCache<'a> {
             }
             Err(err) => return Err(err),
         };
-        let creds = Credentials::from_session_json(item.data.expose());
-        if creds.is_none() {
+        let Some((creds, inputs)) = Credentials::from_session_json(item.data.expose()) else {
             log::debug!(
                 "the cached session {} is unreadable; fetching anew",
                 found.to_key()
             );
+            return Ok(None);
+        };
+        if let (Some(wanted), Some(recorded)) = (&id.inputs, &inputs)
+            && wanted != recorded
+        {
+            log::debug!(
+                "the cached {} session of {} was made with other settings; fetching anew",
+                id.kind,
+                id.profile
+            );
+            return Ok(None);
         }
-        Ok(creds.filter(|c| c.expiration.is_some()))
+        Ok(Some(creds).filter(|c| c.expiration.is_some()))
     }
 
     /// Stores `creds` for `id`, replacing the session it had.
@@ -114,7 +129,7 @@ impl<'a> SessionCache<'a> {
                 rfc3339_seconds(expiration)
             ),
             description: "aws-vault session".to_owned(),
-            data: Secret::new(creds.to_session_json().expose()),
+            data: creds.to_session_json(id.inputs.as_deref()),
             keychain_not_trust_application: false,
         })
     }
@@ -151,6 +166,7 @@ mod tests {
 
     use super::*;
     use crate::keystore::memory::MemoryKeystore;
+    use crate::secret::Secret;
 
     const NOW: i64 = 1_700_000_000;
 
@@ -173,7 +189,29 @@ mod tests {
             kind: "sts.GetSessionToken",
             profile: profile.into(),
             mfa: "arn:mfa".into(),
+            inputs: None,
         }
+    }
+
+    #[test]
+    fn a_session_made_from_other_inputs_is_a_miss_and_one_without_a_record_a_hit() {
+        let ks = MemoryKeystore::default();
+        let with = |inputs: Option<&str>| SessionId {
+            inputs: inputs.map(str::to_owned),
+            ..id("role")
+        };
+        cache(&ks).store(&with(Some("a")), &creds(3600)).unwrap();
+        assert_eq!(
+            cache(&ks).lookup(&with(Some("a"))).unwrap(),
+            Some(creds(3600))
+        );
+        assert_eq!(cache(&ks).lookup(&with(Some("b"))).unwrap(), None);
+        // aws-vault's sessions record nothing, and are used as before.
+        cache(&ks).store(&with(None), &creds(1800)).unwrap();
+        assert_eq!(
+            cache(&ks).lookup(&with(Some("b"))).unwrap(),
+            Some(creds(1800))
+        );
     }
 
     #[test]

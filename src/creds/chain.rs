@@ -51,6 +51,9 @@ pub(crate) struct ChainOptions {
     /// `--duration`, which must fit every role it applies to: AWS refuses more than 12h, and
     /// more than 1h for a role assumed with temporary credentials.
     pub(crate) requested_duration: Option<Duration>,
+    /// `--no-cache` / `AWS_VAULT_NO_ROLE_CACHE=1`: assume roles without MFA anew each time, as
+    /// aws-vault does, instead of reusing their cached sessions.
+    pub(crate) no_role_cache: bool,
 }
 
 struct Builder<'a> {
@@ -150,11 +153,20 @@ impl Builder<'_> {
             source_identity: profile.source_identity.clone(),
             target: self.target(profile),
         });
-        // aws-vault caches a role session only when MFA went into it.
-        plan.calls.push(match &mfa_serial {
-            Some(serial) => Planned::cached(assume, kind::ASSUME_ROLE, &profile.name, Some(serial)),
-            None => Planned::fetched_each_time(assume),
-        });
+        // aws-vault caches a role session only when MFA went into it; vault caches every one
+        // (an AssumeRole costs 100-300 ms), keyed by all that shapes it. aws-vault never looks
+        // up a role session without an MFA serial, so it ignores the extra ones.
+        let inputs = inputs_digest(&assume, &plan);
+        let mut call = match (&mfa_serial, self.options.no_role_cache) {
+            (None, true) => Planned::fetched_each_time(assume),
+            (serial, _) => {
+                Planned::cached(assume, kind::ASSUME_ROLE, &profile.name, serial.as_deref())
+            }
+        };
+        if let Some(id) = &mut call.cache {
+            id.inputs = Some(inputs);
+        }
+        plan.calls.push(call);
         Ok(plan)
     }
 
@@ -354,6 +366,18 @@ pub(crate) fn configured_endpoint(
         .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
         .map(str::to_owned)
         .or_else(|| profile.endpoint_url.clone())
+}
+
+/// A digest of the role call and of the plan below it: a cached role session is reused only
+/// for the same role, duration, session name, external ID, tags, source identity, region and
+/// sources.
+fn inputs_digest(call: &Call, below: &Plan) -> String {
+    let text = serde_json::to_vec(&(call, below)).expect("plain data serialises");
+    let digest = ring::digest::digest(&ring::digest::SHA256, &text);
+    digest.as_ref()[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -60,11 +60,20 @@ struct StsCredentialsJson {
     secret_access_key: String,
     #[serde(rename = "SessionToken")]
     session_token: String,
+    /// vault's own: what the session was made from (see `SessionId::inputs`). Go's decoder
+    /// ignores fields it does not know, so aws-vault still reads such a session.
+    #[serde(
+        rename = "VaultInputs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    inputs: Option<String>,
 }
 
 impl Credentials {
     /// The cached-session payload. Only temporary credentials are cached.
-    pub(crate) fn to_session_json(&self) -> Secret {
+    /// It records the `inputs` the session was made from, when there are any.
+    pub(crate) fn to_session_json(&self, inputs: Option<&str>) -> Secret {
         let expiration = self
             .expiration
             .map(|at| at.format(&Rfc3339).unwrap_or_default())
@@ -78,22 +87,25 @@ impl Credentials {
                 .as_ref()
                 .map(|t| t.expose().to_owned())
                 .unwrap_or_default(),
+            inputs: inputs.map(str::to_owned),
         };
         Secret::new(serde_json::to_string(&json).expect("plain struct serialises"))
     }
 
     /// Reads a cached session; `None` for anything unreadable, which counts as a cache miss.
-    pub(crate) fn from_session_json(text: &str) -> Option<Self> {
+    /// Also the inputs it records, if any (aws-vault records none).
+    pub(crate) fn from_session_json(text: &str) -> Option<(Self, Option<String>)> {
         let json: StsCredentialsJson = serde_json::from_str(text).ok()?;
         let expiration = OffsetDateTime::parse(&json.expiration, &Rfc3339).ok()?;
-        Some(Self {
+        let creds = Self {
             access_key_id: json.access_key_id,
             secret_access_key: Secret::new(json.secret_access_key),
             session_token: Some(json.session_token)
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
             expiration: Some(expiration),
-        })
+        };
+        Some((creds, json.inputs))
     }
 }
 
@@ -126,14 +138,23 @@ mod tests {
             session_token: Some(Secret::new("t")),
             expiration: Some(at),
         };
-        let json = creds.to_session_json();
+        let json = creds.to_session_json(None);
         assert!(
             json.expose()
                 .contains("\"Expiration\":\"2024-05-20T10:13:20.123456789Z\""),
             "{}",
             json.expose()
         );
-        assert_eq!(Credentials::from_session_json(json.expose()), Some(creds));
+        assert_eq!(
+            Credentials::from_session_json(json.expose()),
+            Some((creds.clone(), None))
+        );
+        let recorded = creds.to_session_json(Some("abc"));
+        assert!(recorded.expose().ends_with(",\"VaultInputs\":\"abc\"}"));
+        assert_eq!(
+            Credentials::from_session_json(recorded.expose()),
+            Some((creds, Some("abc".to_owned())))
+        );
         assert_eq!(Credentials::from_session_json("{}"), None);
         assert_eq!(rfc3339_seconds(at), "2024-05-20T10:13:20Z");
     }

@@ -74,6 +74,7 @@ impl<T> Planned<T> {
             kind,
             profile: profile.to_owned(),
             mfa: mfa_serial.unwrap_or_default().to_owned(),
+            inputs: None,
         });
         Self { what, cache }
     }

@@ -29,6 +29,9 @@ struct Input {
     env: HashMap<String, String>,
     #[serde(default)]
     no_session: bool,
+    /// `--no-cache`: roles without MFA are assumed each time, as in aws-vault.
+    #[serde(default)]
+    no_cache: bool,
     #[serde(default)]
     duration: Option<String>,
     profile: String,
@@ -58,6 +61,7 @@ fn run(input: &Input) -> Result<Value, String> {
         options: ChainOptions {
             no_session: input.no_session,
             requested_duration: duration,
+            no_role_cache: input.no_cache,
         },
         ..Request::default()
     };

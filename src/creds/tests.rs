@@ -155,6 +155,7 @@ fn user_session() -> SessionId {
         kind: "sts.GetSessionToken",
         profile: "user".to_owned(),
         mfa: MFA.to_owned(),
+        inputs: None,
     }
 }
 
@@ -192,14 +193,46 @@ fn a_role_with_keys_of_its_own_is_assumed_from_them_with_mfa_and_cached() {
 }
 
 #[test]
-fn a_role_without_mfa_is_assumed_from_the_long_term_keys_every_time() {
+fn a_role_without_mfa_is_assumed_once_and_then_cached() {
     let world = World::new();
+    let first = world.get("role-no-mfa");
+    assert_eq!(first.calls(), ["AssumeRole AKIAUSER no-mfa 3600s"]);
+    assert_eq!(first.asked, 0);
+    assert!(world.get("role-no-mfa").calls.is_empty());
+    assert_eq!(world.session_keys("sts.AssumeRole").len(), 1);
+}
+
+#[test]
+fn with_no_cache_a_role_without_mfa_is_assumed_every_time_as_in_aws_vault() {
+    let world = World::new();
+    let mut request = World::request("role-no-mfa");
+    request.options.no_role_cache = true;
     for _ in 0..2 {
-        let outcome = world.get("role-no-mfa");
+        let outcome = world.get_with(&request, NOW, Box::new(|_| {}));
         assert_eq!(outcome.calls(), ["AssumeRole AKIAUSER no-mfa 3600s"]);
-        assert_eq!(outcome.asked, 0);
     }
     assert!(world.session_keys("sts.").is_empty());
+}
+
+#[test]
+fn a_cached_role_is_assumed_anew_when_its_duration_changes() {
+    let world = World::new();
+    assert_eq!(
+        world.get("role-no-mfa").calls(),
+        ["AssumeRole AKIAUSER no-mfa 3600s"]
+    );
+    let mut request = World::request("role-no-mfa");
+    request.overrides.duration = Some(Duration::from_mins(30));
+    let shorter = world.get_with(&request, NOW, Box::new(|_| {}));
+    assert_eq!(shorter.calls(), ["AssumeRole AKIAUSER no-mfa 1800s"]);
+    assert!(
+        world
+            .get_with(&request, NOW, Box::new(|_| {}))
+            .calls
+            .is_empty()
+    );
+    // One session per role: the newer replaced the older.
+    assert_eq!(world.session_keys("sts.AssumeRole").len(), 1);
 }
 
 #[test]
@@ -214,12 +247,9 @@ fn a_role_sharing_its_sources_mfa_rides_an_8h_session_and_asks_once() {
         ]
     );
     assert_eq!(first.asked, 1);
-    // The session is cached, the role is not: the next run assumes it again from the session.
+    // Both the session and the role are cached.
     let second = world.get("role");
-    assert_eq!(
-        second.calls(),
-        ["AssumeRole ASIAGetSessionToken1 no-mfa 3600s"]
-    );
+    assert!(second.calls.is_empty(), "{:?}", second.calls());
     assert_eq!(second.asked, 0);
 }
 
@@ -249,7 +279,7 @@ fn a_chain_of_two_roles_asks_mfa_once_and_caps_the_outer_role_at_1h() {
     );
     assert_eq!(first.asked, 1);
     let second = world.get("role2");
-    assert_eq!(second.calls.len(), 2, "{:?}", second.calls());
+    assert!(second.calls.is_empty(), "{:?}", second.calls());
     assert_eq!(second.asked, 0);
 }
 

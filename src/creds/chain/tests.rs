@@ -38,6 +38,7 @@ fn described(profile: &str, no_session: bool) -> Result<String, String> {
         ChainOptions {
             no_session,
             requested_duration: None,
+            no_role_cache: false,
         },
         &env,
     )
@@ -113,7 +114,7 @@ fn the_debug_line_names_no_command_tag_or_external_id() {
         .describe();
     assert_eq!(
         line,
-        "AssumeRole(role, mfa none, 3600s) <- cached credential_process(user)"
+        "cached AssumeRole(role, mfa none, 3600s) <- cached credential_process(user)"
     );
     for hidden in ["secret-tool", "EXT-SECRET", "TAG-VALUE"] {
         assert!(!line.contains(hidden), "{line}");
