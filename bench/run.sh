@@ -139,3 +139,6 @@ fi
 VAULT_COMPLETE=bash _CLAP_COMPLETE_INDEX=2 _CLAP_IFS=$'\n' \
   hyperfine -N --warmup 3 --runs 30 --export-markdown "$WORK/complete.md" "${cmds[@]}" >/dev/null
 cat "$WORK/complete.md"
+
+# Cached roles, side by side with awsume (its own moto and sandbox).
+AWSUME=$AWSUME bench/roles.sh
