@@ -12,6 +12,7 @@ mod backend_selection;
 mod cli;
 mod completion;
 mod credentials;
+mod ec2_server;
 mod exec;
 mod file_keystore;
 mod injection;

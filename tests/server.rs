@@ -158,7 +158,7 @@ fn server_flags_that_cannot_work_are_usage_errors() {
         .run();
     t.vault(["exec", "--lazy", "role", "--", "true"])
         .status(2)
-        .stderr("vault: error: --lazy only works with --server (--ecs-server)\n")
+        .stderr("vault: error: --lazy only works with --server (--ecs-server) or --ec2-server\n")
         .run();
 }
 

@@ -14,10 +14,11 @@ use super::export;
 use super::served::Served;
 use crate::child;
 use crate::cli::{ExecArgs, ExportFormat, GlobalArgs};
+use crate::config::ProfileConfig;
 use crate::creds::rfc3339_seconds;
 use crate::ctx::{Ctx, inherited_environment};
 use crate::error::Error;
-use crate::server::EcsServer;
+use crate::server::{EcsServer, Endpoint, ImdsOptions, ImdsServer, no_proxy_additions};
 use crate::shell::state::{CLOCK_BOOT, EXPIRES_AT};
 
 /// Removed from the child's environment in every mode (docs/aws-vault.md §2.1).
@@ -49,14 +50,24 @@ const CONTAINER_VARIABLES: &[&str] = &[
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 ];
 
+/// Removed for `--ec2-server`: the container settings (SDKs ask a container endpoint before the
+/// metadata one), and the switch that turns the metadata endpoint off.
+const METADATA_VARIABLES: &[&str] = &[
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+];
+
 pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "exec")?;
-    if args.server || args.ecs_server {
+    if args.server || args.ecs_server || args.ec2_server {
         return run_with_server(profile, args, global, ctx);
     }
     if args.lazy {
         return Err(Error::Usage(
-            "--lazy only works with --server (--ecs-server)".to_owned(),
+            "--lazy only works with --server (--ecs-server) or --ec2-server".to_owned(),
         ));
     }
     let how = Fetch {
@@ -101,33 +112,48 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
     Err(Error::Exit(code))
 }
 
-/// `exec --server`: the command gets a local credential endpoint and its token, no keys, and
-/// runs as our child for as long as the endpoint must answer.
+/// `exec --server` and `exec --ec2-server`: the command gets a local credential endpoint (and
+/// the ECS one its token), no keys, and runs as our child for as long as the endpoint must
+/// answer.
 fn run_with_server(
     profile: &str,
     args: &ExecArgs,
     global: &GlobalArgs,
     ctx: &Ctx,
 ) -> Result<(), Error> {
+    let flag = if args.ec2_server {
+        "--ec2-server"
+    } else {
+        "--server"
+    };
     if args.json {
-        return Err(Error::Usage(
-            "--server and --json cannot be used together".to_owned(),
-        ));
+        return Err(Error::Usage(format!(
+            "{flag} and --json cannot be used together"
+        )));
     }
     if args.credentials.no_session {
-        return Err(Error::Usage(
-            "--server hands out temporary credentials, renewed as they expire; it cannot serve long-term keys (--no-session)".to_owned(),
-        ));
+        return Err(Error::Usage(format!(
+            "{flag} hands out temporary credentials, renewed as they expire; it cannot serve long-term keys (--no-session)"
+        )));
     }
-    let server =
-        EcsServer::bind().map_err(|e| Error::io("cannot start the credential server", e))?;
-    let url = server.url().to_owned();
-    let token = server.token().expose().to_owned();
     // The region and endpoint the command gets come from the config, before any STS call.
     let config = crate::config::Config::load(&ctx.env)?;
     let overrides = overrides(&args.credentials);
     let chain = config.resolve_chain(profile, &overrides, &ctx.env)?;
     let target = chain.target();
+    let (endpoint, removed) = endpoint(args, target, ctx)?;
+
+    let mut set: Vec<(&str, String)> = vec![("AWS_VAULT", profile.to_owned())];
+    set.extend(endpoint.child_variables());
+    if let Some(region) = &target.region {
+        set.push(("AWS_REGION", region.clone()));
+        set.push(("AWS_DEFAULT_REGION", region.clone()));
+    }
+    if let Some(url) = &target.endpoint_url {
+        set.push(("AWS_ENDPOINT_URL", url.clone()));
+    }
+    check_values(&set, &config_origin(profile))?;
+    set.extend(no_proxy_additions(&inherited_environment()));
 
     let source = Served::new(
         profile.to_owned(),
@@ -144,7 +170,7 @@ fn run_with_server(
         let failed = first.is_err();
         let _ = ready.send(first.map_err(|e| e.to_string()));
         if !failed {
-            server.serve(&source);
+            endpoint.serve(&source);
         }
     });
     ready_wait
@@ -152,25 +178,42 @@ fn run_with_server(
         .map_err(|_| Error::Message("the credential server stopped before it started".to_owned()))?
         .map_err(Error::Message)?;
 
-    let mut set: Vec<(&str, String)> = vec![
-        ("AWS_VAULT", profile.to_owned()),
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url.clone()),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
-    ];
-    if let Some(region) = &target.region {
-        set.push(("AWS_REGION", region.clone()));
-        set.push(("AWS_DEFAULT_REGION", region.clone()));
-    }
-    if let Some(endpoint) = &target.endpoint_url {
-        set.push(("AWS_ENDPOINT_URL", endpoint.clone()));
-    }
-    check_values(&set, &config_origin(profile))?;
-    let env = child_environment(set, CONTAINER_VARIABLES);
+    let env = child_environment(set, removed);
     let (program, command) = program_and_command(profile, args, global, ctx, &env)?;
-    log::debug!("credential server for {profile} at {url}");
+    log::debug!("credential server for {profile} started");
     crate::keystore::detach_from_shared_keyring();
     let code = child::run_forwarding_signals(&program, &command, &env)?;
     Err(Error::Exit(code))
+}
+
+/// The endpoint the flags ask for, and the variables from outside that would lead the
+/// command's SDKs elsewhere.
+fn endpoint(
+    args: &ExecArgs,
+    target: &ProfileConfig,
+    ctx: &Ctx,
+) -> Result<(Box<dyn Endpoint>, &'static [&'static str]), Error> {
+    if !args.ec2_server {
+        let server =
+            EcsServer::bind().map_err(|e| Error::io("cannot start the credential server", e))?;
+        return Ok((Box::new(server), CONTAINER_VARIABLES));
+    }
+    let account_id = target
+        .role_arn
+        .as_deref()
+        .and_then(|arn| arn.split(':').nth(4))
+        .or(target.sso_account_id.as_deref())
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
+    let options = ImdsOptions {
+        v2_only: args.imds_v2_only,
+        region: target.region.clone(),
+        account_id,
+        clock: ctx.clock,
+    };
+    let server =
+        ImdsServer::bind(options).map_err(|e| Error::io("cannot start the metadata server", e))?;
+    Ok((Box::new(server), METADATA_VARIABLES))
 }
 
 /// Our environment without what must not leak into the command, plus `set`.
