@@ -123,9 +123,7 @@ pub(crate) struct GlobalArgs {
 /// Parses the command line. One thing clap cannot tell: in `vault --profile=dev exec -- aws s3 ls`
 /// the first word after `--` is the command, not exec's optional PROFILE.
 pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
-    let args: Vec<OsString> = args.into_iter().collect();
-    let matches =
-        crate::kingpin::with_negations(Cli::command(), &args).try_get_matches_from(&args)?;
+    let (matches, args) = crate::kingpin::get_matches(&Cli::command(), args.into_iter().collect())?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Command::Exec(exec) = &mut cli.command
         && let Some(profile) = &exec.profile

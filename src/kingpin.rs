@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 
-use clap::{Arg, ArgAction, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 /// `cmd` and its subcommands with a hidden `--no-FLAG` for each boolean `--FLAG` that has no
 /// such flag already (so `--no-session` is a flag and `--no-no-session` its negation). The
@@ -59,6 +59,69 @@ pub(crate) fn with_negations(mut cmd: Command, args: &[OsString]) -> Command {
             .global(true)
             .hide(true),
     )
+}
+
+/// Parses `args` with the negations of `cmd`. A global `--FLAG` and its `--no-FLAG` given at
+/// different levels (`vault --debug list --no-debug`) both survive clap's parse, because its
+/// overrides act within one level and its propagation of global flags then copies both
+/// everywhere; so the loser's words are dropped and the line parsed again, and the later of
+/// the two wins, as in kingpin. Returns the matches and the words they were parsed from.
+pub(crate) fn get_matches(
+    cmd: &Command,
+    args: Vec<OsString>,
+) -> Result<(ArgMatches, Vec<OsString>), clap::Error> {
+    let negated = with_negations(cmd.clone(), &args);
+    let matches = negated.clone().try_get_matches_from(&args)?;
+    let end = options_end(&negated, &matches, &args);
+    let mut kept = args.clone();
+    for arg in negated.get_arguments().filter(|a| a.is_global_set()) {
+        let (Some(long), ArgAction::SetTrue) = (arg.get_long(), arg.get_action()) else {
+            continue;
+        };
+        let negation_id = format!("kingpin-no-{long}");
+        let both = matches.get_flag(arg.get_id().as_str())
+            && matches.try_get_one::<bool>(&negation_id).ok().flatten() == Some(&true);
+        if !both {
+            continue;
+        }
+        let (on, off) = (format!("--{long}"), format!("--no-{long}"));
+        let last = args[..end].iter().rev().find(|a| **a == *on || **a == *off);
+        let loser = if last.is_some_and(|a| *a == *on) {
+            &off
+        } else {
+            &on
+        };
+        let mut at = 0;
+        kept.retain(|word| {
+            at += 1;
+            at > end || *word != **loser
+        });
+    }
+    if kept.len() == args.len() {
+        return Ok((matches, args));
+    }
+    let matches = with_negations(cmd.clone(), &kept).try_get_matches_from(&kept)?;
+    Ok((matches, kept))
+}
+
+/// Where the options of `args` end: at the first `--`, or where the trailing command of the
+/// deepest subcommand (exec's CMD) starts, whichever comes first.
+fn options_end(cmd: &Command, matches: &ArgMatches, args: &[OsString]) -> usize {
+    let mut end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let (mut cmd, mut matches) = (cmd, matches);
+    while let Some((name, sub_matches)) = matches.subcommand() {
+        let Some(sub) = cmd.find_subcommand(name) else {
+            break;
+        };
+        (cmd, matches) = (sub, sub_matches);
+    }
+    for arg in cmd.get_arguments().filter(|a| a.is_trailing_var_arg_set()) {
+        let words = matches
+            .get_raw(arg.get_id().as_str())
+            .map_or(0, Iterator::count);
+        end = end.min(args.len().saturating_sub(words));
+    }
+    end
 }
 
 /// Whether `--FLAG` (or `--FLAG=…`) is among the options, before any `--`.
@@ -200,6 +263,39 @@ mod tests {
             }
         }
         assert!(checked > 20, "only {checked} flags were checked");
+    }
+
+    #[test]
+    fn the_later_of_a_global_flag_and_its_negation_wins_across_commands() {
+        let debug = |line: &str| {
+            let args = os(&line.split(' ').collect::<Vec<_>>());
+            let (matches, _) = get_matches(&Cli::command(), args).unwrap();
+            matches.get_flag("debug")
+        };
+        assert!(!debug("vault --debug list --no-debug"));
+        assert!(debug("vault --no-debug list --debug"));
+        assert!(!debug("vault --debug --no-debug list"));
+        assert!(!debug("vault list --debug --no-debug"));
+        // The command's own words are not vault's.
+        assert!(debug("vault --debug exec p -- env --no-debug"));
+        assert!(!debug("vault --debug exec --no-debug p env --debug"));
+        let (_, words) = get_matches(
+            &Cli::command(),
+            os(&[
+                "vault",
+                "--debug",
+                "exec",
+                "--no-debug",
+                "p",
+                "env",
+                "--debug",
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            words,
+            os(&["vault", "exec", "--no-debug", "p", "env", "--debug"])[..]
+        );
     }
 
     #[test]
