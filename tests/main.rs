@@ -8,6 +8,7 @@
 mod support;
 
 mod add;
+mod aws_vault_flags;
 mod backend_selection;
 mod cli;
 mod completion;
