@@ -181,12 +181,14 @@ fn session_ttl_and_duration_each_apply_to_their_own_step() {
         "exec chained --session-ttl=5h --duration=30m --mfa-token=123456 -- true",
     )
     .run();
-    // The session that feeds the role is cached for 5h; the role itself lasts 30m (it is not
-    // cached: its MFA went into the session, as aws-vault decides).
-    let sessions = session_lifetimes(&t);
-    assert_eq!(sessions.len(), 1, "{sessions:?}");
-    assert_eq!(sessions[0].0, "sts.GetSessionToken");
-    assert!(near(sessions[0].1, 5 * 3600), "{sessions:?}");
+    // The session that feeds the role is cached for 5h; the role itself lasts 30m.
+    let mut sessions = session_lifetimes(&t);
+    sessions.sort();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions[0].0, "sts.AssumeRole");
+    assert!(near(sessions[0].1, 30 * 60), "{sessions:?}");
+    assert_eq!(sessions[1].0, "sts.GetSessionToken");
+    assert!(near(sessions[1].1, 5 * 3600), "{sessions:?}");
     let session_calls = proxy.bodies("GetSessionToken");
     let role_calls = proxy.bodies("AssumeRole");
     assert_eq!((session_calls.len(), role_calls.len()), (1, 1));
@@ -272,12 +274,18 @@ fn aliases_no_session_and_sessions_only_work() {
         .run();
     assert_eq!(proxy.count("GetSessionToken"), 0);
 
-    vault(&t, "exec dev -- true").run();
+    // login cached the role it assumed with dev's keys.
     assert_eq!(session_lifetimes(&t).len(), 1);
+    vault(&t, "exec dev -- true").run();
+    assert_eq!(session_lifetimes(&t).len(), 2);
     vault(&t, "rm dev --sessions-only")
         .stdout("Deleted 1 sessions.\n")
         .run();
+    assert_eq!(session_lifetimes(&t).len(), 1);
+    vault(&t, "rm dev -f")
+        .stdout("Deleted credentials.\n")
+        .stderr("vault: also deleted 1 cached role sessions made with these keys\n")
+        .run();
     assert!(session_lifetimes(&t).is_empty());
-    vault(&t, "rm dev -f").run();
     vault(&t, "ls --credentials").stdout("mfa\n").run();
 }
