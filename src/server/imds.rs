@@ -26,7 +26,9 @@ use crate::secret::Secret;
 
 /// The one role the endpoint knows, named as aws-vault names it.
 const ROLE: &str = "local-credentials";
-const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
+const ROLES_PATH: &str = "/latest/meta-data/iam/security-credentials";
+/// `ROLES_PATH`, then `/` and `ROLE`.
+const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/local-credentials";
 const TTL_HEADER: &str = "X-aws-ec2-metadata-token-ttl-seconds";
 const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
 /// IMDSv2's limit on a session token's life: six hours.
@@ -45,7 +47,8 @@ pub(crate) struct ImdsServer {
     listener: Listener,
     options: ImdsOptions,
     uid: u32,
-    /// Session tokens handed out, with when each stops being valid.
+    /// Session tokens handed out, with when each stops being valid. Expired ones are dropped
+    /// at the next token request, so the map holds only live tokens of our own uid's programs.
     tokens: RefCell<HashMap<String, Instant>>,
 }
 
@@ -134,33 +137,29 @@ impl ImdsServer {
 
     fn route(&self, path: &str, source: &dyn CredentialSource) -> Reply {
         let now = rfc3339_seconds(self.options.clock.now());
-        let region = self.options.region.as_deref();
-        match path.trim_end_matches('/') {
-            "/latest/meta-data/iam/security-credentials" => text(200, ROLE),
-            p if p.strip_prefix(CREDENTIALS_PATH) == Some(ROLE) => {
-                match source.profile_credentials() {
-                    Ok(creds) => text(200, &self.credentials_json(&creds, &now)),
-                    Err(reason) => {
-                        log::debug!("metadata server: {reason}");
-                        text(500, &reason)
-                    }
+        match (path.trim_end_matches('/'), self.options.region.as_deref()) {
+            (ROLES_PATH, _) => text(200, ROLE),
+            (CREDENTIALS_PATH, _) => match source.profile_credentials() {
+                Ok(creds) => text(200, &self.credentials_json(&creds, &now)),
+                Err(reason) => {
+                    log::debug!("metadata server: {reason}");
+                    text(500, &reason)
                 }
-            }
-            "/latest/meta-data/iam/info" => text(
+            },
+            ("/latest/meta-data/iam/info", _) => text(
                 200,
                 &json!({ "Code": "Success", "LastUpdated": now }).to_string(),
             ),
-            "/latest/meta-data/instance-id" => text(200, "vault"),
-            "/latest/meta-data/placement/region" if region.is_some() => {
-                text(200, region.unwrap_or_default())
-            }
-            "/latest/dynamic/instance-identity/document" if region.is_some() => {
+            ("/latest/meta-data/instance-id", _) => text(200, "vault"),
+            ("/latest/meta-data/placement/region", Some(region)) => text(200, region),
+            ("/latest/dynamic/instance-identity/document", Some(region)) => {
                 let mut document = json!({ "region": region, "instanceId": "vault" });
                 if let Some(account) = &self.options.account_id {
                     document["accountId"] = json!(account);
                 }
                 text(200, &document.to_string())
             }
+            // Without a region, SDKs are better told nothing than a made-up one.
             _ => text(404, "Not Found"),
         }
     }
