@@ -31,10 +31,10 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
              For more information, try '--help'.\n",
         )
         .run();
-    t.vault(["list", "--profiles", "--credentials"])
+    t.vault(["list", "--profiles=yes"])
         .status(2)
         .stderr_like(
-            "error: the argument '--profiles' cannot be used with '--credentials'\n\n\
+            "error: unexpected value 'yes' for '--profiles' found; no more were expected\n\n\
              Usage: vault list [..]\n\n\
              For more information, try '--help'.\n",
         )

@@ -17,14 +17,14 @@ use std::time::{Duration, Instant};
 use super::credentials::{Fetch, fetch};
 use super::{open_keystore, print};
 use crate::cli::{CredentialArgs, GlobalArgs, RotateArgs};
-use crate::config::{Config, Overrides, ProfileConfig};
+use crate::config::{Config, Overrides, ProfileChain, ProfileConfig};
 use crate::creds::iam::iam_target;
 use crate::creds::{self, Credentials, Iam, Services, StsError};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::keystore::MasterCredentials;
 use crate::keystore::keys::{KeyKind, classify};
 use crate::keystore::sessions::remove_sessions_of;
+use crate::keystore::{Keystore, MasterCredentials};
 
 const VERIFY_ATTEMPTS: u32 = 15;
 const VERIFY_PAUSE: Duration = Duration::from_secs(1);
@@ -115,24 +115,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
 
     keystore.set(&new.to_item(&owner.name))?;
 
-    for profile in &chain.profiles {
-        let deleted = remove_sessions_of(keystore.as_ref(), &profile.name)?;
-        if deleted > 0 {
-            print(&format!(
-                "Deleted {deleted} sessions for {}\n",
-                profile.name
-            ))?;
-        }
-    }
-    // Roles assumed with the old key elsewhere in the config, now cached (aws-vault caches
-    // none without MFA, so it has none to delete).
-    let deleted = super::remove::remove_sessions_made_from(keystore.as_ref(), &owner.name, ctx)?;
-    if deleted > 0 {
-        print(&format!(
-            "Deleted {deleted} role sessions made with {}\n",
-            owner.name
-        ))?;
-    }
+    delete_sessions_made_with_the_old_key(keystore.as_ref(), &chain, &owner.name, ctx)?;
 
     print(&format!(
         "Deleting old access key {}\n",
@@ -186,6 +169,32 @@ fn verify(
         sleep(VERIFY_PAUSE);
         attempt += 1;
     }
+}
+
+/// The sessions of the rotated chain, as aws-vault deletes them, then the roles assumed with the
+/// old key elsewhere in the config (aws-vault caches none without MFA, so it has none to delete).
+fn delete_sessions_made_with_the_old_key(
+    keystore: &dyn Keystore,
+    chain: &ProfileChain,
+    owner: &str,
+    ctx: &Ctx,
+) -> Result<(), Error> {
+    for profile in &chain.profiles {
+        let deleted = remove_sessions_of(keystore, &profile.name)?;
+        if deleted > 0 {
+            print(&format!(
+                "Deleted {deleted} sessions for {}\n",
+                profile.name
+            ))?;
+        }
+    }
+    let roles = super::remove::remove_sessions_made_from(keystore, owner, ctx)?;
+    if roles > 0 {
+        print(&format!(
+            "Deleted {roles} role sessions made with {owner}\n"
+        ))?;
+    }
+    Ok(())
 }
 
 fn delete_old(

@@ -8,6 +8,7 @@
 //! Long-term keys are wrapped in GetSessionToken when allowed; a profile with `role_arn` then
 //! adds AssumeRole, dropping its MFA when a GetSessionToken below already used that serial.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::Error;
@@ -376,8 +377,10 @@ fn inputs_digest(call: &Call, below: &Plan) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, &text);
     digest.as_ref()[..16]
         .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 #[cfg(test)]
