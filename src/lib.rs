@@ -31,6 +31,15 @@ mod visible;
 
 pub use error::Error;
 
+/// Makes this process not dumpable: no core dump, and no other process of the user may ptrace it
+/// or read its memory, so a Ctrl-\\ at the MFA prompt cannot write the decrypted keys or the
+/// typed passphrase to disk. The command `exec` starts is dumpable again (execve resets it).
+pub fn keep_memory_private() {
+    // A kernel without prctl leaves things as they were; there is nothing better to do.
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_dumpable(false);
+}
+
 /// Answers a shell's tab-completion request (`VAULT_COMPLETE` is set) and exits; otherwise
 /// returns at once. `main` calls it first, before anything is written.
 pub fn complete_from_env() {

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    vault::keep_memory_private();
     vault::complete_from_env();
     match vault::run(std::env::args_os()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,7 @@ mod credentials;
 mod ec2_server;
 mod exec;
 mod file_keystore;
+mod hardening;
 mod injection;
 mod keyctl;
 mod list;
