@@ -1,6 +1,7 @@
 //! `vault export PROFILE`: print credentials in the formats of docs/aws-vault.md §1.6.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -12,10 +13,17 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::secret::Secret;
 
+/// botocore (boto3, the aws CLI) runs `credential_process` again on every call once fewer than
+/// 15 minutes are left. A cached session inside that window is renewed instead of handed out,
+/// so an SDK gets credentials it keeps using, not a vault start per API call. (A session whose
+/// whole life is shorter is renewed each time, as botocore would ask each time anyway.)
+const BOTOCORE_REFRESH_WINDOW: Duration = Duration::from_secs(16 * 60);
+
 pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "export")?;
     let how = Fetch {
         print_url: args.stdout,
+        min_ttl: (args.format == ExportFormat::Json).then_some(BOTOCORE_REFRESH_WINDOW),
         ..Fetch::default()
     };
     let (creds, chain) = fetch(profile, &args.credentials, how, global, ctx)?;
