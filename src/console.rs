@@ -4,11 +4,16 @@
 //! The endpoint and the console's domain depend on the partition, which the region tells.
 //! `VAULT_FEDERATION_ENDPOINT` replaces the endpoint (private partitions, proxies, stand-ins),
 //! as `AWS_ENDPOINT_URL` does for STS.
+//!
+//! The request goes through the proxy the SDK clients would use for the same URL (issue 15),
+//! and trusts `SSL_CERT_FILE` when it is set, as they do.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
+use ureq::tls::{PemItem, RootCerts, TlsConfig};
 
 use crate::creds::Credentials;
 use crate::ctx::Env;
@@ -83,7 +88,11 @@ struct SigninTokenAnswer {
 
 /// Asks the federation endpoint for a sign-in token. The credentials travel in the query
 /// string, as the endpoint requires, so no error message here ever repeats the URL.
-pub(crate) fn signin_token(partition: &Partition, creds: &Credentials) -> Result<Secret, String> {
+pub(crate) fn signin_token(
+    partition: &Partition,
+    creds: &Credentials,
+    env: &Env,
+) -> Result<Secret, String> {
     let session = serde_json::json!({
         "sessionId": creds.access_key_id,
         "sessionKey": creds.secret_access_key.expose(),
@@ -95,16 +104,25 @@ pub(crate) fn signin_token(partition: &Partition, creds: &Credentials) -> Result
         partition.federation,
         encode(&session)
     ));
+    let endpoint = &partition.federation;
+    let proxy = proxy_for(endpoint, env)?;
+    let mut tls = TlsConfig::builder();
+    if let Some(roots) = trusted_roots(env)? {
+        tls = tls.root_certs(roots);
+    }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false)
+        // Always set, so ureq's own reading of the environment (which would send an https URL
+        // through HTTP_PROXY, and reads NO_PROXY differently) never applies.
+        .proxy(proxy.as_ref().map(|(_, proxy)| proxy.clone()))
+        .tls_config(tls.build())
         .build()
         .into();
-    let endpoint = &partition.federation;
     let mut answer = agent.get(url.expose()).call().map_err(|e| {
         format!(
             "cannot reach the federation endpoint {endpoint}: {}",
-            unreachable_reason(&e)
+            unreachable_reason(&e, proxy.as_ref().map(|(variable, _)| *variable))
         )
     })?;
     let status = answer.status().as_u16();
@@ -123,28 +141,154 @@ pub(crate) fn signin_token(partition: &Partition, creds: &Credentials) -> Result
     Ok(Secret::new(parsed.signin_token))
 }
 
+/// The proxy `url` goes through, and the variable that named it, chosen as the SDK clients
+/// choose theirs (hyper-util's matcher, curl's rules): `HTTPS_PROXY` for an https URL,
+/// `HTTP_PROXY` for an http one, else `ALL_PROXY`, each upper case first; none when `NO_PROXY`
+/// names the host, a domain above it or its network, and none under CGI (`REQUEST_METHOD`),
+/// where `HTTP_PROXY` could come from a request header. The proxy's own credentials are in
+/// its URL (`http://user:password@host:port`).
+fn proxy_for(url: &str, env: &Env) -> Result<Option<(&'static str, ureq::Proxy)>, String> {
+    if env.get("REQUEST_METHOD").is_some() {
+        return Ok(None);
+    }
+    let first = |names: [&'static str; 2]| {
+        names
+            .into_iter()
+            .find_map(|name| Some((name, env.get(name)?)))
+    };
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|_| format!("{ENDPOINT_VARIABLE} is not a URL: {url}"))?;
+    let scheme = if uri.scheme_str() == Some("http") {
+        first(["HTTP_PROXY", "http_proxy"])
+    } else {
+        first(["HTTPS_PROXY", "https_proxy"])
+    };
+    let all = first(["ALL_PROXY", "all_proxy"]);
+    let chosen = scheme.filter(|(_, value)| !value.is_empty()).or(all);
+    let Some((variable, value)) = chosen.filter(|(_, value)| !value.is_empty()) else {
+        return Ok(None);
+    };
+    let no_proxy = first(["NO_PROXY", "no_proxy"]).map_or("", |(_, value)| value);
+    // The matcher decides only whether the host is exempt; the proxy is the one chosen above.
+    let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
+        .all(value.to_owned())
+        .no(no_proxy.to_owned())
+        .build();
+    if matcher.intercept(&uri).is_none() {
+        return Ok(None);
+    }
+    // The value is never repeated: it may hold the proxy's password.
+    let proxy = ureq::Proxy::new(value).map_err(|_| {
+        format!(
+            "{variable} is not a proxy URL vault can use; write it as http://HOST:PORT, with \
+             http://USER:PASSWORD@HOST:PORT for a proxy that wants credentials"
+        )
+    })?;
+    if !matches!(
+        proxy.protocol(),
+        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+    ) {
+        return Err(format!(
+            "{variable} names a SOCKS proxy; vault goes through HTTP proxies only \
+             (http://HOST:PORT)"
+        ));
+    }
+    Ok(Some((variable, proxy)))
+}
+
+/// The certificates of `SSL_CERT_FILE` (PEM), when it is set: the SDK clients then trust only
+/// those (rustls-native-certs), and the federation request must trust the same, or a proxy
+/// that inspects TLS with its own CA would work for STS and fail here. Unset: the Mozilla
+/// roots compiled into vault.
+fn trusted_roots(env: &Env) -> Result<Option<RootCerts>, String> {
+    let Some(path) = env.non_empty("SSL_CERT_FILE") else {
+        return Ok(None);
+    };
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read SSL_CERT_FILE {path}: {e}"))?;
+    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(format!(
+            "SSL_CERT_FILE {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        ));
+    }
+    Ok(Some(RootCerts::from(certs)))
+}
+
 /// Why the request did not get through, in plain words, by the kind of failure. Never the
 /// error's own text: some kinds repeat the URL, whose query string holds the credentials.
-fn unreachable_reason(error: &ureq::Error) -> &'static str {
+/// `via` names the variable of the proxy in use: a connection that failed was the proxy's.
+fn unreachable_reason(error: &ureq::Error, via: Option<&str>) -> Cow<'static, str> {
+    use std::io::ErrorKind;
+    let connection = match error {
+        ureq::Error::HostNotFound => Some("its host name was not found (DNS)"),
+        // The system resolver's failure reaches ureq as an uncategorised I/O error, known by
+        // the text the standard library gives it.
+        ureq::Error::Io(io) if io.to_string().starts_with("failed to lookup address") => {
+            Some("its host name was not found (DNS)")
+        }
+        ureq::Error::ConnectionFailed => Some("the connection failed"),
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => {
+            Some("the connection was refused")
+        }
+        ureq::Error::Io(io) if io.kind() == ErrorKind::NetworkUnreachable => {
+            Some("the network is unreachable")
+        }
+        _ => None,
+    };
+    match (via, error, connection) {
+        (Some(variable), ureq::Error::ConnectProxyFailed(answer), _)
+            if answer.contains(" 407/") =>
+        {
+            format!(
+                "the proxy in {variable} wants credentials, or refused the ones in its URL \
+                 (HTTP 407 Proxy Authentication Required); give them in the URL, as in \
+                 {variable}=http://USER:PASSWORD@HOST:PORT"
+            )
+            .into()
+        }
+        // ureq's text here is the proxy's status line only.
+        (Some(variable), ureq::Error::ConnectProxyFailed(answer), _) => {
+            format!("the proxy in {variable} would not connect to it ({answer})").into()
+        }
+        (Some(variable), _, Some(reason)) => {
+            format!("the proxy in {variable} cannot be reached: {reason}").into()
+        }
+        (None, _, Some(reason)) => reason.into(),
+        _ => tls_reason(error)
+            .unwrap_or(match error {
+                ureq::Error::Timeout(_) => "it did not answer in time",
+                ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionReset => {
+                    "the connection was reset"
+                }
+                ureq::Error::ConnectProxyFailed(_) => "the connection failed",
+                _ => "the request failed",
+            })
+            .into(),
+    }
+}
+
+/// A failed TLS handshake. A certificate rustls refused reaches ureq as invalid data.
+fn tls_reason(error: &ureq::Error) -> Option<&'static str> {
     match error {
-        ureq::Error::Timeout(_) => "it did not answer in time",
-        ureq::Error::HostNotFound => "its host name was not found (DNS)",
-        ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => {
-            "the connection failed"
-        }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            "the connection was refused"
-        }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionReset => {
-            "the connection was reset"
-        }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::NetworkUnreachable => {
-            "the network is unreachable"
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            if io.to_string().contains("UnknownIssuer") {
+                Some(
+                    "its TLS certificate is not signed by a trusted CA (check SSL_CERT_FILE and any proxy)",
+                )
+            } else {
+                Some("the TLS handshake failed (check SSL_CERT_FILE and any proxy)")
+            }
         }
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
-            "the TLS handshake failed (check SSL_CERT_FILE and any proxy)"
+            Some("the TLS handshake failed (check SSL_CERT_FILE and any proxy)")
         }
-        _ => "the request failed",
+        _ => None,
     }
 }
 
@@ -169,20 +313,100 @@ mod tests {
     #[test]
     fn a_failed_request_is_told_by_its_kind_and_never_repeats_the_url() {
         assert_eq!(
-            unreachable_reason(&ureq::Error::Timeout(ureq::Timeout::Global)),
+            unreachable_reason(&ureq::Error::Timeout(ureq::Timeout::Global), None),
             "it did not answer in time"
         );
         assert_eq!(
-            unreachable_reason(&ureq::Error::HostNotFound),
+            unreachable_reason(&ureq::Error::HostNotFound, None),
             "its host name was not found (DNS)"
         );
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert_eq!(
-            unreachable_reason(&ureq::Error::Io(refused)),
+            unreachable_reason(&ureq::Error::Io(refused), None),
             "the connection was refused"
         );
         let leaky = ureq::Error::BadUri("https://f?Action=getSigninToken&Session=SECRET".into());
-        assert_eq!(unreachable_reason(&leaky), "the request failed");
+        assert_eq!(unreachable_reason(&leaky, None), "the request failed");
+    }
+
+    #[test]
+    fn a_proxy_is_chosen_by_the_urls_scheme_unless_no_proxy_names_the_host() {
+        let chosen = |url: &str, pairs: &[(&str, &str)]| {
+            proxy_for(url, &Env::from_pairs(pairs.iter().copied()))
+                .unwrap()
+                .map(|(variable, proxy)| (variable, proxy.host().to_owned(), proxy.port()))
+        };
+        let both = [
+            ("HTTPS_PROXY", "http://u:p@secure:3128"),
+            ("http_proxy", "plain:8080"),
+        ];
+        assert_eq!(
+            chosen("https://signin.aws.amazon.com/federation", &both),
+            Some(("HTTPS_PROXY", "secure".to_owned(), 3128))
+        );
+        assert_eq!(
+            chosen("http://127.0.0.1:9/federation", &both),
+            Some(("http_proxy", "plain".to_owned(), 8080))
+        );
+        // Upper case first; ALL_PROXY when the scheme's own variable is unset or empty.
+        assert_eq!(
+            chosen(
+                "https://f/",
+                &[
+                    ("HTTPS_PROXY", ""),
+                    ("https_proxy", "ignored:1"),
+                    ("all_proxy", "all:2")
+                ]
+            ),
+            Some(("all_proxy", "all".to_owned(), 2))
+        );
+        assert_eq!(chosen("https://f/", &[("HTTP_PROXY", "plain:8080")]), None);
+        // NO_PROXY: a domain covers its subdomains; networks; `*`.
+        for no_proxy in [
+            "amazon.com",
+            ".aws.amazon.com",
+            "10.0.0.0/8,aws.amazon.com",
+            "*",
+        ] {
+            let env = [("HTTPS_PROXY", "secure:3128"), ("no_proxy", no_proxy)];
+            assert_eq!(
+                chosen("https://signin.aws.amazon.com/f", &env),
+                None,
+                "{no_proxy}"
+            );
+        }
+        let env = [("HTTPS_PROXY", "secure:3128"), ("NO_PROXY", "zon.com")];
+        assert!(chosen("https://signin.aws.amazon.com/f", &env).is_some());
+        // Under CGI, a request header could have set HTTP_PROXY: no proxy at all.
+        let cgi = [("HTTPS_PROXY", "secure:3128"), ("REQUEST_METHOD", "GET")];
+        assert_eq!(chosen("https://f/", &cgi), None);
+    }
+
+    #[test]
+    fn a_proxy_vault_cannot_use_is_named_by_its_variable_without_its_value() {
+        let env = Env::from_pairs([("HTTPS_PROXY", "socks5://u:SECRET@h:1")]);
+        let said = proxy_for("https://f/", &env).unwrap_err();
+        assert!(
+            said.starts_with("HTTPS_PROXY names a SOCKS proxy"),
+            "{said}"
+        );
+        assert!(!said.contains("SECRET"), "{said}");
+    }
+
+    #[test]
+    fn a_failure_through_a_proxy_is_the_proxys() {
+        let wants = ureq::Error::ConnectProxyFailed(
+            "proxy server responded 407/Proxy Authentication Required".into(),
+        );
+        assert!(
+            unreachable_reason(&wants, Some("https_proxy"))
+                .starts_with("the proxy in https_proxy wants credentials")
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            unreachable_reason(&ureq::Error::Io(refused), Some("HTTPS_PROXY")),
+            "the proxy in HTTPS_PROXY cannot be reached: the connection was refused"
+        );
     }
 
     #[test]

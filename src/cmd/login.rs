@@ -21,7 +21,7 @@ pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
     };
     let partition = console::partition(region.as_deref(), &ctx.env);
     let destination = console::destination(&partition, region.as_deref(), args.path.as_deref());
-    let token = console::signin_token(&partition, &creds).map_err(Error::Message)?;
+    let token = console::signin_token(&partition, &creds, &ctx.env).map_err(Error::Message)?;
     let url = console::login_url(&partition, &destination, &token);
     if args.stdout {
         return print(&format!("{}\n", url.expose()));

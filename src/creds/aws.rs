@@ -11,8 +11,10 @@ use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{
     BehaviorVersion, Credentials as SdkCredentials, Region, SharedHttpClient,
 };
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::types::Tag;
+use aws_smithy_http_client::Connector;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use time::OffsetDateTime;
 
@@ -47,12 +49,31 @@ impl SdkRuntime {
         Ok(self.runtime.get_or_init(|| runtime))
     }
 
+    /// The HTTP client of every SDK call (STS, IAM, SSO OIDC, the SSO portal): rustls on ring,
+    /// trusting the system's roots (or only `SSL_CERT_FILE`'s, which rustls-native-certs
+    /// reads), through the proxy the environment names (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`, any case, credentials in the URL), as the AWS SDKs and
+    /// aws-vault do (issue 15).
     pub(crate) fn http(&self) -> SharedHttpClient {
         self.http
             .get_or_init(|| {
-                aws_smithy_http_client::Builder::new()
-                    .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-                    .build_https()
+                // `build_https` connects directly whatever the environment says, and the
+                // connector's `proxy_config` is only reachable through `build_with_connector_fn`
+                // (public, though hidden from the docs). It gets what `build_https` would pass
+                // its connector (the timeouts and the sleep that enforces them) and adds the
+                // proxy, read once per connector: the environment does not change under vault.
+                aws_smithy_http_client::Builder::new().build_with_connector_fn(
+                    |settings, components| {
+                        let mut connector = Connector::builder()
+                            .proxy_config(ProxyConfig::from_env())
+                            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+                        connector.set_connector_settings(settings.cloned());
+                        if let Some(components) = components {
+                            connector.set_sleep_impl(components.sleep_impl());
+                        }
+                        connector.build()
+                    },
+                )
             })
             .clone()
     }
@@ -178,6 +199,10 @@ where
     R: std::fmt::Debug,
 {
     match err {
+        // A plain-HTTP endpoint through a proxy: the proxy answers the request itself.
+        SdkError::ServiceError(answer) if status_of(answer.raw()) == Some(407) => {
+            StsError::Unreachable(format!("cannot reach {service}: {PROXY_WANTS_CREDENTIALS}"))
+        }
         SdkError::ServiceError(service) => StsError::Service {
             code: service.err().code().map(str::to_owned),
             message: service.err().message().map(str::to_owned),
@@ -189,10 +214,56 @@ where
         )),
         SdkError::DispatchFailure(_) => StsError::Unreachable(format!(
             "cannot reach {service} after {MAX_ATTEMPTS} attempts: {}",
-            DisplayErrorContext(err)
+            dispatch_reason(err)
         )),
-        _ => StsError::Unreachable(DisplayErrorContext(err).to_string()),
+        _ => StsError::Unreachable(causes(err).join(": ")),
     }
+}
+
+const PROXY_WANTS_CREDENTIALS: &str = "the proxy wants credentials, or refused the ones in its \
+    URL (HTTP 407 Proxy Authentication Required); give them in the proxy URL, as in \
+    HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT (HTTP_PROXY for an http:// endpoint)";
+
+/// The SDK's and hyper's wrappers of a connection failure: they tell the user nothing.
+const WRAPPERS: &[&str] = &["dispatch failure", "io error", "client error (Connect)"];
+
+/// Why no connection was made, in plain words. The causes' own texts, never their Debug form
+/// (which `DisplayErrorContext` adds); a failed CONNECT comes as text from the SDK, so it is
+/// recognised by its words.
+fn dispatch_reason(err: &dyn std::error::Error) -> String {
+    let causes = causes(err);
+    let all = causes.join(": ");
+    if all.contains("CONNECT tunnel failed") {
+        return if all.contains("proxy authorization required") {
+            PROXY_WANTS_CREDENTIALS.to_owned()
+        } else if all.contains("failed to create underlying connection") {
+            "the proxy cannot be reached; check HTTPS_PROXY".to_owned()
+        } else {
+            "the proxy would not connect to it; check HTTPS_PROXY and NO_PROXY".to_owned()
+        };
+    }
+    if all.contains("invalid peer certificate: UnknownIssuer") {
+        return "its TLS certificate is not signed by a trusted CA (check SSL_CERT_FILE and any \
+                proxy)"
+            .to_owned();
+    }
+    causes
+        .iter()
+        .filter(|cause| !WRAPPERS.contains(&cause.as_str()))
+        .map(|cause| match cause.as_str() {
+            "dns error" => "its host name was not found (DNS)",
+            "tcp connect error" => "the connection failed",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// The error's text and its causes', outermost first.
+fn causes(err: &dyn std::error::Error) -> Vec<String> {
+    let mut texts = vec![err.to_string()];
+    texts.extend(std::iter::successors(err.source(), |e| e.source()).map(ToString::to_string));
+    texts
 }
 
 /// The HTTP status of a raw response, read through its Debug form so this works for any
