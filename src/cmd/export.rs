@@ -17,7 +17,7 @@ use crate::secret::Secret;
 /// 15 minutes are left. A cached session inside that window is renewed instead of handed out,
 /// so an SDK gets credentials it keeps using, not a vault start per API call. (A session whose
 /// whole life is shorter is renewed each time, as botocore would ask each time anyway.)
-const BOTOCORE_REFRESH_WINDOW: Duration = Duration::from_secs(16 * 60);
+const BOTOCORE_REFRESH_WINDOW: Duration = Duration::from_mins(16);
 
 pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
     let profile = &super::required_profile(args.profile.as_deref(), global, ctx, "export")?;

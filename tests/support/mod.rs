@@ -3,6 +3,7 @@
 //! real parts tests use (a pseudo-terminal, an independent JOSE library, moto).
 
 pub mod federation;
+pub mod forward_proxy;
 pub mod moto;
 pub mod proxy;
 mod run;
