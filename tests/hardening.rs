@@ -80,3 +80,50 @@ fn vault_cannot_be_dumped_or_traced_and_the_command_it_starts_can() {
         "the command's SIGTERM is not vault's exit"
     );
 }
+
+#[test]
+fn the_command_exec_starts_never_gets_what_unlocks_the_keystore() {
+    let moto = crate::support::moto::shared();
+    let (_, id, secret) = moto.create_user("unlock");
+    let t = crate::support::Sandbox::new().with_endpoint(moto.endpoint());
+    t.write_config("[default]\nregion = us-east-1\n[profile user]\n");
+    t.add("user", &id, &secret);
+    for server in [None, Some("--server")] {
+        let mut args = vec!["exec"];
+        args.extend(server);
+        args.extend(["user", "--", "env"]);
+        let done = t
+            .vault(args)
+            .env("AWS_VAULT_OP_SERVICE_ACCOUNT_TOKEN", "op-token")
+            .run();
+        assert!(done.stdout.contains("AWS_VAULT=user\n"), "{}", done.stdout);
+        for unlocks in [
+            "AWS_VAULT_FILE_PASSPHRASE=",
+            "AWS_VAULT_OP_SERVICE_ACCOUNT_TOKEN=",
+        ] {
+            assert!(
+                !done.stdout.contains(unlocks),
+                "{server:?}: the command got {unlocks}"
+            );
+        }
+        assert!(!done.stdout.contains(crate::support::PASSPHRASE));
+    }
+}
+
+#[test]
+fn exec_with_a_full_keystore_runs_the_command_with_a_warning() {
+    let moto = crate::support::moto::shared();
+    let (_, id, secret) = moto.create_user("full");
+    let t = crate::support::Sandbox::new().with_endpoint(moto.endpoint());
+    t.write_config("[default]\nregion = us-east-1\n[profile user]\n");
+    t.add("user", &id, &secret);
+    let _disk = crate::support::small_disk::SmallDisk::full_over(&t.keys_dir());
+    let has_token = "test -n \"$AWS_SESSION_TOKEN\" && echo has-token";
+    t.vault(["exec", "user", "--", "sh", "-c", has_token])
+        .stdout("has-token\n")
+        .stderr_like(
+            "vault: warning: the sts.GetSessionToken session of user could not be kept ([..]); \
+             the next command may ask again\n",
+        )
+        .run();
+}

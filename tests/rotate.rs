@@ -2,6 +2,7 @@
 //! refused: after a rotation, and after a kill -9 at any step, the stored key works.
 
 use crate::support::moto::{self, AuthMoto};
+use crate::support::small_disk::SmallDisk;
 use crate::support::{Sandbox, exported_keys};
 
 const ROTATE_ACTIONS: &[&str] = &["iam:CreateAccessKey", "iam:DeleteAccessKey"];
@@ -189,4 +190,27 @@ fn a_denied_delete_keeps_the_new_key_and_names_the_stale_one() {
         2,
         "the stale key is still in IAM"
     );
+}
+
+#[test]
+fn rotate_onto_a_full_keystore_deletes_the_new_key_and_keeps_the_old() {
+    let auth = moto::authenticated();
+    let (t, user, old) = sandbox(auth, ROTATE_ACTIONS, &[]);
+    let disk = SmallDisk::full_over(&t.keys_dir());
+    let done = t
+        .vault(["rotate", "rot"])
+        .status(1)
+        .stderr_like(
+            "vault: error: the new access key ****************[..] could not be stored ([..]); \
+             it was deleted again, and the old key is still stored and works\n",
+        )
+        .run();
+    assert!(
+        done.stdout.starts_with("Rotating credentials"),
+        "{}",
+        done.stdout
+    );
+    drop(disk);
+    assert_eq!(auth.access_keys(&user), std::slice::from_ref(&old.0));
+    assert!(auth.accepts(as_pair(&old)), "the old key no longer works");
 }

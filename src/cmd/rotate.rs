@@ -113,7 +113,21 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         )));
     }
 
-    keystore.set(&new.to_item(&owner.name))?;
+    if let Err(err) = keystore.set(&new.to_item(&owner.name)) {
+        // Its secret exists nowhere else: a key left in IAM could never be used, and would
+        // take the second of IAM's two places, so the next rotate would fail.
+        let undone = match iam.delete_access_key(&target, &signer, &user, &new.access_key_id) {
+            Ok(()) => "it was deleted again".to_owned(),
+            Err(e) => format!(
+                "deleting it again failed too ({e}): delete {} in the IAM console",
+                new.access_key_id
+            ),
+        };
+        return Err(Error::Message(format!(
+            "the new access key {} could not be stored ({err}); {undone}, and the old key is still stored and works",
+            mask(&new.access_key_id)
+        )));
+    }
 
     delete_sessions_made_with_the_old_key(keystore.as_ref(), &chain, &owner.name, ctx)?;
 

@@ -82,6 +82,13 @@ fn through_cache(
         return Ok(creds);
     }
     let creds = fetch()?;
-    cx.cache.store(id, &creds)?;
+    // The credentials are good whether or not they can be kept: a full disk or a read-only
+    // keystore costs the next command a call, not this one its credentials.
+    if let Err(err) = cx.cache.store(id, &creds) {
+        (cx.services.notices)(&Notice::NotKept {
+            what: format!("the {} session of {}", id.kind, id.profile),
+            reason: err.to_string(),
+        });
+    }
     Ok(creds)
 }

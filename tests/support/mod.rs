@@ -8,6 +8,7 @@ pub mod moto;
 pub mod proxy;
 mod run;
 pub mod secret_service;
+pub mod small_disk;
 pub mod sso;
 pub mod tmux;
 
