@@ -501,13 +501,18 @@ fn a_nested_exec_uses_the_inner_profiles_region() {
         ),
     );
     let vault = env!("CARGO_BIN_EXE_vault");
+    // exec hands its command nothing that unlocks the keystore: the inner vault is given the
+    // passphrase as a script would give it.
+    let passphrase = crate::support::PASSPHRASE;
     t.vault([
         "exec",
         "alice",
         "--",
         "sh",
         "-c",
-        &format!("'{vault}' exec west -- sh -c 'echo $AWS_REGION $AWS_VAULT'"),
+        &format!(
+            "AWS_VAULT_FILE_PASSPHRASE='{passphrase}' '{vault}' exec west -- sh -c 'echo $AWS_REGION $AWS_VAULT'"
+        ),
     ])
     .stdout("us-west-2 west\n")
     // The inner exec switches profile, which is worth the warning.

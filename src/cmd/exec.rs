@@ -40,6 +40,11 @@ const REMOVED: &[&str] = &[
     "VAULT_REFRESH_AT",
     "VAULT_CLOCK_BOOT",
     "__VAULT_STATE",
+    // What unlocks a keystore, and with it every long-term key: the command needs none of it.
+    "AWS_VAULT_FILE_PASSPHRASE",
+    "AWS_VAULT_OP_CONNECT_TOKEN",
+    "AWS_VAULT_OP_SERVICE_ACCOUNT_TOKEN",
+    "PROTON_PASS_PERSONAL_ACCESS_TOKEN",
 ];
 
 /// Also removed: container-credential settings from outside, which SDKs would prefer to ours.
