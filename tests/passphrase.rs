@@ -279,3 +279,52 @@ fn a_keyring_planted_by_another_user_never_receives_the_passphrase() {
         seen.join("\n")
     );
 }
+
+/// The kernel keys kept for `dir` that never expire (`perm` in /proc/keys' timeout column).
+fn keys_without_timeout(dir: &str) -> Vec<String> {
+    std::fs::read_to_string("/proc/keys")
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains(dir))
+        .filter(|line| line.split_whitespace().nth(3) == Some("perm"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_kill_at_any_keyring_call_never_leaves_a_passphrase_without_a_timeout() {
+    let vault = env!("CARGO_BIN_EXE_vault");
+    let mut survived = false;
+    for nth in 1..=40 {
+        let (t, unlock) = keystore_with_one_key();
+        let dir = t.keys_dir().display().to_string();
+        let inject = format!("inject=keyctl:signal=KILL:when={nth}");
+        let done = t
+            .program("strace")
+            .args(["-f", "-qq", "-o", "/dev/null", "-e", &inject, vault])
+            .args(["add", "p", "--env", "--no-add-config"])
+            .env_remove("AWS_VAULT_FILE_PASSPHRASE")
+            .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "2m")
+            .env("AWS_ACCESS_KEY_ID", "AKIAKILLED")
+            .env("AWS_SECRET_ACCESS_KEY", "s")
+            .on_terminal(&[(&unlock, &format!("{TYPED}\n"))])
+            .status_any("killed at some keyctl call, or at none once nth is past the last")
+            .stderr_any("strace reports the kill")
+            .run();
+        // A key that only the killed process held goes with it, after the kernel's clean-up.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while !keys_without_timeout(&dir).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(
+            keys_without_timeout(&dir),
+            Vec::<String>::new(),
+            "killed at keyctl call {nth}"
+        );
+        if done.stdout.contains(&added("p")) {
+            survived = true;
+            break;
+        }
+    }
+    assert!(survived, "vault never got past its keyctl calls");
+}

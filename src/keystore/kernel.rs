@@ -165,7 +165,7 @@ pub(crate) fn put_user_key(
     result
 }
 
-fn process_keyring() -> Result<KeyRing, String> {
+pub(crate) fn process_keyring() -> Result<KeyRing, String> {
     KeyRing::from_special_id(KeyRingIdentifier::Process, true)
         .map_err(|e| format!("no process keyring: {e:?}"))
 }

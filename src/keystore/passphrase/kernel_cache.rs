@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::keystore::kernel::session_keyring;
+use crate::keystore::kernel::{process_keyring, session_keyring};
 use crate::secret::Secret;
 
 /// The value kept under `name`, if the kernel still has it.
@@ -25,16 +25,27 @@ pub(super) fn get(name: &str) -> Option<Secret> {
 /// Keeps `secret` under `name` until `ttl` passes.
 pub(super) fn put(name: &str, secret: &Secret, ttl: Duration) {
     let result = session_keyring().and_then(|keyring| {
-        let key = keyring
+        // Staged in the process keyring, which dies with this process, and linked into the
+        // shared one only once its timeout is set: a kill at any instant leaves no secret
+        // that never expires.
+        let staging = process_keyring()?;
+        let key = staging
             .add_key(name, secret.expose().as_bytes())
             .map_err(|e| format!("adding the key failed: {e:?}"))?;
         let seconds = usize::try_from(ttl.as_secs().max(1)).unwrap_or(usize::MAX);
-        key.set_timeout(seconds)
+        let staged = key
+            .set_timeout(seconds)
             .map_err(|e| format!("setting its timeout failed: {e:?}"))
-            .inspect_err(|_| {
-                // A secret that would never expire is worse than none kept.
-                let _ = key.invalidate();
-            })
+            .and_then(|()| {
+                keyring
+                    .link_key(key)
+                    .map_err(|e| format!("linking it into the keyring failed: {e:?}"))
+            });
+        let _ = staging.unlink_key(key);
+        if staged.is_err() {
+            let _ = key.invalidate();
+        }
+        staged
     });
     match result {
         Ok(()) => log::debug!("kept {name} in the kernel keyring for {}s", ttl.as_secs()),
