@@ -3,7 +3,15 @@
 //! (`/proc/PID/cmdline`; aws-vault passes it there).
 //!
 //! The browser is started with a one-time local address instead: `http://127.0.0.1:PORT/RANDOM`,
-//! which answers its first request with a redirect to the real URL and then closes.
+//! which answers its first request with a redirect to the real URL and then closes. That address
+//! is in the browser's arguments, so any local user can read it too (issue 16): the redirect is
+//! given only to a connection whose socket belongs to our own uid, as the kernel's socket table
+//! tells (`server::peer`). Anyone else gets 403, and the wait goes on for our browser.
+//!
+//! Why not a 0600 file in `$XDG_RUNTIME_DIR` that redirects: the secret would sit in a file with
+//! no way to know when the browser has read it, so it is deleted either too early for a slow
+//! browser or too late; sandboxed browsers (snap, Flatpak) cannot read that directory at all;
+//! and `xdg-open` hands a local `.html` file to whatever opens HTML, not always a browser.
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -17,9 +25,19 @@ use tiny_http::{Header, Response, Server};
 use crate::ctx::Env;
 use crate::process;
 use crate::secret::Secret;
+use crate::server::peer;
 
 /// How long the browser may take to ask for the page.
-const WAIT: Duration = Duration::from_mins(2);
+pub(crate) const WAIT: Duration = Duration::from_mins(2);
+
+/// What happened on the way to the page, besides our browser getting it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Opened {
+    /// The uids of other users who asked for the page and were refused (`None`: an asker whose
+    /// socket was gone before it could be looked up). Worth telling: someone read the address
+    /// from the browser's arguments.
+    pub(crate) refused: Vec<Option<u32>>,
+}
 
 /// Why a URL did not reach a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,20 +63,37 @@ impl std::fmt::Display for OpenError {
 
 /// Opens `url` in `$BROWSER`, else the desktop's opener (`xdg-open`, `open`), and waits until the
 /// browser has fetched it. The error says why it could not.
-pub(crate) fn open(url: &Secret, env: &Env) -> Result<(), String> {
-    open_within(url, env, WAIT).map_err(|e| e.to_string())
+pub(crate) fn open(url: &Secret, env: &Env) -> Result<Opened, String> {
+    hand_off(url, env, WAIT).map_err(|e| e.to_string())
 }
 
-/// `open`, waiting at most `wait` for the browser to ask for the page.
+/// `open`, waiting at most `wait` for the browser to ask for the page (the IAM Identity Center
+/// sign-in, whose caller says nothing of refused askers: they are logged under `--debug`).
 pub(crate) fn open_within(url: &Secret, env: &Env, wait: Duration) -> Result<(), OpenError> {
+    hand_off(url, env, wait).map(drop)
+}
+
+/// Starts the browser on the one-time address and serves it the redirect to `url`, to our uid
+/// only, within `wait`.
+fn hand_off(url: &Secret, env: &Env, wait: Duration) -> Result<Opened, OpenError> {
     let not_started = OpenError::NotStarted;
+    // Without the socket table nobody's request could be told from ours: better no browser
+    // (the caller then shows the URL to us alone) than a page for whoever asks first.
+    peer::check_available().map_err(|_| {
+        not_started(
+            "cannot tell which user asks for the local page: /proc/net/tcp cannot be read"
+                .to_owned(),
+        )
+    })?;
     let server = Server::http("127.0.0.1:0")
         .map_err(|e| not_started(format!("cannot listen locally: {e}")))?;
-    let port = server
+    let ours = server
         .server_addr()
         .to_ip()
-        .map(|a| a.port())
         .ok_or_else(|| not_started("no local port".to_owned()))?;
+    let port = ours.port();
+    let uid = nix::unistd::getuid().as_raw();
+    let mut opened = Opened::default();
     let mut random = [0u8; 24];
     getrandom::getrandom(&mut random).map_err(|e| not_started(format!("no randomness: {e}")))?;
     let path = format!("/{}", URL_SAFE_NO_PAD.encode(random));
@@ -83,6 +118,17 @@ pub(crate) fn open_within(url: &Secret, env: &Env, wait: Duration) -> Result<(),
             .recv_timeout(Duration::from_millis(100))
             .map_err(|e| not_started(format!("the local redirect failed: {e}")))?
         {
+            // Who asks is checked first: another user learns nothing, not even whether the
+            // path was right.
+            let asker = request
+                .remote_addr()
+                .and_then(|client| peer::client_uid(*client, ours));
+            if asker != Some(uid) {
+                log::debug!("refused the page to uid {asker:?}: not ours");
+                opened.refused.push(asker);
+                let _ = request.respond(Response::empty(403));
+                continue;
+            }
             if request.url() != path {
                 let _ = request.respond(Response::empty(404));
                 continue;
@@ -95,7 +141,7 @@ pub(crate) fn open_within(url: &Secret, env: &Env, wait: Duration) -> Result<(),
                     .with_header(location)
                     .with_header(no_store),
             );
-            return Ok(());
+            return Ok(opened);
         }
         check_still_running(&mut browser, &program).map_err(not_started)?;
     }

@@ -5,8 +5,13 @@
 //! `VAULT_FEDERATION_ENDPOINT` replaces the endpoint (private partitions, proxies, stand-ins),
 //! as `AWS_ENDPOINT_URL` does for STS.
 //!
+//! A refusal is told by its status and a scrubbed excerpt of the page (`excerpt.rs`): the
+//! request carries the credentials, and error pages may quote it.
+//!
 //! The request goes through the proxy the SDK clients would use for the same URL (issue 15),
 //! and trusts `SSL_CERT_FILE` when it is set, as they do.
+
+mod excerpt;
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -130,9 +135,20 @@ pub(crate) fn signin_token(
         format!("the federation endpoint {endpoint} sent an unreadable answer: {e}")
     })?;
     if status != 200 {
+        // Never the body as it came: a proxy's page may quote the request, credentials and all.
+        let sent = [
+            creds.access_key_id.as_str(),
+            creds.secret_access_key.expose(),
+            creds.session_token.as_ref().map_or("", Secret::expose),
+        ];
+        let said = excerpt::excerpt(&body, &sent);
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
         return Err(format!(
-            "the federation endpoint {endpoint} refused the sign-in token request (HTTP {status}): {}",
-            body.trim()
+            "the federation endpoint {endpoint} refused the sign-in token request (HTTP {status}){said}"
         ));
     }
     let parsed: SigninTokenAnswer = serde_json::from_str(&body).map_err(|e| {

@@ -2,7 +2,7 @@
 //! credentials (docs/aws-vault.md §6), or with `--stdout` print the sign-in URL.
 
 use super::credentials::{Fetch, fetch};
-use super::{note, print};
+use super::{note, print, warn};
 use crate::browser;
 use crate::cli::{CredentialArgs, GlobalArgs, LoginArgs};
 use crate::config::ProfileConfig;
@@ -26,8 +26,18 @@ pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
     if args.stdout {
         return print(&format!("{}\n", url.expose()));
     }
+    // The wait is bounded (`browser::WAIT`); say what it is for, or a silent vault looks hung.
+    note(&format!(
+        "vault: waiting up to {} minutes for your browser to open the AWS console sign-in page (Ctrl-C cancels)",
+        browser::WAIT.as_secs() / 60
+    ));
     match browser::open(&url, &ctx.env) {
-        Ok(()) => Ok(()),
+        Ok(opened) => {
+            if !opened.refused.is_empty() {
+                warn(&refused_message(&opened.refused));
+            }
+            Ok(())
+        }
         Err(reason) => {
             print(&format!("{}\n", url.expose()))?;
             Err(Error::Message(format!(
@@ -35,6 +45,22 @@ pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<()
             )))
         }
     }
+}
+
+/// Another user asked for the page (they can read its address in the browser's arguments): it
+/// was refused, but the user should know someone on the machine tried.
+fn refused_message(refused: &[Option<u32>]) -> String {
+    let mut askers: Vec<String> = refused
+        .iter()
+        .map(|uid| uid.map_or_else(|| "unknown".to_owned(), |uid| uid.to_string()))
+        .collect();
+    askers.sort();
+    askers.dedup();
+    format!(
+        "another user (uid {}) asked for the sign-in page, which only your own browser may have; \
+         it was refused",
+        askers.join(", ")
+    )
 }
 
 /// The profile's credentials, made console-ready, and its region. GetSessionToken is skipped

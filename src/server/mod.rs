@@ -9,7 +9,7 @@
 mod ecs;
 mod imds;
 mod no_proxy;
-mod peer;
+pub(crate) mod peer;
 
 use std::io;
 

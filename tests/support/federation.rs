@@ -13,6 +13,9 @@ pub enum Answer {
     Token(&'static str),
     Status(u16),
     NotJson,
+    /// This status, with a page that quotes the request, query string and all, as the error
+    /// pages of some proxies and gateways do, and the Session parameter decoded as well.
+    QuotingRequest(u16),
 }
 
 pub struct Federation {
@@ -29,7 +32,8 @@ impl Federation {
             let (server, queries) = (Arc::clone(&server), Arc::clone(&queries));
             std::thread::spawn(move || {
                 for request in server.incoming_requests() {
-                    queries.lock().unwrap().push(query(request.url()));
+                    let asked = query(request.url());
+                    queries.lock().unwrap().push(asked.clone());
                     let response = match answer {
                         Answer::Token(token) => Response::from_string(
                             serde_json::json!({ "SigninToken": token }).to_string(),
@@ -38,6 +42,19 @@ impl Federation {
                             Response::from_string("{\"error\":\"nope\"}").with_status_code(code)
                         }
                         Answer::NotJson => Response::from_string("<html>maintenance</html>"),
+                        Answer::QuotingRequest(code) => Response::from_string(format!(
+                            "<html><head><title>ERROR: Access Denied</title></head><body>\
+                             <h1>{code} Forbidden</h1><p>The proxy refused GET http://{}{}</p>\
+                             <p>Session: {}</p></body></html>",
+                            request
+                                .headers()
+                                .iter()
+                                .find(|h| h.field.equiv("Host"))
+                                .map_or("", |h| h.value.as_str()),
+                            request.url(),
+                            asked.get("Session").map_or("", String::as_str),
+                        ))
+                        .with_status_code(code),
                     };
                     let _ = request.respond(response);
                 }
