@@ -19,6 +19,7 @@ mod file_keystore;
 mod hardening;
 mod injection;
 mod keyctl;
+mod limits;
 mod list;
 mod login;
 mod manual_forms;

@@ -1,11 +1,13 @@
 //! Follows `source_profile` links from the profile the user named down to the profile that
 //! holds (or fetches) the first credentials.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use super::merge::{Overrides, merge_profile, session_durations};
 use super::profile::{ProfileConfig, SessionDurations};
-use super::{Config, Error};
+use super::{Config, Error, MAX_LINKS};
 use crate::ctx::Env;
 
 /// The merged profiles from the target (first) to the last `source_profile` (last).
@@ -32,9 +34,17 @@ pub(crate) fn resolve(
 ) -> Result<ProfileChain, Error> {
     let durations = session_durations(overrides, env)?;
     let mut profiles: Vec<ProfileConfig> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut next = Some(target.to_owned());
     while let Some(name) = next {
-        if profiles.iter().any(|p| p.name == name) {
+        if profiles.len() >= MAX_LINKS {
+            return Err(Error::ChainTooLong {
+                profile: target.to_owned(),
+                link: "source_profile",
+                start: profiles.iter().take(5).map(|p| p.name.clone()).collect(),
+            });
+        }
+        if !seen.insert(name.clone()) {
             let mut chain: Vec<String> = profiles.into_iter().map(|p| p.name).collect();
             chain.push(name);
             return Err(Error::SourceLoop { chain });

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::Error;
 use super::ini::{DEFAULT_PROFILE, Document};
 use super::profile::{ProfileConfig, SessionDurations, StsRegionalEndpoints, key};
+use super::{Error, MAX_LINKS};
 use crate::ctx::Env;
 use crate::duration;
 
@@ -168,6 +168,14 @@ fn absorb_section<'a>(
         visited.push(name);
         return Err(Error::IncludeLoop {
             chain: visited.iter().map(|n| (*n).to_owned()).collect(),
+        });
+    }
+    // Checked before recursing deeper: the stack, and `visited`'s linear search, stay small.
+    if visited.len() > MAX_LINKS {
+        return Err(Error::ChainTooLong {
+            profile: visited[0].to_owned(),
+            link: "include_profile",
+            start: visited.iter().take(5).map(|n| (*n).to_owned()).collect(),
         });
     }
     visited.push(name);

@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 
 pub use chain::ProfileChain;
 pub use merge::Overrides;
+
+/// The most `source_profile` (or `include_profile`) links one profile may follow: far more
+/// than any real chain, and few enough that a hostile config cannot exhaust the stack or the
+/// time of every command.
+pub(crate) const MAX_LINKS: usize = 64;
 pub(crate) use merge::session_durations;
 pub use profile::{ProfileConfig, SessionDurations, StsRegionalEndpoints};
 
@@ -43,6 +48,13 @@ pub enum Error {
     IncludeLoop { chain: Vec<String> },
     #[error("source_profile loop in the AWS config file: {}; make one of these profiles get its credentials another way", chain.join(" -> "))]
     SourceLoop { chain: Vec<String> },
+    #[error("profile '{profile}': its {link} chain is longer than {MAX_LINKS} profiles ({}, …); no working setup needs that many, so check the AWS config file", start.join(" -> "))]
+    ChainTooLong {
+        profile: String,
+        link: &'static str,
+        /// The first few links, to show where it goes.
+        start: Vec<String>,
+    },
     #[error("{origin}: invalid {key} {value:?}: {reason}")]
     InvalidValue {
         origin: String,

@@ -18,6 +18,7 @@ use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use time::OffsetDateTime;
 
+use super::answer_limit::AnswerSizeLimit;
 use super::credentials::Credentials;
 use super::sts::{
     AssumeRoleRequest, SessionTokenRequest, Sts, StsError, Target, WebIdentityRequest,
@@ -129,7 +130,8 @@ impl AwsSts {
         let mut config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(target.region.clone()))
-            .http_client(self.sdk.http());
+            .http_client(self.sdk.http())
+            .interceptor(AnswerSizeLimit);
         config = match self.deadline {
             Some(deadline) => config
                 .retry_config(RetryConfig::standard().with_max_attempts(1))
@@ -187,7 +189,7 @@ fn convert(creds: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credential
 pub(crate) fn map_error<E, R>(err: &SdkError<E, R>) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     map_service_error("STS", err)
 }
@@ -196,8 +198,11 @@ where
 pub(crate) fn map_service_error<E, R>(service: &str, err: &SdkError<E, R>) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
+    if super::answer_limit::is_too_long(err) {
+        return StsError::Unreachable(super::answer_limit::AnswerTooLong.to_string());
+    }
     match err {
         // A plain-HTTP endpoint through a proxy: the proxy answers the request itself.
         SdkError::ServiceError(answer) if status_of(answer.raw()) == Some(407) => {

@@ -42,6 +42,7 @@ impl AwsIam {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(target.region.clone()))
             .http_client(self.sdk.http())
+            .interceptor(crate::creds::answer_limit::AnswerSizeLimit)
             .retry_config(retry_config())
             .timeout_config(timeout_config())
             .credentials_provider(sdk_credentials(caller));

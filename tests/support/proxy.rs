@@ -22,6 +22,9 @@ pub enum Mode {
     Closed,
     /// Forward to this port, replacing the first text with the second in each answer.
     Rewrite(u16, &'static str, &'static str),
+    /// Answer 200 with this many bytes of XML-ish filler, streamed, with the length declared
+    /// in `Content-Length` or (false) not, the body ending when the connection closes.
+    Huge { bytes: usize, declared: bool },
     /// Forward to this port, but SIGKILL the process given to `kill_on_call` at the `nth`
     /// (from 1) request for `action`: before forwarding it, or after (the call then took
     /// effect, and its caller never hears so).
@@ -105,6 +108,30 @@ impl Proxy {
     }
 }
 
+/// 200 with `bytes` of filler, streamed, its length declared or not.
+fn answer_huge(client: &mut TcpStream, bytes: usize, declared: bool) -> std::io::Result<()> {
+    let length = if declared {
+        format!("Content-Length: {bytes}\r\n")
+    } else {
+        String::new()
+    };
+    write!(
+        client,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n{length}Connection: close\r\n\r\n"
+    )?;
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        // The client may hang up once it has read enough: that is the point.
+        if client.write_all(&chunk[..n]).is_err() {
+            return Ok(());
+        }
+        left -= n;
+    }
+    client.flush()
+}
+
 /// One request per connection: the answer says `Connection: close`.
 fn serve(
     stream: TcpStream,
@@ -176,6 +203,9 @@ fn serve(
         )?;
         return client.flush();
     }
+    if let Mode::Huge { bytes, declared } = mode {
+        return answer_huge(&mut client, *bytes, *declared);
+    }
     let port = match mode {
         Mode::Forward(port)
         | Mode::FaultOn(_, _, _, port)
@@ -187,7 +217,7 @@ fn serve(
             let _ = reader.read_to_end(&mut rest);
             return Ok(());
         }
-        Mode::Fault(..) | Mode::Closed => unreachable!("answered above"),
+        Mode::Fault(..) | Mode::Closed | Mode::Huge { .. } => unreachable!("answered above"),
     };
     let mut upstream = TcpStream::connect(("127.0.0.1", port))?;
     for line in &head {

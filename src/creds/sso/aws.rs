@@ -32,6 +32,7 @@ impl AwsSso {
             .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest())
             .region(aws_sdk_ssooidc::config::Region::new(target.region.clone()))
             .http_client(self.sdk.http())
+            .interceptor(crate::creds::answer_limit::AnswerSizeLimit)
             .retry_config(retry_config())
             .timeout_config(timeout_config());
         if let Some(endpoint) = &target.endpoint {
@@ -45,6 +46,7 @@ impl AwsSso {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(target.region.clone()))
             .http_client(self.sdk.http())
+            .interceptor(crate::creds::answer_limit::AnswerSizeLimit)
             .retry_config(retry_config())
             .timeout_config(timeout_config());
         if let Some(endpoint) = &target.endpoint {
@@ -68,7 +70,7 @@ impl AwsSso {
     ) -> Result<T, OidcError>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         self.block_on(OIDC, call)
             .map_err(OidcError::Other)?
@@ -82,7 +84,7 @@ impl AwsSso {
     ) -> Result<T, PortalError>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         self.block_on(PORTAL, call)
             .map_err(PortalError::Other)?
@@ -94,7 +96,7 @@ impl AwsSso {
 fn oidc_error<E, R>(err: &SdkError<E, R>) -> OidcError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let message = || service_message(err);
     match err.as_service_error().and_then(ProvideErrorMetadata::code) {
@@ -110,7 +112,7 @@ where
 fn portal_error<E, R>(err: &SdkError<E, R>) -> PortalError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let message = || service_message(err);
     match err.as_service_error().and_then(ProvideErrorMetadata::code) {
