@@ -131,9 +131,19 @@ pub(crate) fn signin_token(
         )
     })?;
     let status = answer.status().as_u16();
-    let body = answer.body_mut().read_to_string().map_err(|e| {
-        format!("the federation endpoint {endpoint} sent an unreadable answer: {e}")
-    })?;
+    // Capped as every AWS answer is (creds/answer_limit.rs): a real one is a few hundred bytes.
+    let body = answer
+        .body_mut()
+        .with_config()
+        .limit(crate::creds::answer_limit::MAX_ANSWER_BYTES as u64)
+        .read_to_string()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => format!(
+                "the federation endpoint {endpoint}: {}",
+                crate::creds::answer_limit::AnswerTooLong
+            ),
+            e => format!("the federation endpoint {endpoint} sent an unreadable answer: {e}"),
+        })?;
     if status != 200 {
         // Never the body as it came: a proxy's page may quote the request, credentials and all.
         let sent = [
