@@ -80,6 +80,16 @@ fn names_that_the_keystore_reserves_are_refused() {
             "bad\\nname",
             "it is empty or holds control characters",
         ),
+        (
+            ".",
+            ".",
+            "it names a directory, not a file, in the file keystore",
+        ),
+        (
+            "..",
+            "..",
+            "it names a directory, not a file, in the file keystore",
+        ),
     ] {
         t.vault(["add", name, "--env"])
             .env("AWS_ACCESS_KEY_ID", "AKIA")

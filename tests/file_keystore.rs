@@ -224,3 +224,32 @@ fn kill_9_during_add_leaves_the_old_or_the_new_value_never_a_broken_file() {
         "every add finished, or none did: the kills did not land across the write ({outcomes:?})"
     );
 }
+
+#[test]
+fn a_keystore_directory_others_can_write_or_own_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Sandbox::new();
+    t.add("dev", "AKIADEV", "s");
+    let dir = t.keys_dir();
+    let shown = dir.display();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    t.vault(["list", "--credentials"])
+        .status(1)
+        .stderr(&format!(
+            "vault: error: the file keystore cannot be used: its directory {shown} can be \
+             written by other users (mode 777); run: chmod 700 {shown}\n"
+        ))
+        .run();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    t.vault(["list", "--credentials"]).stdout("dev\n").run();
+    std::os::unix::fs::chown(&dir, Some(65534), None).unwrap();
+    t.vault(["export", "dev", "--no-session"])
+        .status(1)
+        .stderr(&format!(
+            "vault: error: the file keystore cannot be used: its directory {shown} belongs to \
+             uid 65534, not to you (uid 0); use a directory of your own (--file-dir or \
+             AWS_VAULT_FILE_DIR)\n"
+        ))
+        .run();
+    std::os::unix::fs::chown(&dir, Some(0), None).unwrap();
+}

@@ -222,3 +222,30 @@ fn an_interrupted_migrate_never_loses_a_key() {
         "no kill landed in the middle of a migrate; the delays need adjusting"
     );
 }
+
+#[test]
+fn a_damaged_item_is_reported_and_the_rest_are_copied() {
+    let s = Stores::new();
+    s.add("file", "alpha", "AKIAALPHAINFILE00001");
+    s.add("file", "omega", "AKIAOMEGAINFILE00001");
+    let broken = s.t.keys_dir().join("middle");
+    std::fs::write(&broken, "not an encrypted item").unwrap();
+    let done = s
+        .migrate("file", "secret-service", &[])
+        .status(1)
+        .stderr_like(&format!(
+            "vault: warning: {} is damaged ([..]); remove it with `vault remove` and add the key \
+             again, or restore it from a backup; it was not copied\n\
+             vault: error: middle could not be read in the file keystore and was not copied; the \
+             rest were\n",
+            broken.display()
+        ))
+        .run();
+    assert!(
+        done.stdout.contains("alpha") && done.stdout.contains("omega"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(s.key_id("secret-service", "alpha"), "AKIAALPHAINFILE00001");
+    assert_eq!(s.key_id("secret-service", "omega"), "AKIAOMEGAINFILE00001");
+}

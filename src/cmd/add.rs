@@ -55,6 +55,12 @@ fn check_profile_name(profile: &str) -> Result<(), Error> {
             "{profile:?} cannot be a profile name: it has brackets or surrounding spaces"
         )));
     }
+    // A file keystore keeps each key in a file named after the profile: these name directories.
+    if profile == "." || profile == ".." {
+        return Err(Error::Usage(format!(
+            "{profile:?} cannot be a profile name: it names a directory, not a file, in the file keystore"
+        )));
+    }
     if classify(profile) != KeyKind::Credentials {
         return Err(Error::Usage(format!(
             "{profile:?} cannot be a profile name: the keystore uses names of that form for sessions and SSO tokens"

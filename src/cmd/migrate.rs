@@ -6,7 +6,7 @@
 //!
 //! Only long-term keys move: cached sessions and SSO tokens are caches, made again on demand.
 
-use super::{backend_options, note, print};
+use super::{backend_options, note, print, warn};
 use crate::cli::{GlobalArgs, MigrateArgs};
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -30,22 +30,36 @@ pub(crate) fn run(args: &MigrateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
     }
     let target_keys = target.list()?;
     let mut conflicts = Vec::new();
+    let mut damaged = Vec::new();
     for key in &keys {
         let held = target_keys.contains(key);
-        match copy_one(source.as_ref(), target.as_ref(), key, held, args)? {
-            Outcome::Conflict => conflicts.push(key.clone()),
-            Outcome::Done(line) => print(&line)?,
+        match copy_one(source.as_ref(), target.as_ref(), key, held, args) {
+            Ok(Outcome::Conflict) => conflicts.push(key.clone()),
+            Ok(Outcome::Done(line)) => print(&line)?,
+            // One unreadable item must not keep the others where they are.
+            Err(Error::Keystore(err @ keystore::Error::Damaged { .. })) => {
+                warn(&format!("{err}; it was not copied"));
+                damaged.push(key.clone());
+            }
+            Err(err) => return Err(err),
         }
     }
-    if conflicts.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Message(format!(
+    if !conflicts.is_empty() {
+        return Err(Error::Message(format!(
             "the {} keystore already holds different keys for {}; nothing was changed for them (rerun with --overwrite to replace them)",
             args.to,
             conflicts.join(", ")
-        )))
+        )));
     }
+    if !damaged.is_empty() {
+        return Err(Error::Message(format!(
+            "{} could not be read in the {} keystore and {} not copied; the rest were",
+            damaged.join(", "),
+            args.from,
+            if damaged.len() == 1 { "was" } else { "were" }
+        )));
+    }
+    Ok(())
 }
 
 enum Outcome {

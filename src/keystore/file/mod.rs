@@ -9,6 +9,7 @@
 
 mod jwe;
 mod names;
+mod trust;
 
 use std::cell::RefCell;
 use std::fs;
@@ -35,6 +36,8 @@ pub(crate) struct FileKeystore {
     source: Box<dyn PassphraseSource>,
     clock: Clock,
     unlocked: RefCell<Option<Secret>>,
+    /// Whether the directory was found to be ours alone (checked once, before first use).
+    trusted: std::cell::Cell<bool>,
     /// The directory's entries, read once per process and kept up to date by our own writes
     /// (a cached `exec` lists the keys several times; with 1,000 items that adds up).
     listing: RefCell<Option<Vec<(String, PathBuf)>>>,
@@ -47,8 +50,18 @@ impl FileKeystore {
             source,
             clock,
             unlocked: RefCell::new(None),
+            trusted: std::cell::Cell::new(false),
             listing: RefCell::new(None),
         }
+    }
+
+    /// Refuses a directory another user owns or may write (see `trust.rs`).
+    fn check_trusted(&self) -> Result<(), Error> {
+        if !self.trusted.get() {
+            trust::check_dir(&self.dir)?;
+            self.trusted.set(true);
+        }
+        Ok(())
     }
 
     fn path_for(&self, key: &str) -> PathBuf {
@@ -91,6 +104,7 @@ impl FileKeystore {
     }
 
     fn read_entries(&self) -> Result<Vec<(String, PathBuf)>, Error> {
+        self.check_trusted()?;
         let reading = match fs::read_dir(&self.dir) {
             Ok(reading) => reading,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -225,6 +239,7 @@ impl Keystore for FileKeystore {
     }
 
     fn get(&self, key: &str) -> Result<Item, Error> {
+        self.check_trusted()?;
         let path = self.path_for(key);
         let text = Self::read(&path)?.ok_or_else(|| Error::not_found(key, BACKEND))?;
         // A session decrypted by an earlier command, if the file is still the one it came
@@ -258,6 +273,7 @@ impl Keystore for FileKeystore {
     }
 
     fn set(&self, item: &Item) -> Result<(), Error> {
+        self.check_trusted()?;
         let (passphrase, _) = self.unlock(Some(&item.key))?;
         let text = jwe::encrypt(&passphrase, &item.to_json(), self.clock.now())
             .map_err(|reason| Error::io("cannot encrypt the item", io::Error::other(reason)))?;
@@ -274,6 +290,7 @@ impl Keystore for FileKeystore {
     }
 
     fn remove(&self, key: &str) -> Result<(), Error> {
+        self.check_trusted()?;
         let path = self.path_for(key);
         self.source.keep(&self.dir, key, None);
         self.note_change(key, None);
