@@ -12,8 +12,10 @@ pub(crate) fn closest<'a>(
         .filter_map(|candidate| {
             let lower = candidate.to_lowercase();
             let similarity = strsim::jaro_winkler(&typed_lower, &lower);
-            let contains = !typed_lower.is_empty()
-                && (lower.contains(&typed_lower) || typed_lower.contains(&lower));
+            // A name inside the other counts, unless it is too short to mean anything ("s"
+            // is in most names).
+            let contains = (typed_lower.len() >= 3 && lower.contains(&typed_lower))
+                || (lower.len() >= 3 && typed_lower.contains(&lower));
             (similarity >= 0.8 || contains).then_some((similarity, candidate))
         })
         .collect();

@@ -24,6 +24,7 @@ mod list;
 mod login;
 mod manual_forms;
 mod mfa;
+mod messages;
 mod migrate;
 mod moto_harness;
 mod pass;

@@ -196,6 +196,10 @@ fn absorb_section<'a>(
                     profile: name.to_owned(),
                     session: session.to_owned(),
                     path: path.to_owned(),
+                    suggestions: crate::suggest::closest(
+                        session,
+                        doc.sso_sessions().map(|(name, _)| name),
+                    ),
                 })?;
             for sso_key in [
                 key::SSO_START_URL,
@@ -226,6 +230,7 @@ fn absorb_section<'a>(
                     profile: name.to_owned(),
                     include: include.to_owned(),
                     path: path.to_owned(),
+                    suggestions: crate::suggest::closest(include, doc.profile_names()),
                 });
             }
             absorb_section(doc, path, include, layers, visited)

@@ -62,11 +62,12 @@ pub enum Error {
         value: String,
         reason: String,
     },
-    #[error("profile '{profile}' uses sso_session '{session}', but {} has no [sso-session {session}] section", path.display())]
+    #[error("profile '{profile}' uses sso_session '{session}', but {} has no [sso-session {session}] section{}", path.display(), close_names(suggestions))]
     MissingSsoSession {
         profile: String,
         session: String,
         path: PathBuf,
+        suggestions: Vec<String>,
     },
     /// A profile's own SSO setting contradicts its `[sso-session]` (the whole message: nobody
     /// branches on its parts, and it keeps the error small).
@@ -81,12 +82,22 @@ pub enum Error {
         path: PathBuf,
         line: usize,
     },
-    #[error("profile '{profile}' has include_profile = {include}, but {} has no such profile", path.display())]
+    #[error("profile '{profile}' has include_profile = {include}, but {} has no such profile{}", path.display(), close_names(suggestions))]
     MissingInclude {
         profile: String,
         include: String,
         path: PathBuf,
+        suggestions: Vec<String>,
     },
+}
+
+/// "; did you mean 'x'?" when there is a close name, else nothing.
+pub(crate) fn close_names(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        did_you_mean(suggestions)
+    }
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
