@@ -194,6 +194,10 @@ pub(crate) struct AddArgs {
     /// Leave the AWS config file alone
     #[arg(long, overrides_with = "add_config")]
     pub(crate) no_add_config: bool,
+    /// The region a new [profile NAME] section gets, instead of asking [default:
+    /// AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1]
+    #[arg(long, value_name = "REGION", add = ArgValueCompleter::new(complete::regions))]
+    pub(crate) region: Option<String>,
     /// The profile to store keys for
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,

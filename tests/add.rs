@@ -15,7 +15,7 @@ fn add_from_the_environment_stores_the_keys_and_adds_a_profile_section() {
         .run();
     assert_eq!(
         t.read_config(),
-        "# my settings\n[profile other]\nregion = eu-west-1\n\n[profile dev]\n"
+        "# my settings\n[profile other]\nregion = eu-west-1\n\n[profile dev]\nregion = us-east-1\n"
     );
     t.vault(["list", "--credentials"]).stdout("dev\n").run();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -110,14 +110,17 @@ fn add_prompts_on_the_terminal_and_hides_the_secret() {
         .on_terminal(&[
             ("Enter Access Key ID: ", "AKIAPROMPTED00000001\n"),
             ("Enter Secret Access Key: ", "typed-secret-value\n"),
+            ("Default region for profile dev [us-east-1]: ", "\n"),
         ])
         // The terminal shows both streams; the typed secret is not echoed.
         .stdout(
             "Enter Access Key ID: AKIAPROMPTED00000001\r\n\
              Enter Secret Access Key: \r\n\
+             Default region for profile dev [us-east-1]: \r\n\
              Added credentials to profile \"dev\" in vault\r\n",
         )
         .run();
+    assert_eq!(t.read_config(), "[profile dev]\nregion = us-east-1\n");
     assert!(
         !done.stdout.contains("typed-secret-value"),
         "the secret was echoed:\n{}",
@@ -161,4 +164,48 @@ fn add_deletes_the_profiles_cached_sessions() {
 pub fn b64(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+#[test]
+fn a_new_section_gets_the_region_asked_for_given_or_from_the_environment() {
+    let t = Sandbox::new();
+    t.vault(["add", "typed"])
+        .on_terminal(&[
+            ("Enter Access Key ID: ", "AKIATYPED\n"),
+            ("Enter Secret Access Key: ", "s\n"),
+            (
+                "Default region for profile typed [eu-central-1]: ",
+                "ap-south-1\n",
+            ),
+        ])
+        .env("AWS_DEFAULT_REGION", "eu-central-1")
+        .stdout_has("Added credentials to profile \"typed\" in vault\r\n")
+        .run();
+    t.vault(["add", "given", "--env", "--region", "sa-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAGIVEN")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .stdout("Added credentials to profile \"given\" in vault\n")
+        .run();
+    // --env with no terminal: AWS_REGION, over AWS_DEFAULT_REGION.
+    t.vault(["add", "scripted", "--env"])
+        .env("AWS_ACCESS_KEY_ID", "AKIASCRIPTED")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .env("AWS_REGION", "eu-west-3")
+        .env("AWS_DEFAULT_REGION", "eu-central-1")
+        .stdout("Added credentials to profile \"scripted\" in vault\n")
+        .run();
+    assert_eq!(
+        t.read_config(),
+        "[profile typed]\nregion = ap-south-1\n\n[profile given]\nregion = sa-east-1\n\n\
+         [profile scripted]\nregion = eu-west-3\n"
+    );
+    t.vault(["add", "bad", "--env", "--region", "Not A Region"])
+        .env("AWS_ACCESS_KEY_ID", "AKIABAD")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .status(2)
+        .stderr("vault: error: \"Not A Region\" is not a region name (like eu-west-1); nothing was stored\n")
+        .run();
+    t.vault(["list", "--credentials"])
+        .stdout("given\nscripted\ntyped\n")
+        .run();
 }

@@ -395,11 +395,11 @@ fn add_config_and_its_negation_decide_whether_the_config_gets_a_section() {
     let rows: &[(&str, &[&str], &str)] = &[
         ("a", &["--no-add-config"], "[profile p]\n"),
         ("b", &["--add-config", "--no-add-config"], "[profile p]\n"),
-        ("c", &[], "[profile p]\n\n[profile c]\n"),
+        ("c", &[], "[profile p]\n\n[profile c]\nregion = us-east-1\n"),
         (
             "d",
             &["--no-add-config", "--add-config"],
-            "[profile p]\n\n[profile c]\n\n[profile d]\n",
+            "[profile p]\n\n[profile c]\nregion = us-east-1\n\n[profile d]\nregion = us-east-1\n",
         ),
     ];
     for (name, flags, config) in rows {

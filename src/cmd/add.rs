@@ -25,6 +25,13 @@ pub(crate) fn run(args: &AddArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), 
     } else {
         from_prompt()?
     };
+    // Asked before anything is stored, so a wrong answer changes nothing.
+    let new_section = !args.no_add_config && !config.has_profile(profile);
+    let region = if new_section {
+        Some(region_for(profile, args, &ctx.env)?)
+    } else {
+        None
+    };
     let keystore = open_keystore(global, ctx)?;
     keystore.set(&credentials.to_item(profile))?;
     print(&format!(
@@ -35,15 +42,49 @@ pub(crate) fn run(args: &AddArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), 
         print(&format!("Deleted {deleted} existing sessions.\n"))?;
     }
     // `--add-config` is the default; `--no-add-config` turns it off.
-    if !args.no_add_config && !config.has_profile(profile) {
-        config.append_profile_section(profile)?;
+    // A profile without a region fails in the aws CLI ("You must specify a region"), so the
+    // first `vault exec` after `vault add` would not work.
+    if let Some(region) = region {
+        config.append_profiles(&[(profile.clone(), vec![("region".to_owned(), region)])])?;
     }
     Ok(())
 }
 
+/// `--region`, else the answer to a question whose Enter takes the default: `AWS_REGION`, else
+/// `AWS_DEFAULT_REGION`, else `us-east-1`. With `--env` and no terminal, the default.
+fn region_for(profile: &str, args: &AddArgs, env: &Env) -> Result<String, Error> {
+    let default = env
+        .non_empty("AWS_REGION")
+        .or_else(|| env.non_empty("AWS_DEFAULT_REGION"))
+        .unwrap_or("us-east-1");
+    let region = match &args.region {
+        Some(region) => region.clone(),
+        None => match tty::read_line(&format!(
+            "Default region for profile {profile} [{default}]: "
+        )) {
+            Ok(answer) if answer.is_empty() => default.to_owned(),
+            Ok(answer) => answer,
+            Err(tty::Error::NoTerminal { .. }) if args.env => default.to_owned(),
+            Err(err) => return Err(err.into()),
+        },
+    };
+    let plausible = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if plausible {
+        Ok(region)
+    } else {
+        Err(Error::Usage(format!(
+            "{region:?} is not a region name (like eu-west-1); nothing was stored"
+        )))
+    }
+}
+
 /// A name that would be read back as a session or SSO token, or that holds control
 /// characters, could never be used as a profile.
-fn check_profile_name(profile: &str) -> Result<(), Error> {
+pub(super) fn check_profile_name(profile: &str) -> Result<(), Error> {
     if profile.trim().is_empty() || profile.chars().any(char::is_control) {
         return Err(Error::Usage(format!(
             "{profile:?} cannot be a profile name: it is empty or holds control characters"

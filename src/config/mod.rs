@@ -259,12 +259,6 @@ impl Config {
         }
     }
 
-    /// Appends an empty section for `name` so the profile shows in `list` (aws-vault's
-    /// `add --add-config`). The rest of the file is kept byte for byte.
-    pub(crate) fn append_profile_section(&self, name: &str) -> Result<(), Error> {
-        write::append_section(&self.path, name)
-    }
-
     /// Appends a `[profile]` with its keys for each name the file does not have yet; returns
     /// the names added. The rest of the file is kept byte for byte.
     pub(crate) fn append_profiles(

@@ -12,7 +12,8 @@ use super::Error;
 use super::ini::{DEFAULT_PROFILE, Document};
 use crate::fsutil;
 
-pub(super) fn append_section(path: &Path, name: &str) -> Result<(), Error> {
+#[cfg(test)]
+fn append_section(path: &Path, name: &str) -> Result<(), Error> {
     append_sections(path, &[(name.to_owned(), Vec::new())]).map(drop)
 }
 
