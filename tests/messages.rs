@@ -44,3 +44,31 @@ fn a_typo_in_source_profile_include_profile_or_sso_session_suggests_the_close_na
             .run();
     }
 }
+
+#[test]
+fn sts_out_of_reach_is_named_in_plain_words_by_every_command() {
+    // A port nothing listens on, and a name no DNS knows.
+    for endpoint in ["http://127.0.0.1:9", "http://sts.vault-test.invalid"] {
+        let t = Sandbox::new().with_endpoint(endpoint.to_owned());
+        t.write_config("[default]\nregion = us-east-1\n[profile user]\n");
+        t.add("user", "AKIAUSER", "s");
+        for command in [
+            &["exec", "user", "--", "true"][..],
+            &["export", "user"],
+            &["login", "user", "--stdout"],
+            &["rotate", "user"],
+            &["use", "user", "--shell", "bash"],
+        ] {
+            let done = t
+                .vault(command)
+                .status(1)
+                .stderr_like(&format!(
+                    "vault: error: profile user: [..] failed: cannot reach STS at {endpoint} after \
+                     3 attempts: [..]; check AWS_ENDPOINT_URL, any proxy (HTTPS_PROXY, NO_PROXY) \
+                     and the network\n"
+                ))
+                .run();
+            assert!(!done.stderr.contains('{'), "{command:?}: {}", done.stderr);
+        }
+    }
+}

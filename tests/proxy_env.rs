@@ -150,8 +150,9 @@ fn without_the_proxy_a_name_only_it_knows_is_not_found() {
         .env("SSL_CERT_FILE", proxy.ca())
         .status(1)
         .stderr_like(
-            "vault: error: profile user: GetSessionToken failed: cannot reach STS after 3 \
-             attempts: its host name was not found (DNS): [..]\n",
+            "vault: error: profile user: GetSessionToken failed: cannot reach STS at \
+             https://aws.vault-proxy.test after 3 attempts: its host name was not found (DNS): \
+             [..]; check AWS_ENDPOINT_URL, any proxy (HTTPS_PROXY, NO_PROXY) and the network\n",
         )
         .run();
     // STS is reached directly (moto), the federation endpoint is not.
@@ -225,8 +226,8 @@ fn wrong_proxy_credentials_are_a_clear_error() {
     through(&proxy, &t, WRONG_AUTH, &["exec", "user", "--", "true"])
         .status(1)
         .stderr(
-            "vault: error: profile user: GetSessionToken failed: cannot reach STS after 3 \
-             attempts: the proxy wants credentials, or refused the ones in its URL (HTTP 407 \
+            "vault: error: profile user: GetSessionToken failed: cannot reach STS at \
+             https://aws.vault-proxy.test after 3 attempts: the proxy wants credentials, or refused the ones in its URL (HTTP 407 \
              Proxy Authentication Required); give them in the proxy URL, as in \
              HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT (HTTP_PROXY for an http:// endpoint)\n",
         )
@@ -237,12 +238,13 @@ fn wrong_proxy_credentials_are_a_clear_error() {
     t.vault(["exec", "user", "--", "true"])
         .env("HTTP_PROXY", proxy.url(None))
         .status(1)
-        .stderr(
-            "vault: error: profile user: GetSessionToken failed: cannot reach STS: the proxy \
+        .stderr(&format!(
+            "vault: error: profile user: GetSessionToken failed: cannot reach STS at {}: the proxy \
              wants credentials, or refused the ones in its URL (HTTP 407 Proxy Authentication \
              Required); give them in the proxy URL, as in \
              HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT (HTTP_PROXY for an http:// endpoint)\n",
-        )
+            moto::shared().endpoint()
+        ))
         .run();
     // login: STS directly (HTTPS_PROXY is not for http://), the federation endpoint through
     // the proxy, which refuses.
@@ -279,8 +281,8 @@ fn both_clients_trust_the_ca_in_ssl_cert_file() {
         .env("HTTPS_PROXY", proxy.url(None))
         .status(1)
         .stderr(
-            "vault: error: profile user: GetSessionToken failed: cannot reach STS after 3 \
-             attempts: its TLS certificate is not signed by a trusted CA (check SSL_CERT_FILE \
+            "vault: error: profile user: GetSessionToken failed: cannot reach STS at \
+             https://aws.vault-proxy.test after 3 attempts: its TLS certificate is not signed by a trusted CA (check SSL_CERT_FILE \
              and any proxy)\n",
         )
         .run();

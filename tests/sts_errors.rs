@@ -46,8 +46,9 @@ fn an_unreachable_sts_fails_in_bounded_time() {
         .status(1)
         // The rest of the line is the HTTP client's account of the refused connection.
         .stderr_like(
-            "vault: error: profile user: GetSessionToken failed: cannot reach STS after 3 \
-             attempts: [..]\n",
+            "vault: error: profile user: GetSessionToken failed: cannot reach STS at [..] after 3 \
+             attempts: [..]; check AWS_ENDPOINT_URL, any proxy (HTTPS_PROXY, NO_PROXY) and the \
+             network\n",
         )
         .run();
     assert!(

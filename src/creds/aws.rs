@@ -186,13 +186,30 @@ fn convert(creds: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credential
     })
 }
 
-pub(crate) fn map_error<E, R>(err: &SdkError<E, R>) -> StsError
+pub(crate) fn map_error<E, R>(err: &SdkError<E, R>, target: &Target) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    map_service_error("STS", err)
+    map_service_error(&format!("STS at {}", address("sts", target)), err)
 }
+
+/// Where a call to `service` ("sts") goes, for messages: the configured endpoint, else the
+/// service's regional one. (The SDK resolves the real one; this names it for a person.)
+pub(crate) fn address(service: &str, target: &Target) -> String {
+    target.endpoint.clone().unwrap_or_else(|| {
+        let domain = if target.region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        format!("https://{service}.{}.{domain}", target.region)
+    })
+}
+
+/// What to look at when nothing answered.
+const CHECK_THE_WAY: &str =
+    "check AWS_ENDPOINT_URL, any proxy (HTTPS_PROXY, NO_PROXY) and the network";
 
 /// What an SDK error means, for a call to `service` (STS, IAM, SSO OIDC, the SSO portal).
 pub(crate) fn map_service_error<E, R>(service: &str, err: &SdkError<E, R>) -> StsError
@@ -214,13 +231,21 @@ where
             status: status_of(service.raw()),
         },
         SdkError::TimeoutError(_) => StsError::Unreachable(format!(
-            "no answer from {service} within {}s",
+            "no answer from {service} within {}s; {CHECK_THE_WAY}",
             OPERATION_TIMEOUT.as_secs()
         )),
-        SdkError::DispatchFailure(_) => StsError::Unreachable(format!(
-            "cannot reach {service} after {MAX_ATTEMPTS} attempts: {}",
-            dispatch_reason(err)
-        )),
+        SdkError::DispatchFailure(_) => {
+            let reason = dispatch_reason(err);
+            // A reason that names the proxy or the CA file already says what to check.
+            let hint = if reason.contains("proxy") || reason.contains("SSL_CERT_FILE") {
+                String::new()
+            } else {
+                format!("; {CHECK_THE_WAY}")
+            };
+            StsError::Unreachable(format!(
+                "cannot reach {service} after {MAX_ATTEMPTS} attempts: {reason}{hint}"
+            ))
+        }
         _ => StsError::Unreachable(causes(err).join(": ")),
     }
 }
@@ -298,7 +323,7 @@ impl Sts for AwsSts {
         let output = self
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_error(&e, target))?;
         convert(output.credentials())
     }
 
@@ -334,7 +359,7 @@ impl Sts for AwsSts {
         let output = self
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_error(&e, target))?;
         convert(output.credentials())
     }
 
@@ -353,7 +378,7 @@ impl Sts for AwsSts {
         let output = self
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_error(&e, target))?;
         convert(output.credentials())
     }
 
@@ -366,7 +391,7 @@ impl Sts for AwsSts {
         let output = self
             .runtime()?
             .block_on(client.get_caller_identity().send())
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_error(&e, target))?;
         output
             .arn()
             .map(str::to_owned)
@@ -390,7 +415,7 @@ impl Sts for AwsSts {
         let output = self
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_error(&e, target))?;
         convert(output.credentials())
     }
 }

@@ -68,7 +68,7 @@ impl Iam for AwsIam {
             .sdk
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_service_error("IAM", &e))?;
+            .map_err(|e| map_service_error(&format!("IAM at {}", iam_address(target)), &e))?;
         let key = output
             .access_key()
             .ok_or_else(|| StsError::Unreachable("IAM answered without a key".to_owned()))?;
@@ -93,7 +93,7 @@ impl Iam for AwsIam {
         self.sdk
             .runtime()?
             .block_on(call.send())
-            .map_err(|e| map_service_error("IAM", &e))?;
+            .map_err(|e| map_service_error(&format!("IAM at {}", iam_address(target)), &e))?;
         Ok(())
     }
 }
@@ -109,4 +109,12 @@ pub(crate) fn iam_target(profile: &ProfileConfig, env: &Env) -> Target {
             .unwrap_or_else(|| "us-east-1".to_owned()),
         endpoint,
     }
+}
+
+/// IAM is global: one endpoint for every region, unless one is configured.
+fn iam_address(target: &Target) -> String {
+    target
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| "https://iam.amazonaws.com".to_owned())
 }
