@@ -107,3 +107,49 @@ fn an_unknown_or_unbuilt_backend_is_a_clear_error() {
         )
         .run();
 }
+
+/// The contributor scripts answer `--help` and refuse an unknown argument before doing
+/// anything: stand-ins for what they would run record any call.
+#[test]
+fn the_ci_scripts_print_their_usage_and_run_nothing_when_asked() {
+    let t = Sandbox::new();
+    let bin = t.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = t.home().join("calls");
+    for tool in ["apt-get", "cargo", "python3"] {
+        let stand_in = bin.join(tool);
+        std::fs::write(
+            &stand_in,
+            format!("#!/bin/sh\necho {tool} >> '{}'\n", calls.display()),
+        )
+        .unwrap();
+        let mut permissions = std::fs::metadata(&stand_in).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&stand_in, permissions).unwrap();
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    for (script, arg, status) in [
+        (".ci/test", "--help", 0),
+        (".ci/test", "--bogus", 2),
+        (".ci/run", "--help", 0),
+        (".ci/run", "--bogus", 2),
+    ] {
+        let run = t
+            .program("bash")
+            .args([&format!("{root}/{script}"), arg])
+            .env("PATH", &path)
+            .status(status);
+        let usage = format!("usage: {script} ");
+        if status == 0 {
+            run.stdout_has(&usage).run();
+        } else {
+            run.stderr_like(&format!("{usage}[..]\n")).run();
+        }
+    }
+    assert!(
+        !calls.exists(),
+        "a script ran {:?}",
+        std::fs::read_to_string(&calls)
+    );
+}
