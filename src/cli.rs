@@ -156,6 +156,8 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// Print the shell integration for eval in a startup file
     Hook(HookArgs),
+    /// Move long-term keys from ~/.aws/credentials into the keystore
+    Import(ImportArgs),
     /// List profiles, stored credentials and cached sessions
     #[command(visible_alias = "ls")]
     List(ListArgs),
@@ -312,6 +314,19 @@ pub(crate) struct HookArgs {
     /// The shell to integrate with
     #[arg(value_enum)]
     pub(crate) shell: crate::shell::ShellKind,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Say what would happen, and change nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Leave the keys in the credentials file too
+    #[arg(long)]
+    pub(crate) keep: bool,
+    /// The profiles to import [default: every profile with long-term keys in the file]
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
+    pub(crate) profiles: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ mod exec;
 mod file_keystore;
 mod first_run;
 mod hardening;
+mod import;
 mod injection;
 mod keyctl;
 mod limits;

@@ -9,6 +9,7 @@ mod credentials;
 mod exec;
 mod export;
 mod hook;
+mod import;
 mod list;
 mod login;
 mod migrate;
@@ -38,6 +39,7 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Exec(args) => exec::run(args, &cli.global, ctx),
         Command::Export(args) => export::run(args, &cli.global, ctx),
         Command::Hook(args) => hook::run(args, ctx),
+        Command::Import(args) => import::run(args, &cli.global, ctx),
         Command::List(args) => list::run(args, &cli.global, ctx),
         Command::Login(args) => login::run(args, &cli.global, ctx),
         Command::Migrate(args) => migrate::run(args, &cli.global, ctx),

@@ -41,9 +41,10 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         .filter(|k| classify(k) == KeyKind::Credentials)
         .collect();
     if !config.has_profile(profile) && !stored.contains(profile) {
-        return Err(config
-            .unknown_profile(profile, stored.iter().map(String::as_str))
-            .into());
+        let unknown = || config.unknown_profile(profile, stored.iter().map(String::as_str));
+        return Err(
+            creds::import_hint(&ctx.env, profile).map_or_else(|| unknown().into(), Error::from)
+        );
     }
     let chain = config.resolve_chain(profile, &Overrides::default(), &ctx.env)?;
     // The profile's own keys, else those of the nearest source_profile that has some (aws-vault
@@ -52,11 +53,7 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         .profiles
         .iter()
         .find(|p| stored.contains(&p.name))
-        .ok_or_else(|| {
-            Error::Message(format!(
-                "no access keys are stored for profile '{profile}' or its source profiles; store them with `vault add`"
-            ))
-        })?
+        .ok_or_else(|| no_stored_keys(profile, &chain, ctx))?
         .clone();
     let old: MasterCredentials = {
         let item = keystore.get(&owner.name)?;
@@ -141,6 +138,18 @@ pub(crate) fn run(args: &RotateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         "Deleted old access key {}\nFinished rotating access key\n",
         mask(&old.access_key_id)
     ))
+}
+
+/// The error for a chain none of whose profiles has stored keys: `vault import` when the
+/// plaintext credentials file has some (issue 17), else `vault add`.
+fn no_stored_keys(profile: &str, chain: &ProfileChain, ctx: &Ctx) -> Error {
+    let hint = (chain.profiles.iter()).find_map(|p| creds::import_hint(&ctx.env, &p.name));
+    let missing = || {
+        Error::Message(format!(
+            "no access keys are stored for profile '{profile}' or its source profiles; store them with `vault add`"
+        ))
+    };
+    hint.map_or_else(missing, Error::from)
 }
 
 /// The IAM user the keys belong to, from their ARN (no IAM permission needed).

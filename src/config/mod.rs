@@ -4,6 +4,7 @@
 //! `merge` picks each field of one profile, `chain` follows `source_profile` links.
 
 mod chain;
+pub(crate) mod credentials_file;
 mod ini;
 mod merge;
 mod profile;

@@ -64,6 +64,15 @@ pub enum Error {
         "profile {profile}: credentials missing; store keys with `vault add {profile}`, or give the profile a source_profile, credential_process or web identity"
     )]
     MissingCredentials { profile: String },
+    /// No stored keys, but the plaintext credentials file has some (issue 17).
+    #[error(
+        "profile {profile}: its keys are not in vault but in plain text in {}; move them into the keystore with `vault import {profile}`",
+        path.display()
+    )]
+    KeysInCredentialsFile {
+        profile: String,
+        path: std::path::PathBuf,
+    },
     /// Only a new sign-in can help, and this run may not ask (the prompt hook).
     #[error(
         "an IAM Identity Center sign-in is needed for {start_url}; run: vault sso login, or the command again in a terminal"
@@ -166,13 +175,33 @@ pub(crate) fn plan(
         });
     }
     if !config.has_profile(&request.profile) && !stored.contains(&request.profile) {
-        return Err(config
-            .unknown_profile(&request.profile, stored.iter().map(String::as_str))
-            .into());
+        return Err(import_hint(env, &request.profile).unwrap_or_else(|| {
+            config
+                .unknown_profile(&request.profile, stored.iter().map(String::as_str))
+                .into()
+        }));
     }
     let chain = config.resolve_chain(&request.profile, &request.overrides, env)?;
-    let plan = chain::plan(&chain, &|name| stored.contains(name), request.options, env)?;
+    let plan = chain::plan(&chain, &|name| stored.contains(name), request.options, env).map_err(
+        |err| match err {
+            Error::MissingCredentials { profile } => {
+                import_hint(env, &profile).unwrap_or(Error::MissingCredentials { profile })
+            }
+            other => other,
+        },
+    )?;
     Ok((plan, chain))
+}
+
+/// The error for a profile with no stored keys whose keys are still in the plaintext
+/// credentials file: `vault import` is the way out. Reads that file, so only on this error
+/// path.
+pub(crate) fn import_hint(env: &Env, profile: &str) -> Option<Error> {
+    let path = config::credentials_file::importable(env, profile)?;
+    Some(Error::KeysInCredentialsFile {
+        profile: profile.to_owned(),
+        path,
+    })
 }
 
 /// The credentials for `request.profile`, and the chain they came from.
