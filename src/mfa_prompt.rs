@@ -183,6 +183,13 @@ fn prompt_text(serial: &str) -> String {
 }
 
 impl Prompter for Driver {
+    fn not_a_code(&self, why: &str, tries_left: u32) {
+        // A dialog simply opens again; the terminal says why it asks again.
+        if *self == Self::Terminal {
+            crate::tty::say(&format!("{why}; try again ({tries_left} left)."));
+        }
+    }
+
     fn mfa_code(&self, serial: &str) -> Result<Secret, PromptError> {
         let Some((program, args)) = self.command_line(serial) else {
             return Ok(Secret::new(crate::tty::read_line(&prompt_text(serial))?));

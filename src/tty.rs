@@ -20,6 +20,17 @@ pub enum Error {
     Closed { what: String },
 }
 
+/// Tells the person at the terminal `line` (between tries of a question); nothing when there
+/// is no terminal.
+pub(crate) fn say(line: &str) {
+    if let Ok(mut tty) = OpenOptions::new().write(true).open(TTY) {
+        let _ = writeln!(tty, "{line}");
+    }
+}
+
+/// How many times a question is asked before vault gives up, as sudo does.
+pub(crate) const TRIES: u32 = 3;
+
 /// Asks `prompt` and reads one line, echoed. The answer is trimmed.
 pub(crate) fn read_line(prompt: &str) -> Result<String, Error> {
     let what = what_for(prompt);

@@ -60,3 +60,51 @@ fn the_prompt_appears_on_the_terminal_while_stdout_is_captured() {
     assert_eq!(proxy.count("GetSessionToken"), 1);
     assert!(proxy.bodies("GetSessionToken")[0].contains("TokenCode=123456"));
 }
+
+#[test]
+fn a_malformed_code_is_asked_again_up_to_three_times() {
+    let proxy = Proxy::start(Mode::Forward(moto::shared().port));
+    let t = sandbox(&proxy, "");
+    let script = "\"$VAULT\" export user >/dev/null; echo \"exit $?\"; \
+                  \"$VAULT\" export user >/dev/null; echo \"exit $?\"; sleep 30";
+    let tmux = Tmux::start(
+        &t,
+        "mfa-tries",
+        &format!("sh -c '{}'", script.replace('\'', "'\\''")),
+    );
+    let prompt = format!("Enter MFA code for {SERIAL}:");
+    let again = format!("MFA for {SERIAL}: the MFA code is not 6 digits; try again (2 left).");
+    // A typo, then the code: one call, with the code.
+    tmux.wait_for(&prompt);
+    tmux.send("12345");
+    tmux.wait_for(&again);
+    tmux.send("123456");
+    tmux.wait_for("exit 0");
+    assert_eq!(proxy.count("GetSessionToken"), 1);
+    assert!(proxy.bodies("GetSessionToken")[0].contains("TokenCode=123456"));
+    // Three typos: no call, a clear error. (The session above is cached for `user`, so the
+    // second command asks only once a fresh session is needed: clear it first.)
+    drop(tmux);
+    t.vault(["clear"]).run();
+    let tmux = Tmux::start(
+        &t,
+        "mfa-tries-2",
+        &format!("sh -c '{}'", script.replace('\'', "'\\''")),
+    );
+    for typo in ["1", "abcdef", ""] {
+        tmux.wait_for(&prompt);
+        tmux.send(typo);
+    }
+    let screen = tmux.wait_for("exit 1");
+    assert!(
+        screen.contains(&format!(
+            "vault: error: MFA for {SERIAL}: the MFA code is empty"
+        )),
+        "{screen}"
+    );
+    assert_eq!(
+        proxy.count("GetSessionToken"),
+        1,
+        "a malformed code reached STS"
+    );
+}

@@ -77,15 +77,29 @@ fn with_a_ttl_of_zero_the_passphrase_is_asked_every_time() {
 }
 
 #[test]
-fn a_mistyped_passphrase_is_refused_and_not_kept() {
+fn a_mistyped_passphrase_is_asked_three_times_then_refused_and_not_kept() {
     let (t, unlock) = keystore_with_one_key();
-    add_on_terminal(&t, "x", "2m", &[(&unlock, "typo\n")])
+    let dir = t.keys_dir().display().to_string();
+    let sorry = |left: u32| {
+        format!("That passphrase does not unlock \"{dir}\"; try again ({left} left).\r\n")
+    };
+    let typo = (unlock.as_str(), "typo\n");
+    add_on_terminal(&t, "x", "2m", &[typo, typo, typo])
         .status(1)
         .stdout(&format!(
-            "{unlock}\r\nvault: error: the passphrase you typed does not unlock the file keystore \
-             {dir}: it cannot decrypt {dir}/first; type the passphrase the keys were stored with, \
-             or point --file-dir at another directory\r\n",
-            dir = t.keys_dir().display()
+            "{unlock}\r\n{}{unlock}\r\n{}{unlock}\r\nvault: error: the passphrase you typed does \
+             not unlock the file keystore {dir}: it cannot decrypt {dir}/first; type the \
+             passphrase the keys were stored with, or point --file-dir at another directory\r\n",
+            sorry(2),
+            sorry(1),
+        ))
+        .run();
+    // A typo, then the right one.
+    add_on_terminal(&t, "y", "0", &[typo, (&unlock, &format!("{TYPED}\n"))])
+        .stdout(&format!(
+            "{unlock}\r\n{}{unlock}\r\n{}",
+            sorry(2),
+            added("y")
         ))
         .run();
     assert!(!t.keys_dir().join("x").exists());
@@ -96,20 +110,48 @@ fn a_mistyped_passphrase_is_refused_and_not_kept() {
 }
 
 #[test]
-fn new_passphrases_that_differ_store_nothing() {
+fn a_new_passphrase_mistyped_in_its_confirmation_is_chosen_again() {
     let t = Sandbox::new();
+    let dir = t.keys_dir().display().to_string();
+    let choose = format!("Choose a passphrase for the new keystore \"{dir}\": ");
     add_on_terminal(
         &t,
         "one",
-        "2m",
-        &[("Choose a passphrase", "a\n"), ("Enter it again: ", "b\n")],
+        "0",
+        &[
+            (&choose, "first\n"),
+            ("Enter it again: ", "frist\n"),
+            (&choose, &format!("{TYPED}\n")),
+            ("Enter it again: ", &format!("{TYPED}\n")),
+        ],
     )
-    .status(1)
     .stdout(&format!(
-        "{}vault: error: the passphrases did not match; nothing was stored\r\n",
-        chosen(&t.keys_dir().display().to_string())
+        "{}The two did not match; choose it again.\r\n{}{}",
+        chosen(&dir),
+        chosen(&dir),
+        added("one")
     ))
     .run();
+    assert_eq!(
+        t.jose_decrypt(&t.keys_dir().join("one"), TYPED).map(|_| ()),
+        Ok(())
+    );
+}
+
+#[test]
+fn new_passphrases_that_differ_three_times_store_nothing() {
+    let t = Sandbox::new();
+    let twice = [("Choose a passphrase", "a\n"), ("Enter it again: ", "b\n")];
+    let dialogue: Vec<(&str, &str)> = twice.iter().copied().cycle().take(6).collect();
+    let chosen = chosen(&t.keys_dir().display().to_string());
+    let again = "The two did not match; choose it again.\r\n";
+    add_on_terminal(&t, "one", "2m", &dialogue)
+        .status(1)
+        .stdout(&format!(
+            "{chosen}{again}{chosen}{again}{chosen}vault: error: the passphrases did not match; \
+             nothing was stored\r\n"
+        ))
+        .run();
     assert!(!t.keys_dir().join("one").exists());
 }
 

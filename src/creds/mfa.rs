@@ -37,15 +37,33 @@ impl MfaSource {
         } else if let Some(command) = mfa_process {
             run_mfa_process(serial, command)?
         } else {
-            prompter.mfa_code(serial).map_err(|err| Error::Mfa {
-                serial: serial.to_owned(),
-                reason: format!("{err}; pass --mfa-token or set mfa_process in the profile"),
-            })?
+            return ask(serial, prompter);
         };
         check_code(serial, &code)?;
         Ok(code)
     }
 }
+
+/// Asks the person, up to three times while what they type is not a code.
+fn ask(serial: &str, prompter: &dyn Prompter) -> Result<Secret, Error> {
+    let mut tries = 0;
+    loop {
+        let code = prompter.mfa_code(serial).map_err(|err| Error::Mfa {
+            serial: serial.to_owned(),
+            reason: format!("{err}; pass --mfa-token or set mfa_process in the profile"),
+        })?;
+        tries += 1;
+        match check_code(serial, &code) {
+            Err(err) if tries < TRIES => {
+                prompter.not_a_code(&err.to_string(), TRIES - tries);
+            }
+            checked => return checked.map(|()| code),
+        }
+    }
+}
+
+/// How many times a person is asked for a code before vault gives up, as sudo does.
+const TRIES: u32 = 3;
 
 /// AWS MFA codes are six digits; anything else would only fail at STS, later and less clearly.
 fn check_code(serial: &str, code: &Secret) -> Result<(), Error> {

@@ -66,6 +66,8 @@ pub(crate) trait Browser {
 /// Asks a person for an MFA code.
 pub(crate) trait Prompter {
     fn mfa_code(&self, serial: &str) -> Result<Secret, PromptError>;
+    /// What was typed is not a code (`why`); the code will be asked again.
+    fn not_a_code(&self, _why: &str, _tries_left: u32) {}
 }
 
 /// Why no MFA code came from the person.

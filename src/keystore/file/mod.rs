@@ -159,6 +159,7 @@ impl FileKeystore {
         }
         let preferred_path = preferred.map(|key| self.path_for(key));
         let probes = self.probes(preferred)?;
+        let mut typed = 0;
         loop {
             let passphrase = self.source.obtain(&self.dir, probes.is_empty())?;
             if passphrase.secret.expose().is_empty() {
@@ -187,6 +188,13 @@ impl FileKeystore {
                 );
                 self.source.rejected(&self.dir);
                 continue;
+            }
+            if passphrase.origin == Origin::Prompt {
+                typed += 1;
+                if typed < crate::tty::TRIES {
+                    self.source.mistyped(&self.dir, crate::tty::TRIES - typed);
+                    continue;
+                }
             }
             return Err(Error::WrongPassphrase {
                 dir: self.dir.clone(),
@@ -418,10 +426,8 @@ mod tests {
             .set(&item("a", "s"))
             .unwrap();
         let before = fs::read(dir.path().join("a")).unwrap();
-        let (ks, _, _) = store(
-            dir.path(),
-            vec![("wrong", Origin::Prompt), ("wrong", Origin::Prompt)],
-        );
+        // A typed passphrase is asked three times before the keystore gives up.
+        let (ks, _, _) = store(dir.path(), vec![("wrong", Origin::Prompt); 6]);
         assert!(matches!(
             ks.set(&item("a", "new")),
             Err(Error::WrongPassphrase { .. })

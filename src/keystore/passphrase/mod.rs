@@ -66,6 +66,8 @@ pub(crate) trait PassphraseSource {
     fn confirmed(&self, dir: &Path, passphrase: &Passphrase);
     /// `passphrase` came from the cache and did not open the keystore: forget it.
     fn rejected(&self, dir: &Path);
+    /// A typed passphrase did not open the keystore, and it will be asked again.
+    fn mistyped(&self, _dir: &Path, _tries_left: u32) {}
     /// A decrypted item kept from an earlier process (see [`PassphraseSource::keep`]).
     fn recall(&self, _dir: &Path, _key: &str) -> Option<Secret> {
         None
@@ -162,6 +164,13 @@ impl PassphraseSource for StandardSource {
         self.skip_cache.set(true);
     }
 
+    fn mistyped(&self, dir: &Path, tries_left: u32) {
+        tty::say(&format!(
+            "That passphrase does not unlock \"{}\"; try again ({tries_left} left).",
+            dir.display()
+        ));
+    }
+
     fn recall(&self, dir: &Path, key: &str) -> Option<Secret> {
         // Scripts that give the passphrase in the environment opted out of keeping secrets in
         // the kernel; nothing is kept for them, or served to them.
@@ -195,17 +204,21 @@ fn prompt(dir: &Path, new_store: bool) -> Result<Secret, Error> {
         ))
         .map_err(no_tty);
     }
-    let first = tty::read_hidden(&format!(
-        "Choose a passphrase for the new keystore \"{}\": ",
-        dir.display()
-    ))
-    .map_err(no_tty)?;
-    let second = tty::read_hidden("Enter it again: ").map_err(no_tty)?;
-    if first == second {
-        Ok(first)
-    } else {
-        Err(Error::PassphraseMismatch)
+    for try_number in 1..=tty::TRIES {
+        let first = tty::read_hidden(&format!(
+            "Choose a passphrase for the new keystore \"{}\": ",
+            dir.display()
+        ))
+        .map_err(no_tty)?;
+        let second = tty::read_hidden("Enter it again: ").map_err(no_tty)?;
+        if first == second {
+            return Ok(first);
+        }
+        if try_number < tty::TRIES {
+            tty::say("The two did not match; choose it again.");
+        }
     }
+    Err(Error::PassphraseMismatch)
 }
 
 /// The kernel keyring where it exists; elsewhere nothing is cached.
