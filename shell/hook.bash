@@ -33,6 +33,14 @@ vault() {
       if [[ -n "${__vault_flags}" ]]; then set "-${__vault_flags}"; fi
       return "${__vault_status}"
       ;;
+    doctor)
+      # doctor cannot see this shell: it learns from these, for this one run, that the hook is
+      # loaded, which version wrote it, and whether completion is registered. Nothing exported.
+      local __vault_completion=missing
+      if complete -p vault >/dev/null 2>&1; then __vault_completion=registered; fi
+      __VAULT_SHELL=bash __VAULT_HOOK_VERSION=__VAULT_VERSION_QUOTED__ __VAULT_COMPLETION="${__vault_completion}" \
+        "${__VAULT_EXE}" "$@"
+      ;;
     *)
       "${__VAULT_EXE}" "$@"
       ;;

@@ -28,6 +28,14 @@ function vault --description 'vault: AWS credentials, with use/unuse/refresh app
             end
             __vault_update
             return $__vault_status
+        case doctor
+            # doctor cannot see this shell: it learns from these, for this one run, that the
+            # hook is loaded, which version wrote it, and whether completion is registered.
+            set -l __vault_completion missing
+            if complete --command vault | string length --quiet
+                set __vault_completion registered
+            end
+            __VAULT_SHELL=fish __VAULT_HOOK_VERSION=__VAULT_VERSION_QUOTED__ __VAULT_COMPLETION=$__vault_completion $__VAULT_EXE $argv
         case '*'
             $__VAULT_EXE $argv
     end

@@ -31,6 +31,18 @@ vault() {
       __vault_update
       return $__vault_status
       ;;
+    doctor)
+      # doctor cannot see this shell: it learns from these, for this one run, that the hook is
+      # loaded, which version wrote it, and whether compinit ran and completion is registered.
+      local __vault_completion=missing
+      if (( ! ${+functions[compdef]} )); then
+        __vault_completion=no-compinit
+      elif (( ${+_comps} )) && [[ -n ${_comps[vault]-} ]]; then
+        __vault_completion=registered
+      fi
+      __VAULT_SHELL=zsh __VAULT_HOOK_VERSION=__VAULT_VERSION_QUOTED__ __VAULT_COMPLETION=$__vault_completion \
+        "$__VAULT_EXE" "$@"
+      ;;
     *)
       "$__VAULT_EXE" "$@"
       ;;

@@ -150,6 +150,9 @@ pub(crate) enum Command {
     Clear(ClearArgs),
     /// Print the tab-completion script for a shell (the hook already includes it)
     Completion(HookArgs),
+    /// Check the set-up (hook, completion, keystore, config, environment, STS) and say how to
+    /// fix each problem
+    Doctor(DoctorArgs),
     /// Run a command with temporary credentials in its environment
     Exec(ExecArgs),
     /// Print temporary credentials for scripts and SDKs
@@ -210,6 +213,13 @@ pub(crate) struct ClearArgs {
     /// Only this profile's sessions and SSO token
     #[arg(id = PROFILE_ARG, value_name = "PROFILE", add = ArgValueCompleter::new(complete::profiles))]
     pub(crate) profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Print the checks as a JSON array of {check, ok, detail, fix}
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// How credentials are obtained; shared by `exec` and `export`.

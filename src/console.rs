@@ -110,24 +110,11 @@ pub(crate) fn signin_token(
         encode(&session)
     ));
     let endpoint = &partition.federation;
-    let proxy = proxy_for(endpoint, env)?;
-    let mut tls = TlsConfig::builder();
-    if let Some(roots) = trusted_roots(env)? {
-        tls = tls.root_certs(roots);
-    }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .http_status_as_error(false)
-        // Always set, so ureq's own reading of the environment (which would send an https URL
-        // through HTTP_PROXY, and reads NO_PROXY differently) never applies.
-        .proxy(proxy.as_ref().map(|(_, proxy)| proxy.clone()))
-        .tls_config(tls.build())
-        .build()
-        .into();
+    let (agent, via) = agent_for(endpoint, env, TIMEOUT)?;
     let mut answer = agent.get(url.expose()).call().map_err(|e| {
         format!(
             "cannot reach the federation endpoint {endpoint}: {}",
-            unreachable_reason(&e, proxy.as_ref().map(|(variable, _)| *variable))
+            unreachable_reason(&e, via)
         )
     })?;
     let status = answer.status().as_u16();
@@ -165,6 +152,31 @@ pub(crate) fn signin_token(
         format!("the federation endpoint {endpoint} answered without a sign-in token ({e})")
     })?;
     Ok(Secret::new(parsed.signin_token))
+}
+
+/// An HTTP client for `url`, with the variable naming the proxy it goes through (for
+/// [`unreachable_reason`]): the proxy and the certificates the SDK clients would use, and
+/// statuses as answers rather than errors. `vault doctor` asks STS through it too.
+pub(crate) fn agent_for(
+    url: &str,
+    env: &Env,
+    timeout: Duration,
+) -> Result<(ureq::Agent, Option<&'static str>), String> {
+    let proxy = proxy_for(url, env)?;
+    let mut tls = TlsConfig::builder();
+    if let Some(roots) = trusted_roots(env)? {
+        tls = tls.root_certs(roots);
+    }
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        // Always set, so ureq's own reading of the environment (which would send an https URL
+        // through HTTP_PROXY, and reads NO_PROXY differently) never applies.
+        .proxy(proxy.as_ref().map(|(_, proxy)| proxy.clone()))
+        .tls_config(tls.build())
+        .build()
+        .into();
+    Ok((agent, proxy.map(|(variable, _)| variable)))
 }
 
 /// The proxy `url` goes through, and the variable that named it, chosen as the SDK clients
@@ -249,7 +261,7 @@ fn trusted_roots(env: &Env) -> Result<Option<RootCerts>, String> {
 /// Why the request did not get through, in plain words, by the kind of failure. Never the
 /// error's own text: some kinds repeat the URL, whose query string holds the credentials.
 /// `via` names the variable of the proxy in use: a connection that failed was the proxy's.
-fn unreachable_reason(error: &ureq::Error, via: Option<&str>) -> Cow<'static, str> {
+pub(crate) fn unreachable_reason(error: &ureq::Error, via: Option<&str>) -> Cow<'static, str> {
     use std::io::ErrorKind;
     let connection = match error {
         ureq::Error::HostNotFound => Some("its host name was not found (DNS)"),

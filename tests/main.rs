@@ -13,6 +13,7 @@ mod backend_selection;
 mod cli;
 mod completion;
 mod credentials;
+mod doctor;
 mod ec2_server;
 mod exec;
 mod file_keystore;

@@ -6,6 +6,7 @@
 mod add;
 mod clear;
 mod credentials;
+mod doctor;
 mod exec;
 mod export;
 mod hook;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
         Command::Add(args) => add::run(args, &cli.global, ctx),
         Command::Clear(args) => clear::run(args, &cli.global, ctx),
         Command::Completion(args) => print(&crate::shell::completion(args.shell, "vault")),
+        Command::Doctor(args) => doctor::run(args, &cli.global, ctx),
         Command::Exec(args) => exec::run(args, &cli.global, ctx),
         Command::Export(args) => export::run(args, &cli.global, ctx),
         Command::Hook(args) => hook::run(args, ctx),

@@ -17,12 +17,15 @@ const COMPLETE_ZSH: &str = include_str!("../../shell/complete.zsh");
 const COMPLETE_FISH: &str = include_str!("../../shell/complete.fish");
 
 /// The placeholders the scripts in `shell/` carry: the absolute path of the binary, the
-/// directory of background-refresh outcomes and the command that answers completion requests,
-/// each as one word of the shell's (see [`word`]), and the tab-completion registration.
+/// directory of background-refresh outcomes, the command that answers completion requests and
+/// the version of the binary, each as one word of the shell's (see [`word`]), and the
+/// tab-completion registration.
 const EXE_PLACEHOLDER: &str = "__VAULT_EXE_QUOTED__";
 const STATUS_DIR_PLACEHOLDER: &str = "__VAULT_STATUS_DIR_QUOTED__";
 const COMPLETER_PLACEHOLDER: &str = "__VAULT_COMPLETER_QUOTED__";
 const COMPLETION_PLACEHOLDER: &str = "__VAULT_COMPLETION__";
+/// The version of the binary that wrote the hook, which the hook hands to `vault doctor`.
+const VERSION_PLACEHOLDER: &str = "__VAULT_VERSION_QUOTED__";
 
 /// clap_complete's zsh registration ends with this line; `shell/complete.zsh` takes its place.
 const CLAP_ZSH_COMPDEF: &str = "compdef _clap_dynamic_completer_vault vault";
@@ -127,6 +130,7 @@ pub(crate) fn hook(kind: ShellKind, exe: &Path, status_dir: &Path) -> String {
                 &word(kind, &status_dir.to_string_lossy()),
             ),
             (COMPLETION_PLACEHOLDER, registration.trim()),
+            (VERSION_PLACEHOLDER, &word(kind, env!("CARGO_PKG_VERSION"))),
         ],
     )
 }
@@ -137,11 +141,12 @@ mod tests {
 
     use super::*;
 
-    const PLACEHOLDERS: [&str; 4] = [
+    const PLACEHOLDERS: [&str; 5] = [
         EXE_PLACEHOLDER,
         STATUS_DIR_PLACEHOLDER,
         COMPLETER_PLACEHOLDER,
         COMPLETION_PLACEHOLDER,
+        VERSION_PLACEHOLDER,
     ];
 
     #[test]
