@@ -3,6 +3,7 @@
 //! cache and its locks, and every outside service (STS, IAM, the MFA prompter, the clock)
 //! comes in `Services` from `cmd`.
 
+pub(crate) mod account;
 pub(crate) mod answer_limit;
 mod assume_role;
 mod aws;

@@ -4,15 +4,17 @@
 //!
 //! It answers only requests whose `Authorization` header is the token it made (30 random bytes,
 //! base64url), compared in constant time. `/role-arn/<ARN>` answers with that role's
-//! credentials, assumed with the profile's.
+//! credentials, assumed with the profile's; the ARN is the percent-decoded path without its
+//! query, as Go's `URL.Path` gives it to aws-vault. Answers carry `AccountId` when the account
+//! is known, which botocore reads from this endpoint for account-based endpoints.
 
 use std::io;
 
 use serde::Serialize;
-use tiny_http::Request;
 
-use super::{CredentialSource, Endpoint, Listener, Reply, constant_time_eq, header_value};
-use crate::creds::{Credentials, rfc3339_seconds};
+use super::http::{Reply, Request};
+use super::{CredentialSource, Endpoint, Issued, Listener, constant_time_eq};
+use crate::creds::rfc3339_seconds;
 use crate::secret::Secret;
 
 const JSON: &str = "application/json; charset=utf-8";
@@ -37,19 +39,19 @@ impl EcsServer {
     }
 
     fn answer(&self, request: &Request, source: &dyn CredentialSource) -> Reply {
-        let authorized = header_value(request, "Authorization").is_some_and(|value| {
+        let authorized = request.header("Authorization").is_some_and(|value| {
             constant_time_eq(value.as_bytes(), self.token.expose().as_bytes())
         });
         if !authorized {
             log::debug!("credential server: refused {} (bad token)", request.url());
             return message(403, "invalid Authorization token");
         }
-        let result = match request.url().strip_prefix("/role-arn/") {
+        let result = match request.path().strip_prefix("/role-arn/") {
             Some(role_arn) => source.role_credentials(role_arn),
             None => source.profile_credentials(),
         };
         match result {
-            Ok(creds) => Reply::new(200, credentials_json(&creds), JSON),
+            Ok(issued) => Reply::new(200, credentials_json(&issued), JSON),
             Err(reason) => {
                 log::debug!("credential server: {reason}");
                 message(500, &reason)
@@ -84,14 +86,18 @@ struct EcsCredentials<'a> {
     token: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     expiration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
 }
 
-fn credentials_json(creds: &Credentials) -> String {
+fn credentials_json(issued: &Issued) -> String {
+    let creds = &issued.creds;
     let body = EcsCredentials {
         access_key_id: &creds.access_key_id,
         secret_access_key: creds.secret_access_key.expose(),
         token: creds.session_token.as_ref().map_or("", Secret::expose),
         expiration: creds.expiration.map(rfc3339_seconds),
+        account_id: issued.account_id.as_deref(),
     };
     serde_json::to_string(&body).expect("plain struct serialises")
 }

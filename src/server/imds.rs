@@ -10,16 +10,16 @@
 //! endpoint has IMDSv2's `PUT /latest/api/token`; IMDSv1 (no token) is answered unless
 //! `--imds-v2-only`.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tiny_http::{Method, Request};
 
-use super::{CredentialSource, Endpoint, Listener, Reply, header_value, peer};
+use super::http::{Reply, Request};
+use super::{CredentialSource, Endpoint, Listener, peer};
 use crate::creds::{Credentials, rfc3339_seconds};
 use crate::ctx::Clock;
 use crate::secret::Secret;
@@ -49,7 +49,7 @@ pub(crate) struct ImdsServer {
     uid: u32,
     /// Session tokens handed out, with when each stops being valid. Expired ones are dropped
     /// at the next token request, so the map holds only live tokens of our own uid's programs.
-    tokens: RefCell<HashMap<String, Instant>>,
+    tokens: Mutex<HashMap<String, Instant>>,
 }
 
 impl ImdsServer {
@@ -60,7 +60,7 @@ impl ImdsServer {
             listener: Listener::bind()?,
             options,
             uid: nix::unistd::getuid().as_raw(),
-            tokens: RefCell::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
         })
     }
 
@@ -69,10 +69,10 @@ impl ImdsServer {
             log::debug!("metadata server: refused {} ({refusal})", request.url());
             return text(403, "Forbidden");
         }
-        let path = request.url().split('?').next().unwrap_or_default();
+        let path = request.path();
         match request.method() {
-            Method::Put if path == "/latest/api/token" => self.new_token(request),
-            Method::Get => match self.token_check(request) {
+            "PUT" if path == "/latest/api/token" => self.new_token(request),
+            "GET" => match self.token_check(request) {
                 Ok(()) => self.route(path, source),
                 Err(reason) => {
                     log::debug!("metadata server: refused {path} ({reason})");
@@ -86,25 +86,23 @@ impl ImdsServer {
     /// Why a request must not be answered at all, if it must not.
     fn refusal(&self, request: &Request) -> Option<String> {
         let server = SocketAddr::from(([127, 0, 0, 1], self.listener.port()));
-        let uid = request
-            .remote_addr()
-            .and_then(|client| peer::client_uid(*client, server));
+        let uid = peer::client_uid(request.peer(), server);
         match uid {
             Some(uid) if uid == self.uid => {}
             Some(uid) => return Some(format!("the asking socket belongs to uid {uid}")),
             None => return Some("the asking socket was not found".to_owned()),
         }
-        let host = header_value(request, "Host").unwrap_or_default();
+        let host = request.header("Host").unwrap_or_default();
         (!host_allowed(host, self.listener.port())).then(|| format!("Host header {host:?}"))
     }
 
     /// `PUT /latest/api/token`: a new session token for the seconds asked.
     fn new_token(&self, request: &Request) -> Reply {
         // AWS refuses a token to anything that came through a proxy (a forwarded request).
-        if header_value(request, "X-Forwarded-For").is_some() {
+        if request.header("X-Forwarded-For").is_some() {
             return text(403, "Forbidden");
         }
-        let Some(seconds) = header_value(request, TTL_HEADER).and_then(parse_ttl) else {
+        let Some(seconds) = request.header(TTL_HEADER).and_then(parse_ttl) else {
             return text(400, "Bad Request");
         };
         let token = match super::random_token(32) {
@@ -112,7 +110,7 @@ impl ImdsServer {
             Err(e) => return text(500, &format!("cannot make a token: {e}")),
         };
         let now = Instant::now();
-        let mut tokens = self.tokens.borrow_mut();
+        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
         tokens.retain(|_, until| *until > now);
         tokens.insert(
             token.expose().to_owned(),
@@ -124,10 +122,15 @@ impl ImdsServer {
 
     /// Whether the request's session token (or its lack of one) lets it through.
     fn token_check(&self, request: &Request) -> Result<(), &'static str> {
-        match header_value(request, TOKEN_HEADER) {
+        match request.header(TOKEN_HEADER) {
             None if self.options.v2_only => Err("no session token, and --imds-v2-only"),
             None => Ok(()),
-            Some(token) => match self.tokens.borrow().get(token) {
+            Some(token) => match self
+                .tokens
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(token)
+            {
                 Some(until) if *until > Instant::now() => Ok(()),
                 Some(_) => Err("expired session token"),
                 None => Err("unknown session token"),
@@ -140,7 +143,7 @@ impl ImdsServer {
         match (path.trim_end_matches('/'), self.options.region.as_deref()) {
             (ROLES_PATH, _) => text(200, ROLE),
             (CREDENTIALS_PATH, _) => match source.profile_credentials() {
-                Ok(creds) => text(200, &self.credentials_json(&creds, &now)),
+                Ok(issued) => text(200, &self.credentials_json(&issued.creds, &now)),
                 Err(reason) => {
                     log::debug!("metadata server: {reason}");
                     text(500, &reason)

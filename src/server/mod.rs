@@ -7,28 +7,37 @@
 //! endpoint gives (`child_variables`), plus [`no_proxy`]'s additions.
 
 mod ecs;
+mod http;
 mod imds;
 mod no_proxy;
 pub(crate) mod peer;
 
 use std::io;
-
-use tiny_http::{Header, Request, Response, Server};
+use std::net::TcpListener;
 
 pub(crate) use ecs::EcsServer;
+use http::{Reply, Request};
 pub(crate) use imds::{ImdsOptions, ImdsServer};
 pub(crate) use no_proxy::no_proxy_additions;
 
 use crate::creds::Credentials;
 
+/// What an endpoint hands out: credentials, and the account they belong to when it is known
+/// (botocore and the other SDKs read `AccountId` for account-based endpoints).
+pub(crate) struct Issued {
+    pub(crate) creds: Credentials,
+    pub(crate) account_id: Option<String>,
+}
+
 /// Where the answers come from: the profile's credentials, or a role's assumed with them.
-pub(crate) trait CredentialSource {
-    fn profile_credentials(&self) -> Result<Credentials, String>;
-    fn role_credentials(&self, role_arn: &str) -> Result<Credentials, String>;
+/// Requests are answered on several threads at once, so it is shared between them.
+pub(crate) trait CredentialSource: Sync {
+    fn profile_credentials(&self) -> Result<Issued, String>;
+    fn role_credentials(&self, role_arn: &str) -> Result<Issued, String>;
 }
 
 /// A credential endpoint the command is pointed at: it answers until the process ends.
-pub(crate) trait Endpoint: Send {
+pub(crate) trait Endpoint: Send + Sync {
     /// The variables that point the command's SDKs at this endpoint.
     fn child_variables(&self) -> Vec<(&'static str, String)>;
     /// Answers requests until the process ends.
@@ -38,75 +47,26 @@ pub(crate) trait Endpoint: Send {
 /// A socket on a random port of 127.0.0.1: never another interface, so nothing off this machine
 /// can ask.
 pub(crate) struct Listener {
-    http: Server,
+    socket: TcpListener,
     port: u16,
 }
 
 impl Listener {
     pub(crate) fn bind() -> io::Result<Self> {
-        let http = Server::http("127.0.0.1:0").map_err(io::Error::other)?;
-        let port = http
-            .server_addr()
-            .to_ip()
-            .map(|addr| addr.port())
-            .ok_or_else(|| io::Error::other("the server has no TCP address"))?;
-        Ok(Self { http, port })
+        let socket = http::bind()?;
+        let port = socket.local_addr()?.port();
+        Ok(Self { socket, port })
     }
 
     pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
-    /// The one serving loop: each request in turn gets `answer`'s reply. One thread answers, so
-    /// the credential source needs no locking and fetches at most once at a time.
-    pub(crate) fn serve(&self, name: &str, answer: &dyn Fn(&Request) -> Reply) {
-        for request in self.http.incoming_requests() {
-            let reply = answer(&request);
-            let mut response = Response::from_string(reply.body).with_status_code(reply.status);
-            for header in reply.headers {
-                response.add_header(header);
-            }
-            if let Err(e) = request.respond(response) {
-                log::debug!("{name}: could not answer: {e}");
-            }
-        }
+    /// The one serving loop: each request gets `answer`'s reply, on the thread of its
+    /// connection (`http.rs` bounds how many there are).
+    pub(crate) fn serve(&self, name: &str, answer: &(dyn Fn(&Request) -> Reply + Sync)) {
+        http::serve(&self.socket, name, answer);
     }
-}
-
-/// One answer: a status, a body and its headers.
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) body: String,
-    pub(crate) headers: Vec<Header>,
-}
-
-impl Reply {
-    pub(crate) fn new(status: u16, body: String, content_type: &'static str) -> Self {
-        Self {
-            status,
-            body,
-            headers: vec![header("Content-Type", content_type)],
-        }
-    }
-
-    pub(crate) fn with_header(mut self, name: &'static str, value: &str) -> Self {
-        self.headers.push(header(name, value));
-        self
-    }
-}
-
-fn header(name: &'static str, value: &str) -> Header {
-    // Values are our own (a content type, a number of seconds), never a client's.
-    Header::from_bytes(name, value).expect("a valid header")
-}
-
-/// The value of the request's header `name`, if it has one.
-pub(crate) fn header_value<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv(name))
-        .map(|h| h.value.as_str())
 }
 
 /// `len` random bytes in base64url without padding: the endpoints' tokens.
