@@ -87,7 +87,7 @@ pub(crate) fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-fn describe(profile: &crate::config::ProfileConfig) -> String {
+pub(crate) fn describe(profile: &crate::config::ProfileConfig) -> String {
     let what = if let Some(arn) = &profile.role_arn {
         // arn:aws:iam::123456789012:role/Name → role 123456789012/Name
         let mut parts = arn.splitn(6, ':');

@@ -32,6 +32,7 @@ mod migrate;
 mod moto_harness;
 mod pass;
 mod passphrase;
+mod picker;
 mod powershell;
 mod proxy_env;
 mod remove;

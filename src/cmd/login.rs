@@ -13,7 +13,12 @@ use crate::error::Error;
 use crate::secret::Secret;
 
 pub(crate) fn run(args: &LoginArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(), Error> {
-    let (creds, region) = match super::chosen_profile(args.profile.as_deref(), global, ctx)? {
+    let mut profile = super::chosen_profile(args.profile.as_deref(), global, ctx)?;
+    // Neither a profile nor keys in the environment: on a terminal, the picker (as the fork).
+    if profile.is_none() && ctx.env.non_empty("AWS_ACCESS_KEY_ID").is_none() {
+        profile = super::picker::pick("login", ctx)?;
+    }
+    let (creds, region) = match profile {
         Some(profile) => {
             profile_credentials(&profile, &args.credentials, args.stdout, global, ctx)?
         }

@@ -14,6 +14,7 @@ mod import;
 mod list;
 mod login;
 mod migrate;
+mod picker;
 mod prompt;
 mod refresh;
 mod remove;
@@ -102,12 +103,22 @@ fn required_profile(
     ctx: &Ctx,
     command: &str,
 ) -> Result<String, Error> {
-    chosen_profile(positional, global, ctx)?.ok_or_else(|| {
-        Error::Usage(format!(
-            "name a profile: `vault {command} PROFILE` or `vault {command} --profile PROFILE` (set {USE_AWS_PROFILE}=1 to take AWS_PROFILE)"
-        ))
-    })
+    if let Some(profile) = chosen_profile(positional, global, ctx)? {
+        return Ok(profile);
+    }
+    if PICKED.contains(&command)
+        && let Some(profile) = picker::pick(command, ctx)?
+    {
+        return Ok(profile);
+    }
+    Err(Error::Usage(format!(
+        "name a profile: `vault {command} PROFILE` or `vault {command} --profile PROFILE` (set {USE_AWS_PROFILE}=1 to take AWS_PROFILE)"
+    )))
 }
+
+/// The commands that open the profile picker on a terminal when no profile is named (and
+/// `login`, without keys in the environment either).
+const PICKED: &[&str] = &["exec", "export", "rotate", "use"];
 
 fn open_keystore(global: &GlobalArgs, ctx: &Ctx) -> Result<Box<dyn Keystore>, Error> {
     Ok(keystore::open(&backend_options(global, ctx), ctx)?)
