@@ -158,6 +158,7 @@ fn export_formats_are_aws_vaults() {
         "\"SecretAccessKey\"",
         "\"SessionToken\"",
         "\"Expiration\"",
+        "\"AccountId\"",
     ]
     .iter()
     .map(|field| {
@@ -167,7 +168,9 @@ fn export_formats_are_aws_vaults() {
     .collect();
     assert!(positions.is_sorted(), "fields out of order: {json}");
     let doc: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc.as_object().unwrap().len(), 5, "{json}");
+    // aws-vault's five, then the role's account, which the SDKs read.
+    assert_eq!(doc.as_object().unwrap().len(), 6, "{json}");
+    assert_eq!(doc["AccountId"], "123456789012");
     let ini = t.vault(["export", "admin", "--format", "ini"]).run().stdout;
     let keys: Vec<&str> = ini.lines().map(|l| l.split('=').next().unwrap()).collect();
     assert_eq!(

@@ -48,3 +48,32 @@ fn boto3_making_100_calls_through_credential_process_starts_vault_a_handful_of_t
     );
     assert_eq!(proxy.count("GetCallerIdentity"), 100);
 }
+
+#[test]
+fn export_json_carries_the_roles_account_id_and_boto3_takes_it() {
+    let moto = moto::shared();
+    let (_, id, secret) = moto.create_user("account");
+    let t = Sandbox::new().with_endpoint(moto.endpoint());
+    let vault = env!("CARGO_BIN_EXE_vault");
+    t.write_config(&format!(
+        "[default]\nregion = us-east-1\n[profile user]\n\
+         [profile role]\nsource_profile = user\nrole_arn = arn:aws:iam::210987654321:role/r\n\
+         [profile viaprocess]\nregion = us-east-1\n\
+         credential_process = {vault} export --format json role\n"
+    ));
+    t.add("user", &id, &secret);
+    let done = t.vault(["export", "role", "--format", "json"]).run();
+    let json: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(json["AccountId"], "210987654321", "{}", done.stdout);
+    // A user without a role or MFA device: the config does not say, so nothing is claimed.
+    let done = t.vault(["export", "user", "--format", "json"]).run();
+    assert!(!done.stdout.contains("AccountId"), "{}", done.stdout);
+    let script = "import boto3\n\
+        creds = boto3.Session(profile_name='viaprocess').get_credentials()\n\
+        print(getattr(creds, 'account_id', None) or 'no account')\n\
+        boto3.Session(profile_name='viaprocess').client('sts').get_caller_identity()\n";
+    t.program("python3")
+        .args(["-c", script])
+        .stdout("210987654321\n")
+        .run();
+}

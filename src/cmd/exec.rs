@@ -89,6 +89,7 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
             profile,
             &creds,
             target.region.as_deref(),
+            crate::creds::account::account_id(&chain).as_deref(),
         );
         return super::print(&text);
     }

@@ -33,7 +33,14 @@ pub(crate) fn run(args: &ExportArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(
         &chain,
         args.credentials.no_session,
     )?;
-    print(&render(args.format, profile, &creds, region))
+    let account = crate::creds::account::account_id(&chain);
+    print(&render(
+        args.format,
+        profile,
+        &creds,
+        region,
+        account.as_deref(),
+    ))
 }
 
 /// The credential_process document: `Version` first, optional fields left out.
@@ -47,6 +54,9 @@ struct ProcessJson<'a> {
     session_token: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expiration: Option<String>,
+    /// Read by botocore, the JS SDK v3 and the Rust SDK for account-based endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
 }
 
 pub(crate) fn render(
@@ -54,6 +64,7 @@ pub(crate) fn render(
     profile: &str,
     creds: &Credentials,
     region: Option<&str>,
+    account: Option<&str>,
 ) -> String {
     let token = creds
         .session_token
@@ -69,6 +80,7 @@ pub(crate) fn render(
                 secret_access_key: creds.secret_access_key.expose(),
                 session_token: token,
                 expiration,
+                account_id: account,
             };
             serde_json::to_string_pretty(&json).expect("plain struct serialises") + "\n"
         }
