@@ -12,9 +12,11 @@
 //! needed is small: a request head of at most 8 KiB, an ignored body of at most 1 KiB,
 //! `Content-Length` answers, and kept-alive connections.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::io::{self, Read as _, Write as _};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::rc::Rc;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -33,6 +35,9 @@ pub(crate) struct Request {
     path: String,
     headers: Vec<(String, String)>,
     peer: SocketAddr,
+    /// The uid owning the asking socket, once looked up: shared by the requests of a
+    /// connection, whose owner cannot change.
+    peer_uid: Rc<OnceCell<Option<u32>>>,
     keep_alive: bool,
 }
 
@@ -60,8 +65,13 @@ impl Request {
             .map(|(_, value)| value.as_str())
     }
 
-    pub(crate) fn peer(&self) -> SocketAddr {
-        self.peer
+    /// The uid owning the asking socket (`peer.rs`), looked up at the connection's first
+    /// request that asks: reading `/proc/net/tcp` on every request of a kept-alive connection
+    /// would cost more than the answer.
+    pub(crate) fn peer_uid(&self, server: SocketAddr) -> Option<u32> {
+        *self
+            .peer_uid
+            .get_or_init(|| super::peer::client_uid(self.peer, server))
     }
 }
 
@@ -207,9 +217,11 @@ fn connection(
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(IDLE));
     let mut buffer = Vec::new();
+    let peer_uid = Rc::new(OnceCell::new());
     loop {
         slots.waiting(id, true);
-        let (reply, keep_alive) = match read_request(&mut stream, &mut buffer, peer) {
+        let read = read_request(&mut stream, &mut buffer, peer, &peer_uid);
+        let (reply, keep_alive) = match read {
             Ok(Some(request)) => {
                 slots.waiting(id, false);
                 (answer(&request), request.keep_alive)
@@ -240,6 +252,7 @@ fn read_request(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
     peer: SocketAddr,
+    peer_uid: &Rc<OnceCell<Option<u32>>>,
 ) -> Result<Option<Request>, u16> {
     let deadline = Instant::now() + IDLE;
     let end = loop {
@@ -254,7 +267,7 @@ fn read_request(
         }
     };
     let head = buffer.drain(..end + 4).collect::<Vec<u8>>();
-    let mut request = parse_head(&head[..end], peer)?;
+    let mut request = parse_head(&head[..end], peer, Rc::clone(peer_uid))?;
     let body = match request.header("Content-Length") {
         None => 0,
         Some(length) => length.trim().parse::<usize>().map_err(|_| 400_u16)?,
@@ -299,7 +312,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The request line and headers (without the blank line that ends them).
-fn parse_head(head: &[u8], peer: SocketAddr) -> Result<Request, u16> {
+fn parse_head(
+    head: &[u8],
+    peer: SocketAddr,
+    peer_uid: Rc<OnceCell<Option<u32>>>,
+) -> Result<Request, u16> {
     let head = std::str::from_utf8(head).map_err(|_| 400_u16)?;
     let mut lines = head.split("\r\n");
     let mut parts = lines.next().unwrap_or_default().split(' ');
@@ -331,6 +348,7 @@ fn parse_head(head: &[u8], peer: SocketAddr) -> Result<Request, u16> {
         path: percent_decode(raw_path).ok_or(400_u16)?,
         headers,
         peer,
+        peer_uid,
         keep_alive,
     })
 }
@@ -402,7 +420,7 @@ mod tests {
     #[test]
     fn the_path_is_percent_decoded_and_loses_its_query() {
         let head = b"GET /role-arn/arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx?x=1 HTTP/1.1\r\nHost: h";
-        let request = parse_head(head, peer()).unwrap();
+        let request = parse_head(head, peer(), Rc::default()).unwrap();
         assert_eq!(request.path(), "/role-arn/arn:aws:iam::1:role/x");
         assert_eq!(
             request.url(),
@@ -424,7 +442,7 @@ mod tests {
             (b"GET nopath HTTP/1.1", 400),
         ] {
             assert_eq!(
-                parse_head(head, peer()).err(),
+                parse_head(head, peer(), Rc::default()).err(),
                 Some(status),
                 "{}",
                 String::from_utf8_lossy(head)

@@ -86,7 +86,7 @@ impl ImdsServer {
     /// Why a request must not be answered at all, if it must not.
     fn refusal(&self, request: &Request) -> Option<String> {
         let server = SocketAddr::from(([127, 0, 0, 1], self.listener.port()));
-        let uid = peer::client_uid(request.peer(), server);
+        let uid = request.peer_uid(server);
         match uid {
             Some(uid) if uid == self.uid => {}
             Some(uid) => return Some(format!("the asking socket belongs to uid {uid}")),
