@@ -14,7 +14,7 @@ use super::export;
 use super::served::Served;
 use crate::child;
 use crate::cli::{ExecArgs, ExportFormat, GlobalArgs};
-use crate::config::ProfileConfig;
+use crate::config::ProfileChain;
 use crate::creds::rfc3339_seconds;
 use crate::ctx::{Ctx, inherited_environment};
 use crate::error::Error;
@@ -147,7 +147,7 @@ fn run_with_server(
     let overrides = overrides(&args.credentials);
     let chain = config.resolve_chain(profile, &overrides, &ctx.env)?;
     let target = chain.target();
-    let (endpoint, removed) = endpoint(args, target, ctx)?;
+    let (endpoint, removed) = endpoint(args, &chain, ctx)?;
 
     let mut set: Vec<(&str, String)> = vec![("AWS_VAULT", profile.to_owned())];
     set.extend(endpoint.child_variables());
@@ -196,7 +196,7 @@ fn run_with_server(
 /// command's SDKs elsewhere.
 fn endpoint(
     args: &ExecArgs,
-    target: &ProfileConfig,
+    chain: &ProfileChain,
     ctx: &Ctx,
 ) -> Result<(Box<dyn Endpoint>, &'static [&'static str]), Error> {
     if !args.ec2_server {
@@ -204,17 +204,11 @@ fn endpoint(
             EcsServer::bind().map_err(|e| Error::io("cannot start the credential server", e))?;
         return Ok((Box::new(server), CONTAINER_VARIABLES));
     }
-    let account_id = target
-        .role_arn
-        .as_deref()
-        .and_then(|arn| arn.split(':').nth(4))
-        .or(target.sso_account_id.as_deref())
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned);
     let options = ImdsOptions {
         v2_only: args.imds_v2_only,
-        region: target.region.clone(),
-        account_id,
+        region: chain.target().region.clone(),
+        // As `export --format json` and `--server` tell it.
+        account_id: crate::creds::account::account_id(chain),
         clock: ctx.clock,
     };
     let server =
