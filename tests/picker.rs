@@ -10,15 +10,7 @@ use crate::support::tmux::Tmux;
 /// Profiles whose credential_process hands out a key with 2 hours left, so no STS is needed.
 fn sandbox() -> Sandbox {
     let t = Sandbox::new();
-    let script = t.home().join("creds.sh");
-    std::fs::write(
-        &script,
-        "now=$(date +%s)\n\
-         exp=$(date -u -d \"@$((now + 7200))\" +%Y-%m-%dT%H:%M:%SZ)\n\
-         printf '{\"Version\":1,\"AccessKeyId\":\"ASIA%s\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"%s\"}' \"$(date +%s%N)\" \"$exp\"\n",
-    )
-    .unwrap();
-    let process = format!("credential_process = sh {}\n", script.display());
+    let process = crate::support::two_hour_process(&t);
     t.write_config(&format!(
         "[profile dev]\nregion = eu-west-1\n{process}\
          [profile role]\nregion = eu-west-2\n{process}\
@@ -44,7 +36,14 @@ fn use_without_a_profile_picks_one_on_a_terminal_and_esc_changes_nothing() {
     tmux.wait_for("[role ");
     tmux.send("echo \"in use: $AWS_VAULT\"");
     tmux.wait_for("in use: role");
-    // Esc: exit 130, and the shell keeps the profile it had.
+    // Esc: exit 130, and the shell keeps the profile it had. (The screen is cleared first, so
+    // the wait below sees the new picker, not the old one's line.)
+    tmux.send("clear");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while tmux.screen().contains("choose a profile") {
+        assert!(std::time::Instant::now() < deadline, "the screen was not cleared");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.send("vault use");
     tmux.wait_for("vault use: choose a profile");
     tmux.run(&["send-keys", "-t", "t", "Escape"]);

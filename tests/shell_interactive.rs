@@ -25,17 +25,9 @@ fn wait_for_fresh_prompt(tmux: &Tmux) -> String {
 /// A profile whose credential_process hands out a new key with 2 hours left at every run.
 fn sandbox() -> Sandbox {
     let t = Sandbox::new();
-    let script = t.home().join("creds.sh");
-    std::fs::write(
-        &script,
-        "now=$(date +%s)\n\
-         exp=$(date -u -d \"@$((now + 7200))\" +%Y-%m-%dT%H:%M:%SZ)\n\
-         printf '{\"Version\":1,\"AccessKeyId\":\"ASIA%s\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"%s\"}' \"$(date +%s%N)\" \"$exp\"\n",
-    )
-    .unwrap();
     t.write_config(&format!(
-        "[profile p]\nregion = eu-west-1\ncredential_process = sh {}\n",
-        script.display()
+        "[profile p]\nregion = eu-west-1\n{}",
+        crate::support::two_hour_process(&t)
     ));
     t
 }

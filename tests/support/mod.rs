@@ -291,3 +291,17 @@ for _ in $(seq 400); do
 done
 __vault_precmd
 "#;
+
+/// A `credential_process = …` line whose script hands out a new key with 2 hours left at every
+/// run, so a profile works with no STS at all.
+pub fn two_hour_process(t: &Sandbox) -> String {
+    let script = t.home().join("creds.sh");
+    std::fs::write(
+        &script,
+        "now=$(date +%s)\n\
+         exp=$(date -u -d \"@$((now + 7200))\" +%Y-%m-%dT%H:%M:%SZ)\n\
+         printf '{\"Version\":1,\"AccessKeyId\":\"ASIA%s\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"%s\"}' \"$(date +%s%N)\" \"$exp\"\n",
+    )
+    .unwrap();
+    format!("credential_process = sh {}\n", script.display())
+}
