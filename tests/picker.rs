@@ -41,7 +41,10 @@ fn use_without_a_profile_picks_one_on_a_terminal_and_esc_changes_nothing() {
     tmux.send("clear");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while tmux.screen().contains("choose a profile") {
-        assert!(std::time::Instant::now() < deadline, "the screen was not cleared");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the screen was not cleared"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     tmux.send("vault use");
