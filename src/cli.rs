@@ -27,12 +27,16 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+/// The heading the keystore flags share in `--help`, so each command's own flags stand out.
+const KEYSTORE: &str = "Keystore options";
+
 /// Flags that every command accepts, before or after the command name.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct GlobalArgs {
     /// Keystore backend: secret-service, keyctl, pass or file [default: the Secret Service
     /// when a session bus has one, else file]
     #[arg(
+        help_heading = KEYSTORE,
         long,
         global = true,
         env = "AWS_VAULT_BACKEND",
@@ -44,11 +48,11 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true)]
     pub(crate) debug: bool,
     /// Directory of the file keystore [default: ~/.awsvault/keys]
-    #[arg(long, global = true, env = "AWS_VAULT_FILE_DIR", value_name = "DIR")]
+    #[arg(help_heading = KEYSTORE, long, global = true, env = "AWS_VAULT_FILE_DIR", value_name = "DIR")]
     pub(crate) file_dir: Option<PathBuf>,
-    /// Name of the macOS keychain vault's items live in [default: aws-vault] (accepted
-    /// everywhere, used on macOS)
+    /// aws-vault's macOS keychain name (accepted so scripts keep working; not used yet)
     #[arg(
+        help_heading = KEYSTORE,
         long,
         global = true,
         env = "AWS_VAULT_KEYCHAIN_NAME",
@@ -58,6 +62,7 @@ pub(crate) struct GlobalArgs {
     /// Kernel keyring of the keyctl backend: user, usersession, session, process or thread
     /// [default: user]
     #[arg(
+        help_heading = KEYSTORE,
         long,
         global = true,
         env = "AWS_VAULT_KEYCTL_SCOPE",
@@ -66,6 +71,7 @@ pub(crate) struct GlobalArgs {
     pub(crate) keyctl_scope: Option<String>,
     /// The pass command [default: pass]
     #[arg(
+        help_heading = KEYSTORE,
         long,
         global = true,
         env = "AWS_VAULT_PASS_CMD",
@@ -74,6 +80,7 @@ pub(crate) struct GlobalArgs {
     pub(crate) pass_cmd: Option<String>,
     /// Password store of the pass backend [default: $PASSWORD_STORE_DIR, else ~/.password-store]
     #[arg(
+        help_heading = KEYSTORE,
         long,
         global = true,
         env = "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
@@ -82,6 +89,7 @@ pub(crate) struct GlobalArgs {
     pub(crate) pass_dir: Option<PathBuf>,
     /// Folder inside the password store for vault's entries [default: none]
     #[arg(
+        help_heading = KEYSTORE,
         long,
         global = true,
         env = "AWS_VAULT_PASS_PREFIX",
@@ -108,6 +116,7 @@ pub(crate) struct GlobalArgs {
     pub(crate) prompt: Option<String>,
     /// Secret Service collection of the secret-service backend [default: awsvault]
     #[arg(
+        help_heading = KEYSTORE,
         long,
         global = true,
         env = "AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
@@ -142,6 +151,13 @@ fn came_after_double_dash(args: &[OsString], word: &str) -> bool {
     matches!((dash, first), (Some(d), Some(f)) if f > d)
 }
 
+/// What to add to each shell's startup file, for `vault hook --help`.
+const HOOK_LINES: &str = "Add one line to your shell's startup file:
+  bash  ~/.bashrc                    eval \"$(vault hook bash)\"
+  zsh   ~/.zshrc                     eval \"$(vault hook zsh)\"
+  fish  ~/.config/fish/config.fish   vault hook fish | source
+  pwsh  $PROFILE                     Invoke-Expression (& vault hook pwsh | Out-String)";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Store a profile's long-term access keys in the keystore
@@ -158,6 +174,7 @@ pub(crate) enum Command {
     /// Print temporary credentials for scripts and SDKs
     Export(ExportArgs),
     /// Print the shell integration for eval in a startup file
+    #[command(after_help = HOOK_LINES)]
     Hook(HookArgs),
     /// Move long-term keys from ~/.aws/credentials into the keystore
     Import(ImportArgs),

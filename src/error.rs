@@ -64,10 +64,20 @@ impl Error {
     #[must_use]
     pub fn silent_exit_code(&self) -> Option<u8> {
         match self {
-            Self::Cli(err) => {
-                // clap prints help/version to stdout and usage errors to stderr itself.
-                let _ = err.print();
+            Self::Cli(err) if err.use_stderr() => {
+                // Like every other error: `vault: error: …`, so one pattern finds them all.
+                let text = err.render().to_string();
+                let text = match text.strip_prefix("error: ") {
+                    Some(rest) => format!("vault: error: {rest}"),
+                    None => text,
+                };
+                let _ = io::Write::write_all(&mut io::stderr().lock(), text.as_bytes());
                 Some(u8::try_from(err.exit_code()).unwrap_or(2))
+            }
+            Self::Cli(err) => {
+                // Help and the version, which clap prints to stdout.
+                let _ = err.print();
+                Some(u8::try_from(err.exit_code()).unwrap_or(0))
             }
             Self::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe => Some(0),
             Self::Exit(code) => Some(*code),

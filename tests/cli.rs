@@ -26,7 +26,7 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
     t.vault(["list", "--no-such-flag"])
         .status(2)
         .stderr(
-            "error: unexpected argument '--no-such-flag' found\n\n\
+            "vault: error: unexpected argument '--no-such-flag' found\n\n\
              Usage: vault list [OPTIONS]\n\n\
              For more information, try '--help'.\n",
         )
@@ -34,7 +34,7 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
     t.vault(["list", "--profiles=yes"])
         .status(2)
         .stderr_like(
-            "error: unexpected value 'yes' for '--profiles' found; no more were expected\n\n\
+            "vault: error: unexpected value 'yes' for '--profiles' found; no more were expected\n\n\
              Usage: vault list [..]\n\n\
              For more information, try '--help'.\n",
         )
@@ -152,4 +152,29 @@ fn the_ci_scripts_print_their_usage_and_run_nothing_when_asked() {
         "a script ran {:?}",
         std::fs::read_to_string(&calls)
     );
+}
+
+#[test]
+fn help_shows_the_rc_lines_and_keeps_keystore_flags_under_their_own_heading() {
+    let t = Sandbox::new();
+    t.vault(["hook", "--help"])
+        .stdout_has("  zsh   ~/.zshrc                     eval \"$(vault hook zsh)\"\n")
+        .stdout_has("  fish  ~/.config/fish/config.fish   vault hook fish | source\n")
+        .run();
+    let help = t.vault(["exec", "--help"]).run().stdout;
+    let heading = help
+        .find("\nKeystore options:\n")
+        .expect("a keystore heading");
+    for own in ["--ec2-server", "--lazy", "--server"] {
+        assert!(
+            help.find(own).is_some_and(|at| at < heading),
+            "{own}: {help}"
+        );
+    }
+    for keystore in ["--backend", "--file-dir", "--pass-dir", "--keyctl-scope"] {
+        assert!(
+            help.find(keystore).is_some_and(|at| at > heading),
+            "{keystore}: {help}"
+        );
+    }
 }
