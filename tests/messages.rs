@@ -72,3 +72,39 @@ fn sts_out_of_reach_is_named_in_plain_words_by_every_command() {
         }
     }
 }
+
+#[test]
+fn use_and_unuse_say_what_they_did_in_one_line_unless_quiet() {
+    let t = Sandbox::new();
+    t.write_config(&format!(
+        "[profile role]\nregion = eu-west-1\n{}",
+        crate::support::two_hour_process(&t)
+    ));
+    let done = t
+        .vault(["use", "role", "--shell", "bash"])
+        .env_remove("AWS_VAULT_QUIET")
+        .stderr_like("vault: using role (eu-west-1), [..] left; refreshes itself\n")
+        .run();
+    assert!(
+        done.stdout.contains("export AWS_VAULT='role'"),
+        "{}",
+        done.stdout
+    );
+    t.vault(["use", "role", "--shell", "bash"])
+        .env("AWS_VAULT_QUIET", "1")
+        .stderr("")
+        .run();
+    let state = t
+        .program("bash")
+        .args([
+            "-c",
+            &format!(
+                "eval \"$('{vault}' use role --shell bash 2>/dev/null)\"; '{vault}' unuse --shell bash",
+                vault = env!("CARGO_BIN_EXE_vault")
+            ),
+        ])
+        .env_remove("AWS_VAULT_QUIET")
+        .stderr("vault: stopped using role; the variables are as they were before\n")
+        .run();
+    assert!(state.stdout.contains("unset AWS_VAULT"), "{}", state.stdout);
+}

@@ -56,7 +56,7 @@ pub(crate) fn run(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
             ..Fetch::default()
         }
     };
-    let code = credentials_code(
+    let (code, _) = credentials_code(
         profile,
         &credential_args(&saved),
         how,

@@ -14,6 +14,7 @@ use crate::creds::rfc3339_seconds;
 use crate::ctx::{Ctx, Env};
 use crate::duration;
 use crate::error::Error;
+use crate::prompt::time_left;
 use crate::shell::state::{CLOCK_BOOT, EXPIRES_AT, REFRESH_AT, STATE, Saved, TOUCHED};
 use crate::shell::{Script, ShellKind};
 use crate::visible::visible;
@@ -33,7 +34,7 @@ pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
     saved.session_ttl_secs = args.credentials.session_ttl.map(|d| d.as_secs());
     saved.no_session = args.credentials.no_session;
     let profile = super::required_profile(args.profile.as_deref(), global, ctx, "use")?;
-    let code = credentials_code(
+    let (code, applied) = credentials_code(
         &profile,
         &args.credentials,
         Fetch::default(),
@@ -42,7 +43,32 @@ pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
         global,
         ctx,
     )?;
-    print(&code)
+    print(&code)?;
+    // The shell evals stdout; this line is for the person, on stderr.
+    let about = match (&applied.region, applied.left) {
+        (Some(region), Some(left)) => {
+            format!(" ({region}), {} left; refreshes itself", time_left(left))
+        }
+        (None, Some(left)) => format!(", {} left; refreshes itself", time_left(left)),
+        (Some(region), None) => format!(" ({region}), long-term keys that do not expire"),
+        (None, None) => ", long-term keys that do not expire".to_owned(),
+    };
+    say(ctx, &format!("vault: using {}{about}", visible(&profile)));
+    Ok(())
+}
+
+/// What `use` put in place, for the line it says.
+pub(super) struct Applied {
+    region: Option<String>,
+    /// Seconds until the credentials expire.
+    left: Option<i64>,
+}
+
+/// One line on stderr, unless `AWS_VAULT_QUIET` asks for none.
+fn say(ctx: &Ctx, line: &str) {
+    if !matches!(ctx.env.non_empty("AWS_VAULT_QUIET"), Some(v) if v != "0") {
+        super::note(line);
+    }
 }
 
 pub(crate) fn unuse(args: &UnuseArgs, ctx: &Ctx) -> Result<(), Error> {
@@ -63,7 +89,17 @@ pub(crate) fn unuse(args: &UnuseArgs, ctx: &Ctx) -> Result<(), Error> {
             .map_err(Error::unholdable(STATE_ORIGIN))?;
     }
     script.unset(STATE);
-    print(&script.finish())
+    print(&script.finish())?;
+    if let Some(profile) = ctx.env.non_empty("AWS_VAULT") {
+        say(
+            ctx,
+            &format!(
+                "vault: stopped using {}; the variables are as they were before",
+                visible(profile)
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// Fetches credentials as the shell was before the first `use`, and returns the code that
@@ -76,7 +112,7 @@ pub(super) fn credentials_code(
     shell: ShellKind,
     global: &GlobalArgs,
     ctx: &Ctx,
-) -> Result<String, Error> {
+) -> Result<(String, Applied), Error> {
     let original = saved.original_env(&ctx.env);
     let as_before = Ctx {
         env: original.clone(),
@@ -160,7 +196,11 @@ pub(super) fn credentials_code(
         .map_err(Error::unholdable(
             "the values this shell had before `vault use`, which __VAULT_STATE keeps",
         ))?;
-    Ok(script.finish())
+    let applied = Applied {
+        region,
+        left: expires.map(|at| at - now),
+    };
+    Ok((script.finish(), applied))
 }
 
 /// How long before expiry the hook refreshes: `AWS_VAULT_REFRESH_WINDOW`, else 10% of the

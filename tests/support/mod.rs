@@ -113,6 +113,8 @@ impl Sandbox {
             .env("AWS_VAULT_FILE_DIR", self.keys_dir())
             .env("AWS_VAULT_FILE_PASSPHRASE", PASSPHRASE)
             .env("AWS_VAULT_FILE_PASSPHRASE_TTL", "2m")
+            // `use` and `unuse` say what they did on stderr; the tests that check it unset this.
+            .env("AWS_VAULT_QUIET", "1")
             .env("XDG_RUNTIME_DIR", self.dir.path().join("run"))
             .current_dir(self.dir.path());
         if let Some(endpoint) = &self.endpoint {
