@@ -62,12 +62,21 @@ fn sts_out_of_reach_is_named_in_plain_words_by_every_command() {
             let done = t
                 .vault(command)
                 .status(1)
-                .stderr_like(&format!(
-                    "vault: error: profile user: [..] failed: cannot reach STS at {endpoint} after \
-                     3 attempts: [..]; check AWS_ENDPOINT_URL, any proxy (HTTPS_PROXY, NO_PROXY) \
-                     and the network\n"
-                ))
+                .stderr_any("checked below: a retried failure may also say vault is waiting")
                 .run();
+            let error = format!(
+                "vault: error: profile user: [..] failed: cannot reach STS at {endpoint} after 3 \
+                 attempts: [..]; check AWS_ENDPOINT_URL, any proxy (HTTPS_PROXY, NO_PROXY) and \
+                 the network"
+            );
+            let waiting = format!("vault: waiting for STS at {endpoint}");
+            let lines: Vec<&str> = done.stderr.lines().collect();
+            assert!(
+                matches!(lines.as_slice(), [last] | [_, last] if crate::support::like(last, &error))
+                    && lines.iter().rev().skip(1).all(|line| *line == waiting),
+                "{command:?}: {}",
+                done.stderr
+            );
             assert!(!done.stderr.contains('{'), "{command:?}: {}", done.stderr);
         }
     }
@@ -107,4 +116,29 @@ fn use_and_unuse_say_what_they_did_in_one_line_unless_quiet() {
         .stderr("vault: stopped using role; the variables are as they were before\n")
         .run();
     assert!(state.stdout.contains("unset AWS_VAULT"), "{}", state.stdout);
+}
+
+#[test]
+fn a_call_that_takes_more_than_a_second_says_vault_is_waiting() {
+    use crate::support::proxy::{Mode, Proxy};
+    let moto = crate::support::moto::shared();
+    let proxy = Proxy::start(Mode::Slow(
+        moto.port,
+        std::time::Duration::from_millis(1500),
+    ));
+    let (_, id, secret) = moto.create_user("slow");
+    let t = Sandbox::new().with_endpoint(proxy.endpoint());
+    t.write_config("[default]\nregion = us-east-1\n[profile user]\n");
+    t.add("user", &id, &secret);
+    t.vault(["export", "user"])
+        .stdout_has("AWS_SESSION_TOKEN=")
+        .stderr(&format!("vault: waiting for STS at {}\n", proxy.endpoint()))
+        .run();
+    // A quick call says nothing.
+    proxy.set_mode(Mode::Forward(moto.port));
+    t.vault(["clear"]).run();
+    t.vault(["export", "user"])
+        .stdout_has("AWS_SESSION_TOKEN=")
+        .run();
+    assert_eq!(proxy.count("GetSessionToken"), 2);
 }

@@ -24,6 +24,7 @@ mod services;
 mod sso;
 mod sso_populate;
 mod use_profile;
+mod waiting;
 
 use std::io::{self, Write};
 

@@ -16,7 +16,9 @@ use crate::visible::visible;
 /// (the shell hook's apply step, which must not wait on a hung STS).
 pub(super) fn services(ctx: &Ctx, deadline: Option<Duration>) -> Services {
     let sts: Box<dyn Sts> = match deadline {
+        // The shell hook's step, which prints nothing and waits at most `deadline`.
         Some(deadline) => Box::new(AwsSts::with_deadline(deadline)),
+        None if ctx.interactive => Box::new(super::waiting::Patient(Box::new(AwsSts::default()))),
         None => Box::new(AwsSts::default()),
     };
     Services {

@@ -33,6 +33,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 pub(crate) use aws::AwsSts;
+pub(crate) use aws::address as sts_address;
 pub(crate) use cache::{DEFAULT_MIN_TTL, SessionCache};
 pub(crate) use chain::{ChainOptions, configured_endpoint, sts_target};
 pub(crate) use credentials::{Credentials, rfc3339_seconds};
@@ -41,9 +42,9 @@ pub(crate) use mfa::MfaSource;
 pub(crate) use plan::Plan;
 pub(crate) use services::{Browser, BrowserError, Notice, PromptError, Prompter, Services};
 pub(crate) use sso::signin::SignInMode;
-pub(crate) use sts::Sts;
 pub use sts::StsError;
 pub(crate) use sts::Target as StsTarget;
+pub(crate) use sts::{AssumeRoleRequest, SessionTokenRequest, Sts, WebIdentityRequest};
 
 use crate::config::{self, Config, Overrides, ProfileChain, ProfileConfig};
 use crate::ctx::Env;

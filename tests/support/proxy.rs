@@ -22,6 +22,8 @@ pub enum Mode {
     Closed,
     /// Forward to this port, replacing the first text with the second in each answer.
     Rewrite(u16, &'static str, &'static str),
+    /// Forward to this port after waiting this long: a slow STS.
+    Slow(u16, std::time::Duration),
     /// Answer 200 with this many bytes of XML-ish filler, streamed, with the length declared
     /// in `Content-Length` or (false) not, the body ending when the connection closes.
     Huge { bytes: usize, declared: bool },
@@ -106,6 +108,12 @@ impl Proxy {
             .map(|(_, body)| super::form_decode(body))
             .collect()
     }
+}
+
+/// `port`, once `delay` has passed.
+fn after(delay: std::time::Duration, port: u16) -> u16 {
+    std::thread::sleep(delay);
+    port
 }
 
 /// 200 with `bytes` of filler, streamed, its length declared or not.
@@ -211,6 +219,7 @@ fn serve(
         | Mode::FaultOn(_, _, _, port)
         | Mode::Rewrite(port, ..)
         | Mode::KillOn { port, .. } => *port,
+        Mode::Slow(port, delay) => after(*delay, *port),
         Mode::Hang => {
             // Keep the connection open, unanswered, until the client gives up.
             let mut rest = Vec::new();
