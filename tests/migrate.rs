@@ -249,3 +249,20 @@ fn a_damaged_item_is_reported_and_the_rest_are_copied() {
     assert_eq!(s.key_id("secret-service", "alpha"), "AKIAALPHAINFILE00001");
     assert_eq!(s.key_id("secret-service", "omega"), "AKIAOMEGAINFILE00001");
 }
+
+#[test]
+fn many_keys_are_counted_before_they_are_copied() {
+    let s = Stores::new();
+    for i in 0..11 {
+        s.add("file", &format!("p{i:02}"), &format!("AKIAMANYKEYS{i:08}"));
+    }
+    let done = s
+        .migrate("file", "secret-service", &[])
+        .stderr(
+            "vault: copying 11 keys from the file keystore to the secret-service keystore; each \
+             is reported as it is done\n",
+        )
+        .run();
+    assert_eq!(done.stdout.lines().count(), 11, "{}", done.stdout);
+    assert_eq!(s.stored("secret-service").len(), 11);
+}

@@ -28,6 +28,15 @@ pub(crate) fn run(args: &MigrateArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
         note(&format!("No stored keys in the {} keystore.", args.from));
         return Ok(());
     }
+    // Each key costs a read, a write and a read-back: say up front how many there are.
+    if keys.len() > 10 {
+        note(&format!(
+            "vault: copying {} keys from the {} keystore to the {} keystore; each is reported as it is done",
+            keys.len(),
+            args.from,
+            args.to
+        ));
+    }
     let target_keys = target.list()?;
     let mut conflicts = Vec::new();
     let mut damaged = Vec::new();
