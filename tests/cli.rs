@@ -178,3 +178,27 @@ fn help_shows_the_rc_lines_and_keeps_keystore_flags_under_their_own_heading() {
         );
     }
 }
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let t = Sandbox::new();
+    // Piped: plain text.
+    let piped = t.vault(["--help"]).run();
+    assert!(!piped.stdout.contains('\x1b'), "{}", piped.stdout);
+    // On a terminal, NO_COLOR turns colour off.
+    let on_terminal = t
+        .vault(["--help"])
+        .env("NO_COLOR", "1")
+        .on_terminal(&[])
+        .run();
+    assert!(
+        on_terminal.stdout.contains("Usage:"),
+        "{}",
+        on_terminal.stdout
+    );
+    assert!(
+        !on_terminal.stdout.contains('\x1b'),
+        "{}",
+        on_terminal.stdout
+    );
+}
