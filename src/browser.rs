@@ -125,7 +125,10 @@ fn hand_off(url: &Secret, env: &Env, wait: Duration) -> Result<Opened, OpenError
                 .and_then(|client| peer::client_uid(*client, ours));
             if asker != Some(uid) {
                 log::debug!("refused the page to uid {asker:?}: not ours");
-                opened.refused.push(asker);
+                // Once per asker: someone who keeps asking does not grow the list.
+                if !opened.refused.contains(&asker) {
+                    opened.refused.push(asker);
+                }
                 let _ = request.respond(Response::empty(403));
                 continue;
             }

@@ -117,6 +117,8 @@ pub(crate) struct Ctx {
     pub(crate) interactive: bool,
     /// How MFA codes are asked for (`--prompt`).
     pub(crate) mfa_prompt: crate::mfa_prompt::Driver,
+    /// Whether a slow call may say so on stderr: not once a served command shares it.
+    pub(crate) show_waits: bool,
 }
 
 impl Ctx {
@@ -128,6 +130,7 @@ impl Ctx {
             clock: Clock::System,
             interactive: true,
             mfa_prompt: crate::mfa_prompt::Driver::Terminal,
+            show_waits: true,
         }
     }
 }

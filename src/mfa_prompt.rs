@@ -64,6 +64,12 @@ pub(crate) enum Driver {
         /// ykman 1 to 3 spell the command `oath code` (`AWS_VAULT_YKMAN_VERSION`).
         legacy: bool,
     },
+    /// A driver whose program is not installed: an error when a code is needed, not before (a
+    /// `AWS_VAULT_PROMPT=zenity` in an SSH session must not stop `list` or the prompt hook).
+    Missing {
+        driver: &'static str,
+        program: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,16 +115,18 @@ impl Driver {
     /// The driver `name` names (the terminal without one), checking that its program is
     /// installed.
     pub(crate) fn choose(name: Option<&str>, env: &Env) -> Result<Self, ChoiceError> {
-        let installed = |driver: &'static str, program: &'static str| {
+        let installed = |program: &'static str| {
             let path = env.get("PATH").unwrap_or_default();
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-            which::which_in(program, Some(path), cwd)
-                .map_err(|_| ChoiceError::NotInstalled { driver, program })
+            which::which_in(program, Some(path), cwd).ok()
         };
         let dialog = |kind: DialogKind| {
-            Ok(Self::Dialog {
-                kind,
-                program: installed(kind.name(), kind.name())?,
+            Ok(match installed(kind.name()) {
+                Some(program) => Self::Dialog { kind, program },
+                None => Self::Missing {
+                    driver: kind.name(),
+                    program: kind.name(),
+                },
             })
         };
         match name.unwrap_or("terminal") {
@@ -126,13 +134,19 @@ impl Driver {
             "zenity" => dialog(DialogKind::Zenity),
             "kdialog" => dialog(DialogKind::Kdialog),
             "osascript" => dialog(DialogKind::Osascript),
-            "ykman" => Ok(Self::Ykman {
-                program: installed("ykman", "ykman")?,
-                account: env
-                    .non_empty("YKMAN_OATH_CREDENTIAL_NAME")
-                    .map(str::to_owned),
-                device: env.non_empty("YKMAN_OATH_DEVICE_SERIAL").map(str::to_owned),
-                legacy: matches!(env.get("AWS_VAULT_YKMAN_VERSION"), Some("1" | "2" | "3")),
+            "ykman" => Ok(match installed("ykman") {
+                Some(program) => Self::Ykman {
+                    program,
+                    account: env
+                        .non_empty("YKMAN_OATH_CREDENTIAL_NAME")
+                        .map(str::to_owned),
+                    device: env.non_empty("YKMAN_OATH_DEVICE_SERIAL").map(str::to_owned),
+                    legacy: matches!(env.get("AWS_VAULT_YKMAN_VERSION"), Some("1" | "2" | "3")),
+                },
+                None => Self::Missing {
+                    driver: "ykman",
+                    program: "ykman",
+                },
             }),
             "wincredui" => Err(ChoiceError::WindowsOnly),
             "pass" => Err(ChoiceError::Pass),
@@ -143,7 +157,7 @@ impl Driver {
     /// The program and arguments that give the code for `serial` (`None`: the terminal).
     fn command_line(&self, serial: &str) -> Option<(PathBuf, Vec<String>)> {
         match self {
-            Self::Terminal => None,
+            Self::Terminal | Self::Missing { .. } => None,
             Self::Dialog { kind, program } => {
                 Some((program.clone(), kind.arguments(&prompt_text(serial))))
             }
@@ -174,6 +188,7 @@ impl Driver {
             Self::Terminal => "terminal",
             Self::Dialog { kind, .. } => kind.name(),
             Self::Ykman { .. } => "ykman",
+            Self::Missing { driver, .. } => driver,
         }
     }
 }
@@ -191,6 +206,12 @@ impl Prompter for Driver {
     }
 
     fn mfa_code(&self, serial: &str) -> Result<Secret, PromptError> {
+        if let Self::Missing { driver, program } = self {
+            return Err(PromptError::Driver {
+                driver,
+                reason: ChoiceError::NotInstalled { driver, program }.to_string(),
+            });
+        }
         let Some((program, args)) = self.command_line(serial) else {
             return Ok(Secret::new(crate::tty::read_line(&prompt_text(serial))?));
         };
@@ -262,12 +283,12 @@ mod tests {
         );
         let pass = Driver::choose(Some("pass"), &env).unwrap_err().to_string();
         assert!(pass.contains("mfa_process"), "{pass}");
-        let zenity = Driver::choose(Some("zenity"), &env)
-            .unwrap_err()
-            .to_string();
+        // Not installed: chosen, and an error only when a code is asked for.
+        let zenity = Driver::choose(Some("zenity"), &env).unwrap();
         assert_eq!(
-            zenity,
-            "the prompt driver 'zenity' needs the program 'zenity', which is not on PATH"
+            zenity.mfa_code("arn:mfa").unwrap_err().to_string(),
+            "the zenity prompt gave no code: the prompt driver 'zenity' needs the program \
+             'zenity', which is not on PATH"
         );
         let unknown = Driver::choose(Some("dmenu"), &env).unwrap_err().to_string();
         assert!(

@@ -203,7 +203,7 @@ fn a_new_section_gets_the_region_asked_for_given_or_from_the_environment() {
         .env("AWS_ACCESS_KEY_ID", "AKIABAD")
         .env("AWS_SECRET_ACCESS_KEY", "s")
         .status(2)
-        .stderr("vault: error: \"Not A Region\" is not a region name (like eu-west-1); nothing was stored\n")
+        .stderr("vault: error: 'Not A Region' is not a region name (like eu-west-1); nothing was stored\n")
         .run();
     t.vault(["list", "--credentials"])
         .stdout("given\nscripted\ntyped\n")

@@ -228,24 +228,45 @@ fn a_cancelled_or_failing_driver_is_an_error_and_nothing_reaches_sts() {
 }
 
 #[test]
+fn a_driver_that_is_not_installed_is_an_error_only_when_a_code_is_needed() {
+    let m = Mfa::new();
+    // An empty directory for PATH: none of the programs exists.
+    m.t.vault(["--prompt", "kdialog", "list", "--profiles"])
+        .env("PATH", &m.bin)
+        .stdout_has("user\n")
+        .run();
+    for (args, env, driver) in [
+        (
+            &["--prompt", "zenity", "export", "user"][..],
+            None,
+            "zenity",
+        ),
+        (
+            &["export", "user"][..],
+            Some(("AWS_VAULT_PROMPT", "ykman")),
+            "ykman",
+        ),
+    ] {
+        let mut run = m.t.vault(args).env("PATH", &m.bin);
+        if let Some((key, value)) = env {
+            run = run.env(key, value);
+        }
+        run.status(1)
+            .stdout("")
+            .stderr_like(&format!(
+                "vault: error: MFA for [..]: the {driver} prompt gave no code: the prompt driver \
+                 '{driver}' needs the program '{driver}', which is not on PATH; pass \
+                 --mfa-token or set mfa_process in the profile\n"
+            ))
+            .run();
+    }
+    assert_eq!(m.proxy.total(), 0);
+}
+
+#[test]
 fn a_driver_vault_cannot_use_is_a_usage_error_before_anything_is_touched() {
     // (arguments, variables, the error after `vault: error: `).
     let rows: &[(Words, Vars, String)] = &[
-        (
-            &["--prompt", "zenity", "export", "user"],
-            &[],
-            "the prompt driver 'zenity' needs the program 'zenity', which is not on PATH".into(),
-        ),
-        (
-            &["export", "user"],
-            &[("AWS_VAULT_PROMPT", "ykman")],
-            "the prompt driver 'ykman' needs the program 'ykman', which is not on PATH".into(),
-        ),
-        (
-            &["--prompt", "kdialog", "list"],
-            &[],
-            "the prompt driver 'kdialog' needs the program 'kdialog', which is not on PATH".into(),
-        ),
         (
             &["--prompt", "pass", "export", "user"],
             &[],

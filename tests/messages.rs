@@ -131,6 +131,7 @@ fn a_call_that_takes_more_than_a_second_says_vault_is_waiting() {
     t.write_config("[default]\nregion = us-east-1\n[profile user]\n");
     t.add("user", &id, &secret);
     t.vault(["export", "user"])
+        .env_remove("AWS_VAULT_QUIET")
         .stdout_has("AWS_SESSION_TOKEN=")
         .stderr(&format!("vault: waiting for STS at {}\n", proxy.endpoint()))
         .run();
@@ -138,6 +139,7 @@ fn a_call_that_takes_more_than_a_second_says_vault_is_waiting() {
     proxy.set_mode(Mode::Forward(moto.port));
     t.vault(["clear"]).run();
     t.vault(["export", "user"])
+        .env_remove("AWS_VAULT_QUIET")
         .stdout_has("AWS_SESSION_TOKEN=")
         .run();
     assert_eq!(proxy.count("GetSessionToken"), 2);

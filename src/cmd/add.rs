@@ -77,7 +77,8 @@ fn region_for(profile: &str, args: &AddArgs, env: &Env) -> Result<String, Error>
         Ok(region)
     } else {
         Err(Error::Usage(format!(
-            "{region:?} is not a region name (like eu-west-1); nothing was stored"
+            "'{}' is not a region name (like eu-west-1); nothing was stored",
+            crate::visible::visible(&region)
         )))
     }
 }

@@ -372,6 +372,7 @@ mod tests {
             clock: Clock::Fixed(now),
             interactive: false,
             mfa_prompt: crate::mfa_prompt::Driver::Terminal,
+            show_waits: false,
         };
         let config = Config::parse(PathBuf::from("config"), "[profile dev]\n").unwrap();
         let session = |kind: &str, profile: &str, left: i64| {

@@ -140,6 +140,12 @@ fn backend_options(global: &GlobalArgs, ctx: &Ctx) -> BackendOptions {
     }
 }
 
+/// `AWS_VAULT_QUIET`: no line that only tells what vault did or waits for (errors and
+/// warnings still show).
+fn quiet(ctx: &Ctx) -> bool {
+    matches!(ctx.env.non_empty("AWS_VAULT_QUIET"), Some(v) if v != "0")
+}
+
 /// Writes `text` to stdout, for what runs before any command (the manual page).
 pub(crate) fn print_text(text: &str) -> Result<(), Error> {
     print(text)

@@ -18,6 +18,7 @@
 //! finds them expired fetches as `--lazy`'s first request does, and may prompt.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -50,6 +51,8 @@ pub(super) struct Served {
 struct Shared {
     profile: String,
     args: CredentialArgs,
+    /// Whether a fetch has used `--mfa-token`'s one-time code.
+    mfa_token_spent: AtomicBool,
     global: GlobalArgs,
     /// For fetches on a request: as the first fetch, it may prompt.
     ctx: Ctx,
@@ -214,6 +217,12 @@ impl State {
 impl Served {
     pub(super) fn new(profile: String, args: CredentialArgs, global: GlobalArgs, ctx: Ctx) -> Self {
         let min_ttl = creds::min_ttl(&ctx.env);
+        // The command shares vault's stderr: no "waiting" line or spinner over its output
+        // (the prefetch, before it starts, may say so).
+        let ctx = Ctx {
+            show_waits: false,
+            ..ctx
+        };
         let mut background = ctx.clone();
         background.interactive = false;
         Self {
@@ -225,6 +234,7 @@ impl Served {
                 background,
                 min_ttl,
                 state: Mutex::new(State::default()),
+                mfa_token_spent: AtomicBool::new(false),
                 changed: Condvar::new(),
                 fetching: Mutex::new(()),
             }),
@@ -235,8 +245,12 @@ impl Served {
     /// command starts.
     pub(super) fn prefetch(&self) -> Result<(), crate::Error> {
         let _one = lock(&self.shared.fetching);
+        let before_the_command = Ctx {
+            show_waits: true,
+            ..self.shared.ctx.clone()
+        };
         self.shared
-            .fetch_and_hold(&Key::Profile, &self.shared.ctx)
+            .fetch_and_hold(&Key::Profile, &before_the_command)
             .map(drop)
     }
 
@@ -295,7 +309,9 @@ impl Shared {
         });
         // A cached session with only the window left would be handed straight back: ask for
         // one with more than the window (and the lead) to spare.
-        let wanted = wanted.unwrap_or(self.min_ttl) + Duration::from_secs(1);
+        let wanted = wanted
+            .unwrap_or(self.min_ttl)
+            .saturating_add(Duration::from_secs(1));
         let background = !ctx.interactive;
         let issued = match key {
             Key::Profile => {
@@ -315,6 +331,15 @@ impl Shared {
         Ok(issued)
     }
 
+    /// The flags of `exec`, without `--mfa-token` once a fetch has used it.
+    fn args(&self) -> CredentialArgs {
+        let mut args = self.args.clone();
+        if self.mfa_token_spent.load(Ordering::Relaxed) {
+            args.mfa_token = None;
+        }
+        args
+    }
+
     fn fetch_profile(
         &self,
         ctx: &Ctx,
@@ -323,7 +348,7 @@ impl Shared {
     ) -> Result<(Entry, ProfileConfig), crate::Error> {
         let (creds, chain) = fetch_quietly(
             &self.profile,
-            &self.args,
+            &self.args(),
             Fetch {
                 min_ttl: Some(wanted),
                 deadline: background.then_some(RENEWAL_DEADLINE),
@@ -332,6 +357,8 @@ impl Shared {
             &self.global,
             ctx,
         )?;
+        // An MFA code works once: renewals never send `--mfa-token`'s again.
+        self.mfa_token_spent.store(true, Ordering::Relaxed);
         log::debug!(
             "credential server: new credentials for {}, valid until {:?}",
             self.profile,
@@ -428,6 +455,22 @@ impl Shared {
         let _one = lock(&self.fetching);
         let result = self.fetch_and_hold(key, &self.background);
         let mut state = self.lock();
+        let now = self.now();
+        // Credentials that are due again at once (a credential_process that hands out what it
+        // has until it expires) count as a failure: the thread backs off instead of spinning.
+        let result = result.and_then(|_| match state.entry_mut(key) {
+            Some(entry)
+                if entry
+                    .held
+                    .renew_at(self.min_ttl)
+                    .is_some_and(|at| at <= now) =>
+            {
+                Err(crate::Error::Message(
+                    "the new credentials are already due for renewal".to_owned(),
+                ))
+            }
+            _ => Ok(()),
+        });
         if let Err(e) = result
             && let Some(entry) = state.entry_mut(key)
         {

@@ -18,7 +18,9 @@ pub(super) fn services(ctx: &Ctx, deadline: Option<Duration>) -> Services {
     let sts: Box<dyn Sts> = match deadline {
         // The shell hook's step, which prints nothing and waits at most `deadline`.
         Some(deadline) => Box::new(AwsSts::with_deadline(deadline)),
-        None if ctx.interactive => Box::new(super::waiting::Patient(Box::new(AwsSts::default()))),
+        None if ctx.interactive && ctx.show_waits && !super::quiet(ctx) => {
+            Box::new(super::waiting::Patient(Box::new(AwsSts::default())))
+        }
         None => Box::new(AwsSts::default()),
     };
     Services {

@@ -66,7 +66,7 @@ pub(super) struct Applied {
 
 /// One line on stderr, unless `AWS_VAULT_QUIET` asks for none.
 fn say(ctx: &Ctx, line: &str) {
-    if !matches!(ctx.env.non_empty("AWS_VAULT_QUIET"), Some(v) if v != "0") {
+    if !super::quiet(ctx) {
         super::note(line);
     }
 }

@@ -83,9 +83,11 @@ fn check_code(serial: &str, code: &Secret) -> Result<(), Error> {
 }
 
 fn run_mfa_process(serial: &str, command: &str) -> Result<Secret, Error> {
+    // The program only: the rest of the line may hold a secret (`oathtool --totp SEED`).
+    let program = command.split_whitespace().next().unwrap_or_default();
     let fail = |reason: String| Error::Mfa {
         serial: serial.to_owned(),
-        reason: format!("mfa_process `{command}` {reason}"),
+        reason: format!("mfa_process {program} {reason}"),
     };
     // Like the fork: the process can talk to the user on the terminal (a YubiKey touch).
     let stdin = File::open("/dev/tty").map_or_else(|_| Stdio::null(), Stdio::from);

@@ -43,7 +43,10 @@ impl EcsServer {
             constant_time_eq(value.as_bytes(), self.token.expose().as_bytes())
         });
         if !authorized {
-            log::debug!("credential server: refused {} (bad token)", request.url());
+            log::debug!(
+                "credential server: refused {} (bad token)",
+                crate::visible::visible(request.url())
+            );
             return message(403, "invalid Authorization token");
         }
         let result = match request.path().strip_prefix("/role-arn/") {

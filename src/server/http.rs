@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 pub(crate) const MAX_CONNECTIONS: usize = 64;
 /// How long a connection may take to send a whole request (or stay open between requests).
 pub(crate) const IDLE: Duration = Duration::from_secs(5);
+/// How long one answer may take to write: a client that does not read its answers holds no
+/// place for long.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_HEAD: usize = 8 * 1024;
 const MAX_BODY: usize = 1024;
 
@@ -194,6 +197,10 @@ impl Slots {
         if let Some(slot) = self.lock().connections.get_mut(&id) {
             slot.waiting_since = waiting.then(Instant::now);
         }
+        if waiting {
+            // A connection waiting to be admitted may now evict this one.
+            self.freed.notify_all();
+        }
     }
 
     fn release(&self, id: u64) {
@@ -215,7 +222,7 @@ fn connection(
     };
     // Answers are one write each; waiting to fill a segment would only add latency.
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(IDLE));
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let mut buffer = Vec::new();
     let peer_uid = Rc::new(OnceCell::new());
     loop {
@@ -223,8 +230,15 @@ fn connection(
         let read = read_request(&mut stream, &mut buffer, peer, &peer_uid);
         let (reply, keep_alive) = match read {
             Ok(Some(request)) => {
+                // Only while the answer is made (which may wait on STS) is the place not
+                // up for eviction; writing it, the connection is as idle as a silent one.
                 slots.waiting(id, false);
-                (answer(&request), request.keep_alive)
+                let reply = answer(&request);
+                slots.waiting(id, true);
+                // A refused request closes its connection: another user who keeps asking
+                // must connect again, and holds no place meanwhile.
+                let keep_alive = request.keep_alive && reply.status < 400;
+                (reply, keep_alive)
             }
             Ok(None) => return,
             Err(status) => (

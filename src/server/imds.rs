@@ -36,6 +36,9 @@ const MAX_TTL_SECONDS: u64 = 21_600;
 const TEXT: &str = "text/plain; charset=utf-8";
 
 /// What the endpoint says about the "instance" besides credentials.
+/// The most session tokens held at once: far more than the programs of one command ask for.
+const MAX_TOKENS: usize = 1_000;
+
 pub(crate) struct ImdsOptions {
     pub(crate) v2_only: bool,
     pub(crate) region: Option<String>,
@@ -47,7 +50,7 @@ pub(crate) struct ImdsServer {
     listener: Listener,
     options: ImdsOptions,
     uid: u32,
-    /// Session tokens handed out, with when each stops being valid. Expired ones are dropped
+    /// Session tokens handed out (at most [`MAX_TOKENS`]), with when each stops being valid. Expired ones are dropped
     /// at the next token request, so the map holds only live tokens of our own uid's programs.
     tokens: Mutex<HashMap<String, Instant>>,
 }
@@ -66,7 +69,10 @@ impl ImdsServer {
 
     fn answer(&self, request: &Request, source: &dyn CredentialSource) -> Reply {
         if let Some(refusal) = self.refusal(request) {
-            log::debug!("metadata server: refused {} ({refusal})", request.url());
+            log::debug!(
+                "metadata server: refused {} ({refusal})",
+                crate::visible::visible(request.url())
+            );
             return text(403, "Forbidden");
         }
         let path = request.path();
@@ -93,7 +99,8 @@ impl ImdsServer {
             None => return Some("the asking socket was not found".to_owned()),
         }
         let host = request.header("Host").unwrap_or_default();
-        (!host_allowed(host, self.listener.port())).then(|| format!("Host header {host:?}"))
+        (!host_allowed(host, self.listener.port()))
+            .then(|| format!("Host header '{}'", crate::visible::visible(host)))
     }
 
     /// `PUT /latest/api/token`: a new session token for the seconds asked.
@@ -112,6 +119,16 @@ impl ImdsServer {
         let now = Instant::now();
         let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
         tokens.retain(|_, until| *until > now);
+        // Each is 6 hours at most, but a program could ask for them without end: keep the
+        // newest ones only.
+        if tokens.len() >= MAX_TOKENS
+            && let Some(oldest) = tokens
+                .iter()
+                .min_by_key(|(_, until)| **until)
+                .map(|(token, _)| token.clone())
+        {
+            tokens.remove(&oldest);
+        }
         tokens.insert(
             token.expose().to_owned(),
             now + Duration::from_secs(seconds),
