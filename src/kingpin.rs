@@ -70,6 +70,16 @@ pub(crate) fn get_matches(
     cmd: &Command,
     args: Vec<OsString>,
 ) -> Result<(ArgMatches, Vec<OsString>), clap::Error> {
+    // Most command lines use neither: they skip building the negations, which every command,
+    // `vault --version` and the prompt included, would otherwise pay for at start-up.
+    let kingpin_only = |a: &OsString| {
+        a.to_str()
+            .is_some_and(|a| a.starts_with("--no-") || a == "--help-long")
+    };
+    if !args.iter().any(kingpin_only) {
+        let matches = cmd.clone().try_get_matches_from(&args)?;
+        return Ok((matches, args));
+    }
     let negated = with_negations(cmd.clone(), &args);
     let matches = negated.clone().try_get_matches_from(&args)?;
     let end = options_end(&negated, &matches, &args);
