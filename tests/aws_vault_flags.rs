@@ -590,20 +590,10 @@ fn help_long_prints_the_help() {
     t.vault(["exec", "--help-long"]).stdout(&exec).run();
 }
 
-/// Whether `tool` runs. Outside CI a missing tool skips the check, said on stderr; under
-/// `CI=true`, where .ci/run installs it, it fails the test.
-fn available(tool: &str, package: &str) -> bool {
-    match std::process::Command::new(tool).arg("--version").output() {
-        Ok(_) => true,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{tool} is not installed, and CI=true requires it: apt-get install {package}"
-            );
-            eprintln!("skipped: {tool} is not installed (apt-get install {package})");
-            false
-        }
-        Err(e) => panic!("{tool} does not run: {e}"),
+/// `tool` must run: .ci/run installs it, and a missing one fails the test.
+fn require(tool: &str, package: &str) {
+    if let Err(e) = std::process::Command::new(tool).arg("--version").output() {
+        panic!("{tool} does not run ({e}); install it: apt-get install {package}");
     }
 }
 
@@ -619,35 +609,33 @@ fn help_man_is_a_manual_page_groff_accepts_and_man_renders() {
     let file = t.home().join("vault.1");
     fs::write(&file, &page).unwrap();
     // Every warning on: a roff mistake shows on stderr.
-    if available("groff", "groff-base") {
-        t.program("groff")
-            .args(["-man", "-Tutf8", "-ww", "-z"])
-            .arg(&file)
-            .run();
+    require("groff", "groff-base");
+    t.program("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&file)
+        .run();
+    require("man", "man-db");
+    let done = t
+        .program("man")
+        .args(["-P", "cat", "-l"])
+        .arg(&file)
+        .env("MANWIDTH", "80")
+        .env("LANG", "C.UTF-8")
+        .run();
+    let headings: Vec<&str> = done
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+        .collect();
+    for heading in ["NAME", "SYNOPSIS", "OPTIONS", "VAULT EXEC", "VAULT LIST"] {
+        assert!(headings.contains(&heading), "{heading} in {headings:?}");
     }
-    if available("man", "man-db") {
-        let done = t
-            .program("man")
-            .args(["-P", "cat", "-l"])
-            .arg(&file)
-            .env("MANWIDTH", "80")
-            .env("LANG", "C.UTF-8")
-            .run();
-        let headings: Vec<&str> = done
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
-            .collect();
-        for heading in ["NAME", "SYNOPSIS", "OPTIONS", "VAULT EXEC", "VAULT LIST"] {
-            assert!(headings.contains(&heading), "{heading} in {headings:?}");
-        }
-        let words = done.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            words.contains("NAME vault - Keeps AWS access keys encrypted"),
-            "{}",
-            done.stdout
-        );
-    }
+    let words = done.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("NAME vault - Keeps AWS access keys encrypted"),
+        "{}",
+        done.stdout
+    );
     // The same page wherever --help-man stands.
     t.vault(["exec", "--help-man"]).stdout(&page).run();
 }

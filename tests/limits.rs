@@ -3,33 +3,15 @@
 //! the time or the memory of every command.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::Sandbox;
 use crate::support::moto;
 use crate::support::proxy::{Mode, Proxy};
 
-/// The release binary, which users run and whose speed the budget is about; `.ci/test` builds
-/// it before the tests.
-fn release_vault() -> Option<PathBuf> {
-    let release = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/vault");
-    if release.exists() {
-        return Some(release);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI=true needs the release build: cargo build --release"
-    );
-    eprintln!("skipped: no release build to time (cargo build --release)");
-    None
-}
-
 #[test]
 fn an_endless_source_profile_chain_or_cycle_ends_quickly_with_a_clear_error() {
-    let Some(vault) = release_vault() else {
-        return;
-    };
+    let vault = env!("CARGO_BIN_EXE_vault");
     let mut deep = String::new();
     for i in 0..10_000 {
         let _ = writeln!(deep, "[profile p{i}]\nsource_profile = p{}", i + 1);
@@ -48,7 +30,7 @@ fn an_endless_source_profile_chain_or_cycle_ends_quickly_with_a_clear_error() {
         // The budget (under a second) is measured by bench/limits.sh; here, only that it ends.
         let started = Instant::now();
         let done = t
-            .program(vault.to_str().unwrap())
+            .program(vault)
             .args(["export", start])
             .status(1)
             .stderr(&format!(
