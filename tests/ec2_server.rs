@@ -243,21 +243,7 @@ print(json.dumps(seen))
         .vault(["exec", "--ec2-server", "role", "--", "python3", "-c", poll])
         .env("AWS_MIN_TTL", "14m50s")
         .run();
-    let seen: Vec<(String, f64)> = serde_json::from_str(&done.stdout).expect(&done.stdout);
-    let mut keys: Vec<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
-    keys.dedup();
-    assert!(
-        keys.len() >= 3,
-        "expected renewals about every 10 s over 24 s, saw {} sets: {seen:?}",
-        keys.len()
-    );
-    for (key, left) in &seen {
-        // Whole seconds in Expiration, and a loaded machine: 5 s of slack, as for --server.
-        assert!(
-            *left >= 885.0,
-            "{key} was served with only {left}s left: {seen:?}"
-        );
-    }
+    crate::support::assert_renewed_every_10s(&done.stdout);
 }
 
 /// botocore, as the aws CLI resolves credentials, without a call of its own to AWS.

@@ -307,3 +307,26 @@ pub fn two_hour_process(t: &Sandbox) -> String {
     .unwrap();
     format!("credential_process = sh {}\n", script.display())
 }
+
+/// What a command polling a credential server once a second for 24 s printed (a JSON list of
+/// `[AccessKeyId, seconds left]`), when role credentials of 15 minutes are served with
+/// `AWS_MIN_TTL=14m50s`: renewed about every 10 s, and never handed out with less than that left.
+#[track_caller]
+pub fn assert_renewed_every_10s(polled: &str) {
+    let seen: Vec<(String, f64)> = serde_json::from_str(polled).expect(polled);
+    let mut keys: Vec<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
+    keys.dedup();
+    assert!(
+        keys.len() >= 3,
+        "expected renewals about every 10 s over 24 s, saw {} sets: {seen:?}",
+        keys.len()
+    );
+    for (key, left) in &seen {
+        // Only credentials with more than 890 s left are served. Expiration has whole seconds,
+        // and the answer takes a moment to read on a loaded machine: 5 s of slack.
+        assert!(
+            *left >= 885.0,
+            "{key} was served with only {left}s left: {seen:?}"
+        );
+    }
+}
