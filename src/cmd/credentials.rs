@@ -120,27 +120,13 @@ pub(super) fn fetch_quietly(
         min_ttl: how.min_ttl,
     };
     let services = super::services::services(ctx, how.deadline);
-    creds::get(&services, &env, &config, keystore.as_ref(), &request)
-        .map_err(|err| with_typo_hint(err, &config))
-}
-
-/// A `source_profile` naming a profile that exists nowhere is most often a typo: say which
-/// profile names it and the close names, instead of advising `vault add` for the typo.
-fn with_typo_hint(err: creds::Error, config: &Config) -> Error {
-    let creds::Error::MissingCredentials { profile } = &err else {
-        return err.into();
-    };
-    let named_by = config
-        .profile_names()
-        .find(|name| config.own_source_profile(name) == Some(profile.as_str()));
-    match named_by {
-        Some(by) if !config.has_profile(profile) => Error::Message(format!(
-            "profile {by} has source_profile = {profile}, but there is no profile {profile} in {} and no keys are stored for it{}",
-            config.path().display(),
-            crate::config::close_names(&crate::suggest::closest(profile, config.profile_names()))
-        )),
-        _ => err.into(),
-    }
+    Ok(creds::get(
+        &services,
+        &env,
+        &config,
+        keystore.as_ref(),
+        &request,
+    )?)
 }
 
 /// Where a chain's credentials come from, for an error about a value they hold.

@@ -75,6 +75,18 @@ pub enum Error {
         profile: String,
         path: std::path::PathBuf,
     },
+    /// A `source_profile` naming a profile that exists nowhere: most often a typo.
+    #[error(
+        "profile {by} has source_profile = {profile}, but there is no profile {profile} in {} and no keys are stored for it{}",
+        path.display(),
+        config::close_names(suggestions)
+    )]
+    UnknownSource {
+        by: String,
+        profile: String,
+        path: std::path::PathBuf,
+        suggestions: Vec<String>,
+    },
     /// Only a new sign-in can help, and this run may not ask (the prompt hook).
     #[error(
         "an IAM Identity Center sign-in is needed for {start_url}; run: vault sso login, or the command again in a terminal"
@@ -186,13 +198,29 @@ pub(crate) fn plan(
     let chain = config.resolve_chain(&request.profile, &request.overrides, env)?;
     let plan = chain::plan(&chain, &|name| stored.contains(name), request.options, env).map_err(
         |err| match err {
-            Error::MissingCredentials { profile } => {
-                import_hint(env, &profile).unwrap_or(Error::MissingCredentials { profile })
-            }
+            Error::MissingCredentials { profile } => import_hint(env, &profile)
+                .or_else(|| unknown_source(config, &chain, &profile))
+                .unwrap_or(Error::MissingCredentials { profile }),
             other => other,
         },
     )?;
     Ok((plan, chain))
+}
+
+/// The error for a `source_profile` that names a profile with neither a section nor keys,
+/// instead of advising `vault add` for what is most often a typo.
+fn unknown_source(config: &Config, chain: &ProfileChain, profile: &str) -> Option<Error> {
+    if config.has_profile(profile) {
+        return None;
+    }
+    let at = chain.profiles.iter().position(|p| p.name == profile)?;
+    let by = chain.profiles.get(at.checked_sub(1)?)?;
+    Some(Error::UnknownSource {
+        by: by.name.clone(),
+        profile: profile.to_owned(),
+        path: config.path().to_owned(),
+        suggestions: crate::suggest::closest(profile, config.profile_names()),
+    })
 }
 
 /// The error for a profile with no stored keys whose keys are still in the plaintext
