@@ -3,9 +3,9 @@
 //! credentials file, and `AWS_*` variables that override what vault hands out.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use super::{Finding, and_list};
+use crate::config::credentials_file::{self, CredentialsFile};
 use crate::config::{Config, Overrides};
 use crate::ctx::{Ctx, Env};
 use crate::keystore::keys::{KeyKind, classify};
@@ -231,20 +231,9 @@ fn config(
     Some(config)
 }
 
-/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
-fn credentials_path(env: &Env) -> Option<PathBuf> {
-    match env.non_empty("AWS_SHARED_CREDENTIALS_FILE") {
-        Some(path) => Some(match (path.strip_prefix("~/"), env.home()) {
-            (Some(rest), Some(home)) => home.join(rest),
-            _ => PathBuf::from(path),
-        }),
-        None => env.home().map(|home| home.join(".aws").join("credentials")),
-    }
-}
-
 /// Plaintext secret keys in the credentials file, by profile name only: no value is kept.
 fn credentials_file(env: &Env) -> Finding {
-    let Some(path) = credentials_path(env) else {
+    let Some(path) = credentials_file::path_from_env(env) else {
         return Finding::note(
             "credentials",
             "no HOME is set, so there is no ~/.aws/credentials to check",
@@ -285,28 +274,18 @@ fn credentials_file(env: &Env) -> Finding {
     )
 }
 
-/// The sections of an INI text that set `aws_secret_access_key`, in file order.
+/// The profiles of a credentials file that hold a secret key, in file order (read by the
+/// reader `vault import` uses).
 fn profiles_with_keys(text: &str) -> Vec<String> {
-    let mut section: Option<&str> = None;
-    let mut found: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            let name = name.trim();
-            section = Some(name.strip_prefix("profile ").map_or(name, str::trim));
-            continue;
-        }
-        let Some((key, _)) = line.split_once('=') else {
-            continue;
-        };
-        if key.trim().eq_ignore_ascii_case("aws_secret_access_key")
-            && let Some(name) = section
-            && !found.iter().any(|f| f == name)
-        {
-            found.push(name.to_owned());
-        }
-    }
-    found
+    CredentialsFile::parse(text)
+        .profiles()
+        .into_iter()
+        .filter(|p| {
+            !p.missing_keys()
+                .contains(&credentials_file::SECRET_ACCESS_KEY)
+        })
+        .map(|p| p.name.to_owned())
+        .collect()
 }
 
 const CREDENTIAL_VARS: [&str; 3] = [
