@@ -21,7 +21,7 @@ vault() {
       if [[ $- == *v* ]]; then __vault_flags+=v; fi
       { set +xv; } 2>/dev/null
       local __vault_code='' __vault_status=0
-      __vault_code="$(__VAULT_SHELL=bash "${__VAULT_EXE}" "$@")" || __vault_status=$?
+      __vault_code="$(__VAULT_SHELL=bash __VAULT_SHELL_PID=$$ "${__VAULT_EXE}" "$@")" || __vault_status=$?
       if ((__vault_status == 0)) && [[ -n "${__vault_code}" ]]; then
         if ! eval "${__vault_code}"; then
           printf '%s\n' "vault: this shell could not apply what \`vault $1\` printed; check the AWS_ variables with: env" >&2
@@ -96,7 +96,16 @@ __vault_update() {
     return 0
   fi
   local __vault_left='' __vault_text=${AWS_VAULT_PROMPT_FORMAT:-%p %t}
-  if __vault_int "${VAULT_EXPIRES_AT-}"; then
+  if [[ -n "${VAULT_AGENT_PID-}" ]]; then
+    # `use --agent`: the agent renews; the segment says it serves, or that it needs the user.
+    if __vault_agent_gone; then
+      __vault_left='agent gone'
+    elif [[ -n "${VAULT_AGENT_STAMP-}" && -e "${VAULT_AGENT_STAMP}" ]]; then
+      __vault_left='agent!'
+    else
+      __vault_left=agent
+    fi
+  elif __vault_int "${VAULT_EXPIRES_AT-}"; then
     # The prompt hook has just read the clock; anyone else reads it here.
     if [[ "${1-}" != fresh ]]; then __vault_now; fi
     local __vault_secs=$((VAULT_EXPIRES_AT - __vault_clock))
@@ -126,10 +135,58 @@ __vault_update() {
   return 0
 }
 
+# Whether the agent serving this shell has exited (stopped or killed): a look at /proc.
+__vault_agent_gone() {
+  __vault_int "${VAULT_AGENT_PID-}" && [[ -d /proc/self && ! -e "/proc/${VAULT_AGENT_PID}" ]]
+}
+
+# `use --agent`: when the agent is gone, start another without asking anything (a killed
+# agent left its socket; one stopped on purpose did not, and is only reported), and say once
+# when a renewal needs the user. Builtins only, unless the agent is gone.
+__vault_agent_tick() {
+  __vault_visible "${AWS_VAULT}"
+  if __vault_agent_gone; then
+    if [[ "${__vault_agent_seen-}" == "${VAULT_AGENT_PID}" ]]; then return 0; fi
+    __vault_agent_seen=${VAULT_AGENT_PID}
+    local __vault_code='' __vault_status=0 __vault_socket=${VAULT_AGENT_STAMP%/needs/*}/agent.sock
+    if [[ -S "${__vault_socket}" ]]; then
+      local __vault_flags=''
+      if [[ $- == *x* ]]; then __vault_flags+=x; fi
+      if [[ $- == *v* ]]; then __vault_flags+=v; fi
+      { set +xv; } 2>/dev/null
+      __vault_code="$(__VAULT_SHELL=bash __VAULT_SHELL_PID=$$ "${__VAULT_EXE}" refresh --if-needed 2>/dev/null)" || __vault_status=$?
+      if ((__vault_status == 0)) && [[ -n "${__vault_code}" ]] && eval "${__vault_code}"; then
+        __vault_status=done
+      fi
+      if [[ -n "${__vault_flags}" ]]; then set "-${__vault_flags}"; fi
+      if [[ "${__vault_status}" == done ]]; then
+        printf '%s\n' "vault: the agent serving ${__vault_shown} had stopped (killed?); vault started it again" >&2
+      else
+        printf '%s\n' "vault: the agent serving ${__vault_shown} has stopped (killed?), so commands here get no credentials; run: vault refresh" >&2
+      fi
+    else
+      printf '%s\n' "vault: the agent serving ${__vault_shown} was stopped, so commands here get no credentials; run: vault use --agent ${__vault_shown}, or vault unuse" >&2
+    fi
+    return 0
+  fi
+  if [[ -n "${VAULT_AGENT_STAMP-}" && -e "${VAULT_AGENT_STAMP}" ]]; then
+    if [[ "${__vault_agent_noted-}" == 1 ]]; then return 0; fi
+    __vault_agent_noted=1
+    local __vault_why=''
+    IFS= read -r __vault_why <"${VAULT_AGENT_STAMP}" 2>/dev/null || :
+    printf '%s\n' "vault: the agent cannot renew the credentials of ${__vault_shown}: ${__vault_why}; run: vault refresh" >&2
+  else
+    __vault_agent_noted=''
+  fi
+  return 0
+}
+
 # A refresh worked, or the user ran use/unuse/refresh: forget earlier failures.
 __vault_reset() {
   __vault_refresh_state=''
   __vault_last_warning=''
+  __vault_agent_seen=''
+  __vault_agent_noted=''
   __vault_retry_delay=0
   return 0
 }
@@ -211,7 +268,9 @@ __vault_precmd() {
     return 0
   fi
   __vault_now
-  if __vault_int "${VAULT_REFRESH_AT-}" && ((__vault_clock >= VAULT_REFRESH_AT)); then
+  if [[ -n "${VAULT_AGENT_PID-}" ]]; then
+    __vault_agent_tick
+  elif __vault_int "${VAULT_REFRESH_AT-}" && ((__vault_clock >= VAULT_REFRESH_AT)); then
     if [[ "${__vault_refresh_state-}" = pending ]]; then
       __vault_collect
     elif __vault_int "${VAULT_EXPIRES_AT-}" && ((__vault_clock >= VAULT_EXPIRES_AT)); then

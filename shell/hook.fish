@@ -15,6 +15,7 @@ function vault --description 'vault: AWS credentials, with use/unuse/refresh app
             # Credentials must never reach a trace.
             set -l fish_trace
             set -lx __VAULT_SHELL fish
+            set -lx __VAULT_SHELL_PID $fish_pid
             set -l __vault_code ($__VAULT_EXE $argv)
             set -l __vault_status $status
             if test $__vault_status -eq 0; and test (count $__vault_code) -gt 0
@@ -80,7 +81,16 @@ function __vault_update
     if set -q AWS_VAULT_PROMPT_FORMAT; and test -n "$AWS_VAULT_PROMPT_FORMAT"
         set __vault_text $AWS_VAULT_PROMPT_FORMAT
     end
-    if string match -qr -- '^[0-9]+$' "$VAULT_EXPIRES_AT"
+    if set -q VAULT_AGENT_PID; and test -n "$VAULT_AGENT_PID"
+        # `use --agent`: the agent renews; the segment says it serves, or that it needs the user.
+        if __vault_agent_gone
+            set __vault_left 'agent gone'
+        else if test -n "$VAULT_AGENT_STAMP"; and test -e "$VAULT_AGENT_STAMP"
+            set __vault_left 'agent!'
+        else
+            set __vault_left agent
+        end
+    else if string match -qr -- '^[0-9]+$' "$VAULT_EXPIRES_AT"
         __vault_now
         set -l __vault_secs (math --scale=0 "$VAULT_EXPIRES_AT - $__vault_clock")
         if test $__vault_secs -le 0
@@ -107,9 +117,50 @@ function __vault_update
     set -g VAULT_SEGMENT (string trim -- $__vault_text)
 end
 
+# Whether the agent serving this shell has exited (stopped or killed): a look at /proc.
+function __vault_agent_gone
+    string match -qr -- '^[0-9]+$' "$VAULT_AGENT_PID"; and test -d /proc/self; and not test -e /proc/$VAULT_AGENT_PID
+end
+
+# `use --agent`: when the agent is gone, start another without asking anything (a killed
+# agent left its socket; one stopped on purpose did not, and is only reported), and say once
+# when a renewal needs the user. Builtins only, unless the agent is gone.
+function __vault_agent_tick
+    set -l fish_trace
+    __vault_visible $AWS_VAULT
+    if __vault_agent_gone
+        test "$__vault_agent_seen" = "$VAULT_AGENT_PID"; and return 0
+        set -g __vault_agent_seen $VAULT_AGENT_PID
+        set -l __vault_socket (string replace -r -- '/needs/[^/]*$' '' "$VAULT_AGENT_STAMP")/agent.sock
+        if test -S "$__vault_socket"
+            set -l __vault_code (__VAULT_SHELL=fish __VAULT_SHELL_PID=$fish_pid $__VAULT_EXE refresh --if-needed 2>/dev/null)
+            if test $status -eq 0; and test (count $__vault_code) -gt 0; and printf '%s\n' $__vault_code true | source
+                printf '%s\n' "vault: the agent serving $__vault_shown had stopped (killed?); vault started it again" >&2
+                return 0
+            end
+            printf '%s\n' "vault: the agent serving $__vault_shown has stopped (killed?), so commands here get no credentials; run: vault refresh" >&2
+        else
+            printf '%s\n' "vault: the agent serving $__vault_shown was stopped, so commands here get no credentials; run: vault use --agent $__vault_shown, or vault unuse" >&2
+        end
+        return 0
+    end
+    if test -n "$VAULT_AGENT_STAMP"; and test -e "$VAULT_AGENT_STAMP"
+        test "$__vault_agent_noted" = 1; and return 0
+        set -g __vault_agent_noted 1
+        set -l __vault_why ''
+        read -l __vault_why <"$VAULT_AGENT_STAMP" 2>/dev/null
+        printf '%s\n' "vault: the agent cannot renew the credentials of $__vault_shown: $__vault_why; run: vault refresh" >&2
+    else
+        set -g __vault_agent_noted ''
+    end
+    return 0
+end
+
 # A refresh worked, or the user ran use/unuse/refresh: forget earlier failures.
 function __vault_reset
     set -g __vault_refresh_state ''
+    set -g __vault_agent_seen ''
+    set -g __vault_agent_noted ''
     set -g __vault_last_warning ''
     set -g __vault_retry_delay 0
 end
@@ -183,6 +234,10 @@ end
 # background fetch. Outside it, this reads variables and starts nothing.
 function __vault_tick
     set -q AWS_VAULT; or return 0
+    if set -q VAULT_AGENT_PID; and test -n "$VAULT_AGENT_PID"
+        __vault_agent_tick
+        return 0
+    end
     string match -qr -- '^[0-9]+$' "$VAULT_REFRESH_AT"; or return 0
     __vault_now
     test $__vault_clock -ge $VAULT_REFRESH_AT; or return 0

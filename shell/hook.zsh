@@ -20,7 +20,7 @@ vault() {
   case ${1-} in
     use | unuse | refresh)
       local __vault_code __vault_status=0
-      __vault_code="$(__VAULT_SHELL=zsh "$__VAULT_EXE" "$@")" || __vault_status=$?
+      __vault_code="$(__VAULT_SHELL=zsh __VAULT_SHELL_PID=$$ "$__VAULT_EXE" "$@")" || __vault_status=$?
       if ((__vault_status == 0)) && [[ -n $__vault_code ]]; then
         if ! eval "$__vault_code"; then
           print -ru2 -- "vault: this shell could not apply what \`vault $1\` printed; check the AWS_ variables with: env"
@@ -90,7 +90,16 @@ __vault_update() {
     return 0
   fi
   local __vault_left='' __vault_text=${AWS_VAULT_PROMPT_FORMAT:-%p %t}
-  if __vault_int "${VAULT_EXPIRES_AT-}"; then
+  if [[ -n ${VAULT_AGENT_PID-} ]]; then
+    # `use --agent`: the agent renews; the segment says it serves, or that it needs the user.
+    if __vault_agent_gone; then
+      __vault_left='agent gone'
+    elif [[ -n ${VAULT_AGENT_STAMP-} && -e $VAULT_AGENT_STAMP ]]; then
+      __vault_left='agent!'
+    else
+      __vault_left=agent
+    fi
+  elif __vault_int "${VAULT_EXPIRES_AT-}"; then
     local -i __vault_secs=$((VAULT_EXPIRES_AT - EPOCHSECONDS))
     if ((__vault_secs <= 0)); then
       __vault_left=expired
@@ -116,9 +125,50 @@ __vault_update() {
   return 0
 }
 
+# Whether the agent serving this shell has exited (stopped or killed): a look at /proc.
+__vault_agent_gone() {
+  emulate -L zsh
+  __vault_int "${VAULT_AGENT_PID-}" && [[ -d /proc/self && ! -e /proc/$VAULT_AGENT_PID ]]
+}
+
+# `use --agent`: when the agent is gone, start another without asking anything (a killed
+# agent left its socket; one stopped on purpose did not, and is only reported), and say once
+# when a renewal needs the user. Builtins only, unless the agent is gone.
+__vault_agent_tick() {
+  emulate -L zsh
+  setopt no_xtrace no_verbose
+  __vault_visible "$AWS_VAULT"
+  if __vault_agent_gone; then
+    [[ ${__vault_agent_seen-} == "$VAULT_AGENT_PID" ]] && return 0
+    typeset -g __vault_agent_seen=$VAULT_AGENT_PID
+    local __vault_code __vault_status=0 __vault_socket=${VAULT_AGENT_STAMP%/needs/*}/agent.sock
+    if [[ -S $__vault_socket ]]; then
+      __vault_code="$(__VAULT_SHELL=zsh __VAULT_SHELL_PID=$$ "$__VAULT_EXE" refresh --if-needed 2>/dev/null)" || __vault_status=$?
+      if ((__vault_status == 0)) && [[ -n $__vault_code ]] && eval "$__vault_code"; then
+        print -ru2 -- "vault: the agent serving $REPLY had stopped (killed?); vault started it again"
+        return 0
+      fi
+      print -ru2 -- "vault: the agent serving $REPLY has stopped (killed?), so commands here get no credentials; run: vault refresh"
+    else
+      print -ru2 -- "vault: the agent serving $REPLY was stopped, so commands here get no credentials; run: vault use --agent $REPLY, or vault unuse"
+    fi
+    return 0
+  fi
+  if [[ -n ${VAULT_AGENT_STAMP-} && -e $VAULT_AGENT_STAMP ]]; then
+    [[ ${__vault_agent_noted-} == 1 ]] && return 0
+    typeset -g __vault_agent_noted=1
+    local __vault_why=''
+    IFS= read -r __vault_why <"$VAULT_AGENT_STAMP" 2>/dev/null
+    print -ru2 -- "vault: the agent cannot renew the credentials of $REPLY: $__vault_why; run: vault refresh"
+  else
+    typeset -g __vault_agent_noted=''
+  fi
+  return 0
+}
+
 # A refresh worked, or the user ran use/unuse/refresh: forget earlier failures.
 __vault_reset() {
-  typeset -g __vault_refresh_state='' __vault_last_warning=''
+  typeset -g __vault_refresh_state='' __vault_last_warning='' __vault_agent_seen='' __vault_agent_noted=''
   typeset -gi __vault_retry_delay=0
 }
 
@@ -184,6 +234,10 @@ __vault_collect() {
 # background fetch. Outside it, this reads two variables and starts nothing.
 __vault_tick() {
   emulate -L zsh
+  if [[ -n ${AWS_VAULT-} && -n ${VAULT_AGENT_PID-} ]]; then
+    __vault_agent_tick
+    return 0
+  fi
   if [[ -z ${AWS_VAULT-} ]] || ! __vault_int "${VAULT_REFRESH_AT-}" ||
     ((EPOCHSECONDS < VAULT_REFRESH_AT)); then
     return 0

@@ -31,7 +31,8 @@ pub(crate) struct Cli {
 const KEYSTORE: &str = "Keystore options";
 
 /// Flags that every command accepts, before or after the command name.
-#[derive(Debug, Clone, Args)]
+// Serialisable: `use --agent` hands them to the agent, which renews with the same keystore.
+#[derive(Debug, Clone, Args, serde::Serialize, serde::Deserialize)]
 pub(crate) struct GlobalArgs {
     /// Keystore backend: secret-service, keyctl, pass or file [default: the Secret Service
     /// when a session bus has one, else file]
@@ -162,6 +163,9 @@ const HOOK_LINES: &str = "Add one line to your shell's startup file:
 pub(crate) enum Command {
     /// Store a profile's long-term access keys in the keystore
     Add(AddArgs),
+    /// The agent that serves `vault use --agent` shells: status, stop
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Delete cached sessions (all of them, or one profile's)
     Clear(ClearArgs),
     /// Print the tab-completion script for a shell (the hook already includes it)
@@ -203,6 +207,17 @@ pub(crate) enum Command {
     Use(UseArgs),
     /// Print the version
     Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AgentCommand {
+    /// Run the agent in this process: what `vault use --agent` starts in the background
+    #[command(hide = true)]
+    Serve,
+    /// List the live tokens: profile, shell process id and age (never a secret)
+    Status,
+    /// Revoke every token and stop the agent
+    Stop,
 }
 
 #[derive(Debug, Args)]
@@ -395,6 +410,10 @@ pub(crate) struct UnuseArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UseArgs {
+    /// Leave no credentials in the shell: point its SDKs at the per-user agent, which serves
+    /// them to this shell alone and renews them in the background
+    #[arg(long, env = "AWS_VAULT_USE_AGENT")]
+    pub(crate) agent: bool,
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,
     /// The shell to print code for when the hook is not loaded (`vault use p --shell bash`)

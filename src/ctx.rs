@@ -46,6 +46,21 @@ impl Env {
         }
     }
 
+    /// An environment made of these owned pairs (what `use --agent` hands the agent).
+    pub(crate) fn from_owned(pairs: Vec<(String, String)>) -> Self {
+        Self {
+            vars: pairs.into_iter().collect(),
+        }
+    }
+
+    /// Every variable, in no particular order.
+    pub(crate) fn pairs(&self) -> Vec<(String, String)> {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// The value of `name`, even when it is empty.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str)

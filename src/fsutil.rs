@@ -19,6 +19,16 @@ pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
         .create(dir)
 }
 
+/// Opens (creating it private) a file that is only ever locked, never written.
+pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Replaces `path` with `contents` atomically; the file gets `mode` (before any byte is
 /// written, so a secret is never readable by others even for a moment).
 pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {

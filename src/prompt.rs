@@ -5,7 +5,7 @@
 //! `AWS_VAULT_PROMPT_FORMAT` sets the layout, with `%p` for the profile and `%t` for the time.
 
 use crate::ctx::Env;
-use crate::shell::state::EXPIRES_AT;
+use crate::shell::state::{AGENT_PID, AGENT_STAMP, EXPIRES_AT};
 
 pub(crate) const DEFAULT_FORMAT: &str = "%p %t";
 
@@ -19,17 +19,60 @@ pub(crate) fn time_left(seconds: i64) -> String {
     }
 }
 
-/// The segment, or `None` when no profile is active.
-pub(crate) fn segment(env: &Env, now: i64, format: Option<&str>) -> Option<String> {
+/// What the agent of a `use --agent` shell is doing, as the hook tells it from /proc and the
+/// needs-you stamp.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum AgentMark {
+    Serving,
+    NeedsYou,
+    Gone,
+}
+
+impl AgentMark {
+    /// The mark for the shell's environment; `None` when no agent serves it.
+    pub(crate) fn of(env: &Env) -> Option<Self> {
+        let pid = env.non_empty(AGENT_PID)?;
+        let proc = std::path::Path::new("/proc");
+        if proc.join("self").exists() && !proc.join(pid).exists() {
+            return Some(Self::Gone);
+        }
+        let stamp = env.non_empty(AGENT_STAMP);
+        Some(if stamp.is_some_and(|s| std::path::Path::new(s).exists()) {
+            Self::NeedsYou
+        } else {
+            Self::Serving
+        })
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Self::Serving => "agent",
+            Self::NeedsYou => "agent!",
+            Self::Gone => "agent gone",
+        }
+    }
+}
+
+/// The segment, or `None` when no profile is active. `agent` is [`AgentMark::of`] the
+/// environment (passed in, so this stays a function of its arguments).
+pub(crate) fn segment(
+    env: &Env,
+    now: i64,
+    format: Option<&str>,
+    agent: Option<AgentMark>,
+) -> Option<String> {
     let profile = env.non_empty("AWS_VAULT")?;
     let format = format
         .or_else(|| env.non_empty("AWS_VAULT_PROMPT_FORMAT"))
         .unwrap_or(DEFAULT_FORMAT);
-    let left = env
-        .non_empty(EXPIRES_AT)
-        .and_then(|at| at.parse::<i64>().ok())
-        .map(|at| time_left(at - now))
-        .unwrap_or_default();
+    let left = match agent {
+        Some(mark) => mark.text().to_owned(),
+        None => env
+            .non_empty(EXPIRES_AT)
+            .and_then(|at| at.parse::<i64>().ok())
+            .map(|at| time_left(at - now))
+            .unwrap_or_default(),
+    };
     // %t first: a profile name may itself contain "%t", and must show as written.
     let text = format
         .replace("%t", &left)
@@ -70,7 +113,7 @@ mod tests {
             if let Some(format) = &case.format {
                 pairs.push(("AWS_VAULT_PROMPT_FORMAT", format.as_str()));
             }
-            let shown = segment(&Env::from_pairs(pairs), now, None).unwrap_or_default();
+            let shown = segment(&Env::from_pairs(pairs), now, None, None).unwrap_or_default();
             assert_eq!(
                 shown, case.segment,
                 "profile {:?} left {:?}",

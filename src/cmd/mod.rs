@@ -4,6 +4,7 @@
 //! lines, which scripts grep) and to stderr (warnings). Prompts go to the terminal.
 
 mod add;
+mod agent;
 mod clear;
 mod credentials;
 mod doctor;
@@ -23,6 +24,7 @@ mod served;
 mod services;
 mod sso;
 mod sso_populate;
+mod use_agent;
 mod use_profile;
 mod waiting;
 
@@ -37,6 +39,7 @@ use crate::visible::visible_lines;
 pub(crate) fn run(cli: &Cli, ctx: &Ctx) -> Result<(), Error> {
     match &cli.command {
         Command::Add(args) => add::run(args, &cli.global, ctx),
+        Command::Agent(command) => agent::run(command, ctx),
         Command::Clear(args) => clear::run(args, &cli.global, ctx),
         Command::Completion(args) => print(&crate::shell::completion(args.shell, "vault")),
         Command::Doctor(args) => doctor::run(args, &cli.global, ctx),

@@ -9,7 +9,8 @@ use crate::prompt;
 
 pub(crate) fn run(args: &PromptArgs, ctx: &Ctx) -> Result<(), Error> {
     let now = ctx.clock.now().unix_timestamp();
-    match prompt::segment(&ctx.env, now, args.format.as_deref()) {
+    let agent = prompt::AgentMark::of(&ctx.env);
+    match prompt::segment(&ctx.env, now, args.format.as_deref(), agent) {
         Some(text) if !text.is_empty() => print(&format!("{text}\n")),
         _ => Ok(()),
     }

@@ -39,6 +39,24 @@ pub(crate) fn run(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
             "no profile is active in this shell; run: vault use PROFILE".to_owned(),
         ));
     };
+    if saved.agent {
+        // The agent renews in the background. `vault refresh` brings it new credentials (an
+        // MFA code, a sign-in) for every shell on the profile; from the hook, `--if-needed`
+        // starts a new agent, without a prompt, when the one serving this shell is gone.
+        if args.from_cache || (args.if_needed && super::use_agent::agent_alive(ctx)) {
+            return Ok(());
+        }
+        let code = super::use_agent::refresh(
+            profile,
+            &credential_args(&saved),
+            &saved,
+            shell,
+            global,
+            &quiet(ctx, args.if_needed),
+            !args.if_needed,
+        )?;
+        return print(&code);
+    }
     if args.if_needed && !due(ctx) {
         return Ok(());
     }
@@ -94,7 +112,7 @@ fn left(ctx: &Ctx) -> Option<Duration> {
 }
 
 /// The flags of the first `use`, which every refresh repeats.
-fn credential_args(saved: &Saved) -> CredentialArgs {
+pub(super) fn credential_args(saved: &Saved) -> CredentialArgs {
     CredentialArgs {
         duration: saved.duration_secs.map(Duration::from_secs),
         session_ttl: saved.session_ttl_secs.map(Duration::from_secs),

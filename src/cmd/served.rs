@@ -19,12 +19,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use super::credentials::{Fetch, fetch_quietly};
+use super::refresh::{Outcome, outcome_of};
 use crate::cli::{CredentialArgs, GlobalArgs};
 use crate::config::ProfileConfig;
 use crate::creds::account::{account_id, arn_account};
@@ -64,7 +65,23 @@ struct Shared {
     changed: Condvar,
     /// One fetch at a time, so a prompt is never asked twice at once and STS once.
     fetching: Mutex<()>,
+    /// Told how each renewal of the profile's credentials ended (the agent's needs-you mark).
+    observer: OnceLock<Observer>,
+    /// No longer served: the renewal thread ends.
+    retired: AtomicBool,
 }
+
+/// The profile's credentials [`Served`] holds.
+pub(super) enum Holding {
+    /// None, or only expired ones.
+    Nothing,
+    Expires(OffsetDateTime),
+    /// Long-term keys.
+    Forever,
+}
+
+/// What [`Served::observe`] calls after each renewal of the profile's credentials.
+pub(super) type Observer = Box<dyn Fn(&Outcome) + Send + Sync>;
 
 #[derive(Default)]
 struct State {
@@ -237,8 +254,52 @@ impl Served {
                 mfa_token_spent: AtomicBool::new(false),
                 changed: Condvar::new(),
                 fetching: Mutex::new(()),
+                observer: OnceLock::new(),
+                retired: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Holds credentials fetched elsewhere (by the `use --agent` that met the prompt) as if
+    /// this had fetched them, and renews them from now on.
+    pub(super) fn hold(
+        &self,
+        creds: Credentials,
+        account_id: Option<String>,
+        config: ProfileConfig,
+    ) {
+        let shared = &self.shared;
+        let entry = Entry::new(creds, account_id, shared.now());
+        shared.lock().profile = Some((entry, config));
+        // An MFA code the holder used is spent; the roles were assumed with older credentials.
+        shared.mfa_token_spent.store(true, Ordering::Relaxed);
+        shared.changed.notify_all();
+        shared.start_renewing();
+    }
+
+    /// What is held for the profile now.
+    pub(super) fn holding(&self) -> Holding {
+        let state = self.shared.lock();
+        match state.profile.as_ref() {
+            Some((entry, _)) if entry.held.valid(self.shared.now()) => entry
+                .held
+                .creds
+                .expiration
+                .map_or(Holding::Forever, Holding::Expires),
+            _ => Holding::Nothing,
+        }
+    }
+
+    /// Calls `observer` after each renewal of the profile's credentials (set once).
+    pub(super) fn observe(&self, observer: Observer) {
+        let _ = self.shared.observer.set(observer);
+    }
+
+    /// Stops renewing: nothing is served from this any more.
+    pub(super) fn retire(&self) {
+        self.shared.retired.store(true, Ordering::Relaxed);
+        let _state = self.shared.lock();
+        self.shared.changed.notify_all();
     }
 
     /// Fetches the profile's credentials now, so that prompts and errors come before the
@@ -414,6 +475,9 @@ impl Shared {
     fn renew_forever(self: Arc<Self>) {
         let mut state = self.lock();
         loop {
+            if self.retired.load(Ordering::Relaxed) {
+                return;
+            }
             let now = self.now();
             let nudged = std::mem::take(&mut state.nudged);
             let due: Vec<Key> = state
@@ -471,6 +535,14 @@ impl Shared {
             }
             _ => Ok(()),
         });
+        if *key == Key::Profile
+            && let Some(observer) = self.observer.get()
+        {
+            observer(&match &result {
+                Ok(()) => Outcome::Done,
+                Err(e) => outcome_of(e, "STS"),
+            });
+        }
         if let Err(e) = result
             && let Some(entry) = state.entry_mut(key)
         {

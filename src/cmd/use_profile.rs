@@ -33,7 +33,15 @@ pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
     saved.duration_secs = args.credentials.duration.map(|d| d.as_secs());
     saved.session_ttl_secs = args.credentials.session_ttl.map(|d| d.as_secs());
     saved.no_session = args.credentials.no_session;
+    saved.agent = args.agent;
     let profile = super::required_profile(args.profile.as_deref(), global, ctx, "use")?;
+    if args.agent {
+        let (code, line) =
+            super::use_agent::agent_code(&profile, &args.credentials, &saved, shell, global, ctx)?;
+        print(&code)?;
+        say(ctx, &line);
+        return Ok(());
+    }
     let (code, applied) = credentials_code(
         &profile,
         &args.credentials,
@@ -44,6 +52,8 @@ pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
         ctx,
     )?;
     print(&code)?;
+    // Keys replace what the agent served this shell: its token goes.
+    super::use_agent::revoke_previous(ctx);
     // The shell evals stdout; this line is for the person, on stderr.
     let about = match (&applied.region, applied.left) {
         (Some(region), Some(left)) => {
@@ -65,7 +75,7 @@ pub(super) struct Applied {
 }
 
 /// One line on stderr, unless `AWS_VAULT_QUIET` asks for none.
-fn say(ctx: &Ctx, line: &str) {
+pub(super) fn say(ctx: &Ctx, line: &str) {
     if !super::quiet(ctx) {
         super::note(line);
     }
@@ -90,6 +100,7 @@ pub(crate) fn unuse(args: &UnuseArgs, ctx: &Ctx) -> Result<(), Error> {
     }
     script.unset(STATE);
     print(&script.finish())?;
+    super::use_agent::revoke_previous(ctx);
     if let Some(profile) = ctx.env.non_empty("AWS_VAULT") {
         say(
             ctx,
@@ -124,7 +135,7 @@ pub(super) fn credentials_code(
     let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
     let region = chain.target().region.clone();
     let region_origin = config_origin(profile);
-    let mut values: Vec<(&str, Option<String>, &str)> = vec![
+    let mut values: Vec<Value<'_>> = vec![
         (
             "AWS_ACCESS_KEY_ID",
             Some(creds.access_key_id.clone()),
@@ -172,23 +183,31 @@ pub(super) fn credentials_code(
     };
     values.push((REFRESH_AT, refresh_at, ""));
     values.push((CLOCK_BOOT, boot_time(now).map(|boot| boot.to_string()), ""));
-    // The region: the one resolved for the profile (which already prefers a region the user
-    // set, unless --region was given); without one, whatever the shell had.
-    for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-        values.push((
-            name,
-            region
-                .clone()
-                .or_else(|| original.get(name).map(str::to_owned)),
-            &region_origin,
-        ));
-    }
+    push_region(&mut values, region.as_ref(), &original, &region_origin);
+    let applied = Applied {
+        region,
+        left: expires.map(|at| at - now),
+    };
+    Ok((state_script(&values, saved, shell)?, applied))
+}
+
+/// A variable `use` sets, with where its value came from (for a refusal); `None` unsets it.
+pub(super) type Value<'a> = (&'a str, Option<String>, &'a str);
+
+/// The code that gives every variable `use` may touch its value (a variable not in `values`
+/// is unset), and records the state. Every value is checked before any code is returned.
+pub(super) fn state_script(
+    values: &[Value<'_>],
+    saved: &Saved,
+    shell: ShellKind,
+) -> Result<String, Error> {
     let mut script = Script::new(shell);
     for name in TOUCHED {
-        if let Some((_, value, origin)) = values.iter().find(|(n, _, _)| n == name) {
-            script
+        match values.iter().find(|(n, _, _)| n == name) {
+            Some((_, value, origin)) => script
                 .assign(name, value.as_deref())
-                .map_err(Error::unholdable(*origin))?;
+                .map_err(Error::unholdable(*origin))?,
+            None => script.unset(name),
         }
     }
     script
@@ -196,11 +215,26 @@ pub(super) fn credentials_code(
         .map_err(Error::unholdable(
             "the values this shell had before `vault use`, which __VAULT_STATE keeps",
         ))?;
-    let applied = Applied {
-        region,
-        left: expires.map(|at| at - now),
-    };
-    Ok((script.finish(), applied))
+    Ok(script.finish())
+}
+
+/// The region: the one resolved for the profile (which already prefers a region the user
+/// set, unless --region was given); without one, whatever the shell had.
+pub(super) fn push_region<'a>(
+    values: &mut Vec<Value<'a>>,
+    region: Option<&String>,
+    original: &Env,
+    origin: &'a str,
+) {
+    for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        values.push((
+            name,
+            region
+                .cloned()
+                .or_else(|| original.get(name).map(str::to_owned)),
+            origin,
+        ));
+    }
 }
 
 /// How long before expiry the hook refreshes: `AWS_VAULT_REFRESH_WINDOW`, else 10% of the

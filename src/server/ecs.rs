@@ -49,16 +49,22 @@ impl EcsServer {
             );
             return message(403, "invalid Authorization token");
         }
-        let result = match request.path().strip_prefix("/role-arn/") {
-            Some(role_arn) => source.role_credentials(role_arn),
-            None => source.profile_credentials(),
-        };
-        match result {
-            Ok(issued) => Reply::new(200, credentials_json(&issued), JSON),
-            Err(reason) => {
-                log::debug!("credential server: {reason}");
-                message(500, &reason)
-            }
+        credentials_reply(request, source)
+    }
+}
+
+/// The answer to an authorized request: the profile's credentials, or at `/role-arn/ARN` a
+/// role's. The agent (`vault use --agent`) answers the same way.
+pub(crate) fn credentials_reply(request: &Request, source: &dyn CredentialSource) -> Reply {
+    let result = match request.path().strip_prefix("/role-arn/") {
+        Some(role_arn) => source.role_credentials(role_arn),
+        None => source.profile_credentials(),
+    };
+    match result {
+        Ok(issued) => Reply::new(200, credentials_json(&issued), JSON),
+        Err(reason) => {
+            log::debug!("credential server: {reason}");
+            message(500, &reason)
         }
     }
 }
@@ -105,7 +111,8 @@ fn credentials_json(issued: &Issued) -> String {
     serde_json::to_string(&body).expect("plain struct serialises")
 }
 
-fn message(status: u16, text: &str) -> Reply {
+/// An error answer in the endpoint's JSON form.
+pub(crate) fn message(status: u16, text: &str) -> Reply {
     Reply::new(
         status,
         serde_json::json!({ "Message": text }).to_string(),

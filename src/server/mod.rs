@@ -15,8 +15,8 @@ pub(crate) mod peer;
 use std::io;
 use std::net::TcpListener;
 
-pub(crate) use ecs::EcsServer;
-use http::{Reply, Request};
+pub(crate) use ecs::{EcsServer, credentials_reply, message};
+pub(crate) use http::{Reply, Request};
 pub(crate) use imds::{ImdsOptions, ImdsServer};
 pub(crate) use no_proxy::no_proxy_additions;
 
@@ -60,6 +60,11 @@ impl Listener {
 
     pub(crate) fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address the asking sockets connect to, as `peer.rs` looks them up.
+    pub(crate) fn address(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     /// The one serving loop: each request gets `answer`'s reply, on the thread of its

@@ -22,6 +22,12 @@ pub(crate) const TOUCHED: &[&str] = &[
     EXPIRES_AT,
     REFRESH_AT,
     CLOCK_BOOT,
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    AGENT_PID,
+    AGENT_STAMP,
 ];
 
 /// The state variable.
@@ -32,6 +38,10 @@ pub(crate) const EXPIRES_AT: &str = "VAULT_EXPIRES_AT";
 pub(crate) const REFRESH_AT: &str = "VAULT_REFRESH_AT";
 /// Unix seconds at boot, so fish can tell the time from /proc/uptime without a process.
 pub(crate) const CLOCK_BOOT: &str = "VAULT_CLOCK_BOOT";
+/// The agent serving this shell (`use --agent`): the hook sees it gone without a process.
+pub(crate) const AGENT_PID: &str = "VAULT_AGENT_PID";
+/// A file that exists while the agent's renewal needs the user: the prompt's needs-you mark.
+pub(crate) const AGENT_STAMP: &str = "VAULT_AGENT_STAMP";
 
 /// The values from before the first `use`, and the `use` flags that `refresh` repeats.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -41,6 +51,8 @@ pub(crate) struct Saved {
     pub(crate) duration_secs: Option<u64>,
     pub(crate) session_ttl_secs: Option<u64>,
     pub(crate) no_session: bool,
+    /// `use --agent`: `refresh` renews through the agent.
+    pub(crate) agent: bool,
 }
 
 impl Saved {
@@ -79,7 +91,19 @@ impl Saved {
         if self.no_session {
             parts.push("@no-session".to_owned());
         }
+        if self.agent {
+            parts.push("@agent".to_owned());
+        }
         parts.join(";")
+    }
+
+    /// The flags alone, without the saved values: what shapes the credentials.
+    pub(crate) fn flags(&self) -> Self {
+        Self {
+            original: Vec::new(),
+            agent: false,
+            ..self.clone()
+        }
     }
 
     /// Reads the state variable; `None` when it is absent or not ours.
@@ -102,6 +126,7 @@ impl Saved {
                     saved.session_ttl_secs = Some(secs.parse().ok()?);
                 }
                 ("@no-session", None) => saved.no_session = true,
+                ("@agent", None) => saved.agent = true,
                 ("@region", Some(b64)) => saved.region = Some(decode(b64)?),
                 (name, raw) if TOUCHED.contains(&name) => {
                     let value = match raw {
@@ -142,6 +167,7 @@ mod tests {
         saved.duration_secs = Some(3600);
         saved.session_ttl_secs = Some(7200);
         saved.no_session = true;
+        saved.agent = true;
         let text = saved.encode();
         assert!(
             text.bytes()

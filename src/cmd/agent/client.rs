@@ -1,0 +1,118 @@
+//! The shell side of the agent: one request over the control socket, and the agent started
+//! when none answers.
+
+use std::io;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use super::place::Place;
+use super::wire::{self, Request, Response};
+use crate::error::Error;
+
+/// How long a new agent has to open its socket.
+const START_DEADLINE: Duration = Duration::from_secs(5);
+/// The agent answers at once; this only keeps a stopped (SIGSTOP) agent from hanging a shell.
+const ANSWER_DEADLINE: Duration = Duration::from_secs(10);
+/// Variables the agent must not inherit: it serves credentials, it never holds them in its
+/// environment.
+const NOT_INHERITED: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "__VAULT_STATE",
+];
+
+/// Asks the running agent; `None` when no agent is running.
+pub(crate) fn ask(place: &Place, request: &Request) -> Result<Option<Response>, Error> {
+    let mut stream = match UnixStream::connect(place.socket()) {
+        Ok(stream) => stream,
+        Err(e) if not_running(&e) => return Ok(None),
+        Err(e) => return Err(unreachable(place, &e)),
+    };
+    let mut talk = || -> io::Result<Response> {
+        stream.set_read_timeout(Some(ANSWER_DEADLINE))?;
+        stream.set_write_timeout(Some(ANSWER_DEADLINE))?;
+        wire::send(&mut stream, request)?;
+        wire::receive(&stream)
+    };
+    talk().map(Some).map_err(|e| unreachable(place, &e))
+}
+
+/// Asks the agent, starting it first when none is running.
+pub(crate) fn ask_or_start(place: &Place, request: &Request) -> Result<Response, Error> {
+    if let Some(response) = ask(place, request)? {
+        return Ok(response);
+    }
+    start(place)?;
+    ask(place, request)?.ok_or_else(|| {
+        Error::Message(
+            "the vault agent started but does not answer; run: vault agent status".to_owned(),
+        )
+    })
+}
+
+fn not_running(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+    )
+}
+
+fn unreachable(place: &Place, e: &io::Error) -> Error {
+    Error::Message(format!(
+        "the vault agent at {} did not answer ({e}); run: vault agent stop, then try again",
+        place.socket().display()
+    ))
+}
+
+/// Starts `vault agent serve` in the background, in a process group of its own (the shell's
+/// job control and its hang-up signal leave it alone), and waits for its socket.
+fn start(place: &Place) -> Result<(), Error> {
+    place.prepare()?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::io("cannot find the vault binary to start the agent", e))?;
+    let mut command = crate::process::program(&exe);
+    command
+        .args(["agent", "serve"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    for name in NOT_INHERITED {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| Error::io("cannot start the vault agent", e))?;
+    let deadline = Instant::now() + START_DEADLINE;
+    loop {
+        match UnixStream::connect(place.socket()) {
+            Ok(_) => return Ok(()),
+            Err(e) if !not_running(&e) => return Err(unreachable(place, &e)),
+            Err(_) => {}
+        }
+        // Another shell's agent may have won the race: this one then exits, and that one's
+        // socket appears.
+        if let Ok(Some(status)) = child.try_wait()
+            && !status.success()
+            && Instant::now() > deadline
+        {
+            return Err(Error::Message(format!(
+                "the vault agent stopped as it started ({status}); see why with: vault --debug agent serve"
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Message(
+                "the vault agent did not open its socket within 5 seconds; see why with: vault --debug agent serve"
+                    .to_owned(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

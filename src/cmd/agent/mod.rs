@@ -1,0 +1,109 @@
+//! `vault use --agent`'s agent: one process per user that serves the container credential
+//! endpoint to every `use --agent` shell, so no secret sits in any environment. `daemon.rs`
+//! is the agent, `client.rs` the shell side, `wire.rs` what they say, `place.rs` where its
+//! files live and `shells.rs` how a token's shell is known. `vault agent status|stop` are here.
+
+mod client;
+mod daemon;
+mod place;
+mod shells;
+mod wire;
+
+use std::fmt::Write;
+use std::time::{Duration, Instant};
+
+pub(crate) use client::{ask, ask_or_start};
+pub(crate) use place::Place;
+pub(crate) use shells::Shell;
+pub(crate) use wire::{Registered, Request, Response, UseRequest, WireCredentials};
+
+use crate::cli::AgentCommand;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::visible::visible;
+
+pub(crate) fn run(command: &AgentCommand, ctx: &Ctx) -> Result<(), Error> {
+    match command {
+        AgentCommand::Serve => daemon::serve(ctx),
+        AgentCommand::Status => status(ctx),
+        AgentCommand::Stop => stop(ctx),
+    }
+}
+
+fn status(ctx: &Ctx) -> Result<(), Error> {
+    let place = Place::of(&ctx.env)?;
+    let Some(response) = ask(&place, &Request::Status)? else {
+        return super::print("no vault agent is running\n");
+    };
+    let Response::Status { agent_pid, tokens } = response else {
+        return Err(unexpected(&response));
+    };
+    let mut text = format!(
+        "vault agent {agent_pid}: {} live token{}\n",
+        tokens.len(),
+        if tokens.len() == 1 { "" } else { "s" }
+    );
+    if !tokens.is_empty() {
+        let width = tokens
+            .iter()
+            .map(|t| visible(&t.profile).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("PROFILE".len());
+        let _ = writeln!(text, "{:<width$}  SHELL PID  AGE", "PROFILE");
+        for token in &tokens {
+            let mark = if token.needs_you {
+                "  needs you: run vault refresh"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                text,
+                "{:<width$}  {:<9}  {}{mark}",
+                visible(&token.profile),
+                token.shell_pid,
+                age(token.age_secs)
+            );
+        }
+    }
+    super::print(&text)
+}
+
+fn age(secs: i64) -> String {
+    match secs {
+        ..60 => format!("{}s", secs.max(0)),
+        60..3600 => format!("{}m", secs / 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+fn stop(ctx: &Ctx) -> Result<(), Error> {
+    let place = Place::of(&ctx.env)?;
+    let Some(response) = ask(&place, &Request::Stop)? else {
+        super::note("vault: no agent is running");
+        return Ok(());
+    };
+    let Response::Revoked { count } = response else {
+        return Err(unexpected(&response));
+    };
+    // The agent removes its files before it exits: wait for that, so nothing is left when
+    // this returns.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while place.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if !super::quiet(ctx) {
+        super::note(&format!(
+            "vault: the agent stopped; {count} token{} revoked",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn unexpected(response: &Response) -> Error {
+    match response {
+        Response::Failed { message } => Error::Message(format!("the vault agent: {message}")),
+        _ => Error::Message("the vault agent gave an answer vault does not know".to_owned()),
+    }
+}

@@ -1,0 +1,231 @@
+//! `vault use --agent`: the shell gets no credentials, only where to ask for them. Its SDKs
+//! ask the per-user agent (`cmd/agent`) through the container credential endpoint, with a
+//! token kept in a private file; the shell's environment holds the endpoint's address, the
+//! token file's path, the profile and region, and what the prompt reads. Nothing secret.
+//!
+//! The agent holds each profile's credentials once for every shell on it: a `use --agent`
+//! of a profile it already serves makes no STS call. When it holds none (or `vault refresh`
+//! asks for new ones), this process fetches them, where a prompt can reach the user, and
+//! hands them over.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::agent::{self, Place, Registered, Request, Response, UseRequest, WireCredentials};
+use super::credentials::{Fetch, config_origin, fetch, overrides};
+use super::use_profile::{Value, push_region, state_script};
+use crate::cli::{CredentialArgs, GlobalArgs};
+use crate::config::Config;
+use crate::creds::account::account_id;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::prompt::time_left;
+use crate::shell::ShellKind;
+use crate::shell::state::{AGENT_PID, AGENT_STAMP, Saved};
+use crate::visible::visible;
+
+/// Set by the hook's function: the shell whose token this is (a command substitution's
+/// subshell is vault's parent, not the shell).
+const SHELL_PID: &str = "__VAULT_SHELL_PID";
+const TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+
+/// The code that points this shell at the agent, and the line that says so.
+pub(super) fn agent_code(
+    profile: &str,
+    credentials: &CredentialArgs,
+    saved: &Saved,
+    shell: ShellKind,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+) -> Result<(String, String), Error> {
+    register(profile, credentials, saved, shell, global, ctx, false)
+}
+
+/// `vault refresh` in a `use --agent` shell: new credentials for every shell on the profile
+/// (`renew`), or a token from a new agent when the one serving it is gone.
+pub(super) fn refresh(
+    profile: &str,
+    credentials: &CredentialArgs,
+    saved: &Saved,
+    shell: ShellKind,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+    renew: bool,
+) -> Result<String, Error> {
+    register(profile, credentials, saved, shell, global, ctx, renew).map(|(code, _)| code)
+}
+
+/// Whether the agent that serves this shell is still running.
+pub(super) fn agent_alive(ctx: &Ctx) -> bool {
+    ctx.env
+        .non_empty(AGENT_PID)
+        .and_then(|pid| pid.parse().ok())
+        .and_then(agent::Shell::find)
+        .is_some()
+}
+
+fn register(
+    profile: &str,
+    credentials: &CredentialArgs,
+    saved: &Saved,
+    shell: ShellKind,
+    global: &GlobalArgs,
+    ctx: &Ctx,
+    renew: bool,
+) -> Result<(String, String), Error> {
+    let original = saved.original_env(&ctx.env);
+    let as_before = Ctx {
+        env: original.clone(),
+        ..ctx.clone()
+    };
+    // The profile must exist (with a suggestion when it does not), and gives the region.
+    let config = Config::load(&original)?;
+    let chain = config.resolve_chain(profile, &overrides(credentials), &original)?;
+    let region = chain.target().region.clone();
+    let flags = saved.flags().encode();
+    let global_text = serde_json::to_string(global).map_err(|e| Error::Message(e.to_string()))?;
+    let place = Place::of(&ctx.env)?;
+    let mut request = UseRequest {
+        // What makes two shells' credentials the same: profile, flags, keystore and config.
+        key: [
+            profile,
+            &flags,
+            &global_text,
+            original
+                .non_empty("AWS_CONFIG_FILE")
+                .unwrap_or("~/.aws/config"),
+        ]
+        .join("\n"),
+        profile: profile.to_owned(),
+        flags,
+        global: global.clone(),
+        env: original.pairs(),
+        shell_pid: shell_pid(ctx),
+        renew,
+        credentials: None,
+        account_id: None,
+    };
+    let mut response = agent::ask_or_start(&place, &Request::Use(Box::new(clone(&request))))?;
+    if let Response::NeedCredentials { held_until } = response {
+        let now = ctx.clock.now().unix_timestamp();
+        let how = Fetch {
+            // A cached session that ends no later than what the agent holds is no renewal.
+            min_ttl: held_until
+                .and_then(|at| u64::try_from(at - now + 1).ok())
+                .map(Duration::from_secs),
+            ..Fetch::default()
+        };
+        let (creds, chain) = fetch(profile, credentials, how, global, &as_before)?;
+        request.credentials = Some(WireCredentials::of(&creds));
+        request.account_id = account_id(&chain);
+        request.renew = false;
+        response = agent::ask_or_start(&place, &Request::Use(Box::new(request)))?;
+    }
+    let Response::Registered(registered) = response else {
+        return Err(agent::unexpected(&response));
+    };
+    let code = code_for(
+        profile,
+        &registered,
+        region.as_ref(),
+        saved,
+        shell,
+        &original,
+    )?;
+    if ctx.env.non_empty(TOKEN_FILE) != registered.token_file.to_str() {
+        revoke_previous(ctx);
+    }
+    let now = ctx.clock.now();
+    let left = registered
+        .expires
+        .and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok())
+        .map(|at| format!(", {} left", time_left((at - now).whole_seconds())))
+        .unwrap_or_default();
+    let region_text = region
+        .map(|r| format!(" ({})", visible(&r)))
+        .unwrap_or_default();
+    let line = format!(
+        "vault: using {}{region_text} through the agent{left}; it renews them, and no credentials are in this shell",
+        visible(profile)
+    );
+    Ok((code, line))
+}
+
+fn code_for(
+    profile: &str,
+    registered: &Registered,
+    region: Option<&String>,
+    saved: &Saved,
+    shell: ShellKind,
+    original: &crate::ctx::Env,
+) -> Result<String, Error> {
+    let token_file = registered.token_file.to_str().ok_or_else(|| {
+        Error::Message("the agent's directory has a name that is not UTF-8".to_owned())
+    })?;
+    let stamp = registered.stamp.to_str().unwrap_or_default();
+    let region_origin = config_origin(profile);
+    let from_agent = "the vault agent";
+    let mut values: Vec<Value<'_>> = vec![
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            Some(registered.url.clone()),
+            from_agent,
+        ),
+        (TOKEN_FILE, Some(token_file.to_owned()), from_agent),
+        (
+            "AWS_VAULT",
+            Some(profile.to_owned()),
+            "the profile name on the command line",
+        ),
+        (
+            AGENT_PID,
+            Some(registered.agent_pid.to_string()),
+            from_agent,
+        ),
+        (AGENT_STAMP, Some(stamp.to_owned()), from_agent),
+    ];
+    push_region(&mut values, region, original, &region_origin);
+    state_script(&values, saved, shell)
+}
+
+/// Revokes the token `use --agent` gave this shell, if it has one: on `unuse`, and on a `use`
+/// that replaces it. An agent that is gone has nothing left to revoke.
+pub(super) fn revoke_previous(ctx: &Ctx) {
+    let (Some(_), Some(file)) = (ctx.env.non_empty(AGENT_PID), ctx.env.non_empty(TOKEN_FILE))
+    else {
+        return;
+    };
+    let Ok(place) = Place::of(&ctx.env) else {
+        return;
+    };
+    let request = Request::Revoke {
+        token_file: file.into(),
+    };
+    if let Err(e) = agent::ask(&place, &request) {
+        log::debug!("could not revoke this shell's agent token: {e}");
+    }
+}
+
+/// The shell this token is for: the hook names it; else vault's parent.
+fn shell_pid(ctx: &Ctx) -> i32 {
+    ctx.env
+        .non_empty(SHELL_PID)
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| i32::try_from(std::os::unix::process::parent_id()).unwrap_or(0))
+}
+
+/// The request without credentials, for the first ask.
+fn clone(request: &UseRequest) -> UseRequest {
+    UseRequest {
+        key: request.key.clone(),
+        profile: request.profile.clone(),
+        flags: request.flags.clone(),
+        global: request.global.clone(),
+        env: request.env.clone(),
+        shell_pid: request.shell_pid,
+        renew: request.renew,
+        credentials: None,
+        account_id: None,
+    }
+}
