@@ -148,7 +148,7 @@ __vault_agent_tick() {
   if __vault_agent_gone; then
     if [[ "${__vault_agent_seen-}" == "${VAULT_AGENT_PID}" ]]; then return 0; fi
     __vault_agent_seen=${VAULT_AGENT_PID}
-    local __vault_code='' __vault_status=0 __vault_socket=${VAULT_AGENT_STAMP%/needs/*}/agent.sock
+    local __vault_code='' __vault_status=0 __vault_restarted='' __vault_socket=${VAULT_AGENT_STAMP%/needs/*}/agent.sock
     if [[ -S "${__vault_socket}" ]]; then
       local __vault_flags=''
       if [[ $- == *x* ]]; then __vault_flags+=x; fi
@@ -156,10 +156,10 @@ __vault_agent_tick() {
       { set +xv; } 2>/dev/null
       __vault_code="$(__VAULT_SHELL=bash __VAULT_SHELL_PID=$$ "${__VAULT_EXE}" refresh --if-needed 2>/dev/null)" || __vault_status=$?
       if ((__vault_status == 0)) && [[ -n "${__vault_code}" ]] && eval "${__vault_code}"; then
-        __vault_status=done
+        __vault_restarted=1
       fi
       if [[ -n "${__vault_flags}" ]]; then set "-${__vault_flags}"; fi
-      if [[ "${__vault_status}" == done ]]; then
+      if [[ -n "${__vault_restarted}" ]]; then
         printf '%s\n' "vault: the agent serving ${__vault_shown} had stopped (killed?); vault started it again" >&2
       else
         printf '%s\n' "vault: the agent serving ${__vault_shown} has stopped (killed?), so commands here get no credentials; run: vault refresh" >&2

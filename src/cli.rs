@@ -412,7 +412,11 @@ pub(crate) struct UnuseArgs {
 pub(crate) struct UseArgs {
     /// Leave no credentials in the shell: point its SDKs at the per-user agent, which serves
     /// them to this shell alone and renews them in the background
-    #[arg(long, env = "AWS_VAULT_USE_AGENT")]
+    #[arg(
+        long,
+        env = "AWS_VAULT_USE_AGENT",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub(crate) agent: bool,
     #[command(flatten)]
     pub(crate) credentials: CredentialArgs,

@@ -8,6 +8,7 @@
 mod support;
 
 mod add;
+mod agent;
 mod aws_vault_flags;
 mod backend_selection;
 mod cli;

@@ -12,11 +12,13 @@ function global:vault {
         # Credentials must never reach a trace.
         Set-PSDebug -Off
         $env:__VAULT_SHELL = 'pwsh'
+        $env:__VAULT_SHELL_PID = [string]$PID
         try {
             $__vault_code = & $global:__VAULT_EXE @args | Out-String
             $__vault_status = $LASTEXITCODE
         } finally {
             Remove-Item -Path Env:__VAULT_SHELL -ErrorAction SilentlyContinue
+            Remove-Item -Path Env:__VAULT_SHELL_PID -ErrorAction SilentlyContinue
         }
         if ($__vault_status -eq 0 -and $__vault_code) {
             try {
@@ -46,7 +48,12 @@ function global:__vault_update {
     }
     $left = ''
     $text = if ($env:AWS_VAULT_PROMPT_FORMAT) { $env:AWS_VAULT_PROMPT_FORMAT } else { '%p %t' }
-    if ($env:VAULT_EXPIRES_AT -match '^[0-9]+$') {
+    if ($env:VAULT_AGENT_PID) {
+        # `use --agent`: the agent renews; the segment says it serves, or that it needs the user.
+        if ((Test-Path -LiteralPath '/proc/self') -and -not (Test-Path -LiteralPath "/proc/$($env:VAULT_AGENT_PID)")) { $left = 'agent gone' }
+        elseif ($env:VAULT_AGENT_STAMP -and (Test-Path -LiteralPath $env:VAULT_AGENT_STAMP)) { $left = 'agent!' }
+        else { $left = 'agent' }
+    } elseif ($env:VAULT_EXPIRES_AT -match '^[0-9]+$') {
         $secs = [long]$env:VAULT_EXPIRES_AT - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
         if ($secs -le 0) { $left = 'expired' }
         else {

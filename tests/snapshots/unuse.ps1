@@ -11,4 +11,10 @@ Remove-Item -Path Env:AWS_VAULT -ErrorAction SilentlyContinue
 Remove-Item -Path Env:VAULT_EXPIRES_AT -ErrorAction SilentlyContinue
 Remove-Item -Path Env:VAULT_REFRESH_AT -ErrorAction SilentlyContinue
 Remove-Item -Path Env:VAULT_CLOCK_BOOT -ErrorAction SilentlyContinue
+Remove-Item -Path Env:AWS_CONTAINER_CREDENTIALS_FULL_URI -ErrorAction SilentlyContinue
+Remove-Item -Path Env:AWS_CONTAINER_CREDENTIALS_RELATIVE_URI -ErrorAction SilentlyContinue
+Remove-Item -Path Env:AWS_CONTAINER_AUTHORIZATION_TOKEN -ErrorAction SilentlyContinue
+Remove-Item -Path Env:AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE -ErrorAction SilentlyContinue
+Remove-Item -Path Env:VAULT_AGENT_PID -ErrorAction SilentlyContinue
+Remove-Item -Path Env:VAULT_AGENT_STAMP -ErrorAction SilentlyContinue
 Remove-Item -Path Env:__VAULT_STATE -ErrorAction SilentlyContinue
