@@ -96,6 +96,28 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_shell_shows_what_the_agent_does_instead_of_a_countdown() {
+        let env = Env::from_pairs([("AWS_VAULT", "prod"), (EXPIRES_AT, "1700000600")]);
+        let now = 1_700_000_000;
+        let shown = |mark| segment(&env, now, None, Some(mark)).unwrap();
+        assert_eq!(shown(AgentMark::Serving), "prod agent");
+        assert_eq!(shown(AgentMark::NeedsYou), "prod agent!");
+        assert_eq!(shown(AgentMark::Gone), "prod agent gone");
+        assert_eq!(segment(&env, now, None, None).unwrap(), "prod 10m");
+        assert_eq!(AgentMark::of(&env), None);
+        // This process is alive, and the stamp is missing: serving.
+        let me = std::process::id().to_string();
+        let serving = Env::from_pairs([(AGENT_PID, me.as_str()), (AGENT_STAMP, "/nonexistent")]);
+        assert_eq!(AgentMark::of(&serving), Some(AgentMark::Serving));
+        let stamp = std::env::current_exe().unwrap();
+        let stamp = stamp.to_str().unwrap();
+        let needs = Env::from_pairs([(AGENT_PID, me.as_str()), (AGENT_STAMP, stamp)]);
+        assert_eq!(AgentMark::of(&needs), Some(AgentMark::NeedsYou));
+        let gone = Env::from_pairs([(AGENT_PID, "999999999")]);
+        assert_eq!(AgentMark::of(&gone), Some(AgentMark::Gone));
+    }
+
+    #[test]
     fn the_shared_table_of_cases() {
         let cases: Vec<Case> =
             serde_json::from_str(include_str!("../tests/data/prompt_cases.json")).unwrap();

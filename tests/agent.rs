@@ -178,9 +178,9 @@ fn hooked_shell(t: &Sandbox, shell: &str, name: &str, env: &str) -> Tmux {
     if !env.is_empty() {
         tmux.send(&if shell == "fish" {
             env.split_whitespace()
-                .map(|pair| pair.replacen('=', " ", 1))
-                .map(|pair| format!("set -gx {pair}; "))
-                .collect::<String>()
+                .map(|pair| format!("set -gx {}; ", pair.replacen('=', " ", 1)))
+                .collect::<Vec<_>>()
+                .concat()
         } else {
             format!("export {env}")
         });
@@ -559,7 +559,7 @@ fn agent_stop_revokes_every_token_and_leaves_nothing_behind() {
     assert!(
         !dir.exists(),
         "left behind: {:?}",
-        std::fs::read_dir(&dir).map(|d| d.count())
+        std::fs::read_dir(&dir).map(Iterator::count)
     );
     for vars in [&a, &b] {
         assert!(!Path::new(&vars["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]).exists());
@@ -658,4 +658,26 @@ fn the_agent_cannot_be_dumped_or_traced_by_its_own_user() {
     assert_eq!(socket_owner.to_string(), NOBODY);
     assert_eq!(owner, 0, "the agent is dumpable: /proc shows its own uid");
     assert_eq!(String::from_utf8_lossy(&done.stderr), "");
+}
+
+#[test]
+fn with_no_live_token_the_agent_leaves_by_itself_after_its_idle_time() {
+    let (t, _proxy) = sandbox("");
+    let _stop = StopsAgent(&t);
+    let mut shell = StandIn::start();
+    let done = t
+        .vault(["use", "--agent", "role", "--shell", "bash"])
+        .env("__VAULT_SHELL_PID", shell.pid().to_string())
+        .env("AWS_VAULT_AGENT_IDLE", "2s")
+        .run();
+    let vars = exported(&done.stdout);
+    let agent = format!("/proc/{}", vars["VAULT_AGENT_PID"]);
+    // A live token keeps it, idle or not.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(Path::new(&agent).exists(), "the agent left a live shell");
+    shell.exit();
+    let dir = t.runtime_dir().join("vault").join("agent");
+    wait_until(Duration::from_secs(10), "the agent leaves", || {
+        !dir.exists() && !Path::new(&agent).exists()
+    });
 }
