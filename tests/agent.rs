@@ -612,6 +612,12 @@ fn aws_vault_use_agent_makes_the_agent_the_default_and_no_agent_turns_it_off() {
         done.stdout
             .contains("unset AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
     );
+    // Long-term keys are never handed to the agent.
+    t.vault(["use", "--agent", "user", "--no-session", "--shell", "bash"])
+        .env("__VAULT_SHELL_PID", shell.pid().to_string())
+        .status(1)
+        .stderr("vault: error: user gives long-term keys that do not expire (no session), and the agent serves only temporary credentials; drop --no-session, or use plain `vault use user`\n")
+        .run();
 }
 
 #[test]

@@ -109,14 +109,25 @@ fn register(
     let mut response = agent::ask_or_start(&place, &Request::Use(Box::new(clone(&request))))?;
     if let Response::NeedCredentials { held_until } = response {
         let now = ctx.clock.now().unix_timestamp();
+        // A cached session must outlast the agent's renewal window (or it would be renewed at
+        // once), and end later than what the agent holds (or it would be no renewal).
+        let held = held_until
+            .and_then(|at| u64::try_from(at - now + 1).ok())
+            .map(Duration::from_secs)
+            .unwrap_or_default();
         let how = Fetch {
-            // A cached session that ends no later than what the agent holds is no renewal.
-            min_ttl: held_until
-                .and_then(|at| u64::try_from(at - now + 1).ok())
-                .map(Duration::from_secs),
+            min_ttl: Some(held.max(agent::renewal_window(&original))),
             ..Fetch::default()
         };
         let (creds, chain) = fetch(profile, credentials, how, global, &as_before)?;
+        if creds.expiration.is_none() {
+            // The agent would hold long-term keys for as long as the shell lives.
+            return Err(Error::Message(format!(
+                "{} gives long-term keys that do not expire (no session), and the agent serves                  only temporary credentials; drop --no-session, or use plain `vault use {}`",
+                visible(profile),
+                visible(profile)
+            )));
+        }
         request.credentials = Some(WireCredentials::of(&creds));
         request.account_id = account_id(&chain);
         request.renew = false;

@@ -83,6 +83,7 @@ fn start(place: &Place) -> Result<(), Error> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // In the shell's directory, as `use` ran: a relative AWS_CONFIG_FILE means the same.
         .process_group(0);
     for name in NOT_INHERITED {
         command.env_remove(name);

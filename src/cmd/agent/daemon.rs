@@ -43,9 +43,6 @@ const IDLE: Duration = Duration::from_mins(10);
 const IDLE_VAR: &str = "AWS_VAULT_AGENT_IDLE";
 /// How often shells that have exited are looked for.
 const SWEEP: Duration = Duration::from_secs(1);
-/// The window the agent renews ahead of unless `AWS_MIN_TTL` says otherwise: botocore asks
-/// again 15 minutes before expiry, the most of any SDK, and must find new credentials then.
-const SDK_REFRESH_WINDOW: &str = "15m";
 /// A request on the control socket must arrive within this.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -295,8 +292,9 @@ impl Agent {
     ) -> Profile {
         *made += 1;
         let stamp = self.place.stamps().join(made.to_string());
+        // `Served` renews ahead of AWS_MIN_TTL: the agent's window, unless the user set one.
         if env.non_empty("AWS_MIN_TTL").is_none() {
-            env.set("AWS_MIN_TTL", Some(SDK_REFRESH_WINDOW));
+            env.set("AWS_MIN_TTL", Some(super::SDK_REFRESH_WINDOW));
         }
         // Renewals never ask: the agent has no terminal. What needs the user is marked.
         let ctx = Ctx {

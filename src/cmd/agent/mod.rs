@@ -18,9 +18,21 @@ pub(crate) use shells::Shell;
 pub(crate) use wire::{Registered, Request, Response, UseRequest, WireCredentials};
 
 use crate::cli::AgentCommand;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Env};
 use crate::error::Error;
 use crate::visible::visible;
+
+/// The window the agent renews ahead of unless `AWS_MIN_TTL` says otherwise: botocore asks
+/// again 15 minutes before expiry, the earliest of the SDKs, and must find new credentials then.
+const SDK_REFRESH_WINDOW: &str = "15m";
+
+/// How long before expiry the agent renews credentials for a shell with this environment.
+pub(crate) fn renewal_window(env: &Env) -> Duration {
+    match env.non_empty("AWS_MIN_TTL") {
+        Some(_) => crate::creds::min_ttl(env),
+        None => crate::duration::parse(SDK_REFRESH_WINDOW).unwrap_or(Duration::from_mins(15)),
+    }
+}
 
 pub(crate) fn run(command: &AgentCommand, ctx: &Ctx) -> Result<(), Error> {
     match command {
