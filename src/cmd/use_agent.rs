@@ -123,7 +123,7 @@ fn register(
         if creds.expiration.is_none() {
             // The agent would hold long-term keys for as long as the shell lives.
             return Err(Error::Message(format!(
-                "{} gives long-term keys that do not expire (no session), and the agent serves                  only temporary credentials; drop --no-session, or use plain `vault use {}`",
+                "{} gives long-term keys that do not expire (no session), and the agent serves only temporary credentials; drop --no-session, or use plain `vault use {}`",
                 visible(profile),
                 visible(profile)
             )));
