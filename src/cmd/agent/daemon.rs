@@ -13,9 +13,9 @@
 //!   dropped with their credentials, and after a while with no token the agent leaves.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -325,7 +325,14 @@ impl Agent {
             self.place
                 .tokens()
                 .join(format!("{}-{}", shell.pid(), server::random_token(9)?));
-        fsutil::write_atomic(&file, secret.expose().as_bytes(), 0o600)?;
+        // A new name, written before anyone learns it: no rename needed, and no fsync, since
+        // a token must not outlive the agent anyway (this keeps `use --agent` fast on a disk).
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file)?
+            .write_all(secret.expose().as_bytes())?;
         Ok(Token {
             secret,
             key,
