@@ -135,45 +135,62 @@ __vault_update() {
   return 0
 }
 
-# Whether the agent serving this shell has exited (stopped or killed): a look at /proc.
+# Whether the agent serving this shell has exited or is leaving: its process is gone (a look at
+# /proc), or its socket is (it removes that first when stopped).
 __vault_agent_gone() {
+  local __vault_stamp=${VAULT_AGENT_STAMP-}
+  if [[ -n "${__vault_stamp}" && ! -S "${__vault_stamp%/needs/*}/agent.sock" ]]; then return 0; fi
   __vault_int "${VAULT_AGENT_PID-}" && [[ -d /proc/self && ! -e "/proc/${VAULT_AGENT_PID}" ]]
 }
 
-# `use --agent`: when the agent is gone, start another without asking anything (a killed
-# agent left its socket; one stopped on purpose did not, and is only reported), and say once
-# when a renewal needs the user. Builtins only, unless the agent is gone.
+# `use --agent`, before each prompt, with builtins only: when the agent is gone (killed: its
+# socket is left) or this shell's token is not its own (a nested shell inherits its parent's),
+# get a token of its own without asking anything, once; when the agent was stopped on purpose
+# (no socket), only say so. Say once when a renewal needs the user.
 __vault_agent_tick() {
   __vault_visible "${AWS_VAULT}"
+  local __vault_token=${AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE-} __vault_case='' __vault_stamp=${VAULT_AGENT_STAMP-}
   if __vault_agent_gone; then
-    if [[ "${__vault_agent_seen-}" == "${VAULT_AGENT_PID}" ]]; then return 0; fi
-    __vault_agent_seen=${VAULT_AGENT_PID}
-    local __vault_code='' __vault_status=0 __vault_restarted='' __vault_socket=${VAULT_AGENT_STAMP%/needs/*}/agent.sock
-    if [[ -S "${__vault_socket}" ]]; then
-      local __vault_flags=''
-      if [[ $- == *x* ]]; then __vault_flags+=x; fi
-      if [[ $- == *v* ]]; then __vault_flags+=v; fi
-      { set +xv; } 2>/dev/null
-      __vault_code="$(__VAULT_SHELL=bash __VAULT_SHELL_PID=$$ "${__VAULT_EXE}" refresh --if-needed 2>/dev/null)" || __vault_status=$?
-      if ((__vault_status == 0)) && [[ -n "${__vault_code}" ]] && eval "${__vault_code}"; then
-        __vault_restarted=1
-      fi
-      if [[ -n "${__vault_flags}" ]]; then set "-${__vault_flags}"; fi
-      if [[ -n "${__vault_restarted}" ]]; then
-        printf '%s\n' "vault: the agent serving ${__vault_shown} had stopped (killed?); vault started it again" >&2
-      else
-        printf '%s\n' "vault: the agent serving ${__vault_shown} has stopped (killed?), so commands here get no credentials; run: vault refresh" >&2
-      fi
+    if [[ -S "${__vault_stamp%/needs/*}/agent.sock" ]]; then
+      __vault_case=killed
     else
+      __vault_case=stopped
+    fi
+  elif [[ ! -e "${__vault_token}" || "${__vault_token##*/}" != "$$-"* ]]; then
+    __vault_case=foreign
+  fi
+  if [[ -n "${__vault_case}" ]]; then
+    if [[ "${__vault_agent_seen-}" == "${VAULT_AGENT_PID}:${__vault_token}" ]]; then return 0; fi
+    __vault_agent_seen="${VAULT_AGENT_PID}:${__vault_token}"
+    if [[ "${__vault_case}" == stopped ]]; then
       printf '%s\n' "vault: the agent serving ${__vault_shown} was stopped, so commands here get no credentials; run: vault use --agent ${__vault_shown}, or vault unuse" >&2
+      return 0
+    fi
+    local __vault_code='' __vault_status=0 __vault_restored='' __vault_flags=''
+    if [[ $- == *x* ]]; then __vault_flags+=x; fi
+    if [[ $- == *v* ]]; then __vault_flags+=v; fi
+    { set +xv; } 2>/dev/null
+    __vault_code="$(__VAULT_SHELL=bash __VAULT_SHELL_PID=$$ "${__VAULT_EXE}" refresh --if-needed 2>/dev/null)" || __vault_status=$?
+    if ((__vault_status == 0)) && [[ -n "${__vault_code}" ]] && eval "${__vault_code}"; then
+      __vault_restored=1
+    fi
+    if [[ -n "${__vault_flags}" ]]; then set "-${__vault_flags}"; fi
+    if [[ -n "${__vault_restored}" ]]; then
+      if [[ "${__vault_case}" == killed ]]; then
+        printf '%s\n' "vault: the agent serving ${__vault_shown} had stopped (killed?); vault started it again" >&2
+      fi
+    elif [[ "${__vault_case}" == killed ]]; then
+      printf '%s\n' "vault: the agent serving ${__vault_shown} has stopped (killed?), so commands here get no credentials; run: vault refresh" >&2
+    else
+      printf '%s\n' "vault: this shell has no agent token of its own for ${__vault_shown}; run: vault refresh" >&2
     fi
     return 0
   fi
-  if [[ -n "${VAULT_AGENT_STAMP-}" && -e "${VAULT_AGENT_STAMP}" ]]; then
+  if [[ -n "${__vault_stamp}" && -e "${__vault_stamp}" ]]; then
     if [[ "${__vault_agent_noted-}" == 1 ]]; then return 0; fi
     __vault_agent_noted=1
     local __vault_why=''
-    IFS= read -r __vault_why <"${VAULT_AGENT_STAMP}" 2>/dev/null || :
+    IFS= read -r __vault_why <"${__vault_stamp}" 2>/dev/null || :
     printf '%s\n' "vault: the agent cannot renew the credentials of ${__vault_shown}: ${__vault_why}; run: vault refresh" >&2
   else
     __vault_agent_noted=''

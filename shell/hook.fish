@@ -117,30 +117,48 @@ function __vault_update
     set -g VAULT_SEGMENT (string trim -- $__vault_text)
 end
 
-# Whether the agent serving this shell has exited (stopped or killed): a look at /proc.
+# Whether the agent serving this shell has exited or is leaving: its process is gone (a look at
+# /proc), or its socket is (it removes that first when stopped).
 function __vault_agent_gone
+    if test -n "$VAULT_AGENT_STAMP"; and not test -S (string replace -r -- '/needs/[^/]*$' '' "$VAULT_AGENT_STAMP")/agent.sock
+        return 0
+    end
     string match -qr -- '^[0-9]+$' "$VAULT_AGENT_PID"; and test -d /proc/self; and not test -e /proc/$VAULT_AGENT_PID
 end
 
-# `use --agent`: when the agent is gone, start another without asking anything (a killed
-# agent left its socket; one stopped on purpose did not, and is only reported), and say once
-# when a renewal needs the user. Builtins only, unless the agent is gone.
+# `use --agent`, before each command and prompt, with builtins only: when the agent is gone
+# (killed: its socket is left) or this shell's token is not its own (a nested shell inherits
+# its parent's), get a token of its own without asking anything, once; when the agent was
+# stopped on purpose (no socket), only say so. Say once when a renewal needs the user.
 function __vault_agent_tick
     set -l fish_trace
     __vault_visible $AWS_VAULT
+    set -l __vault_token "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+    set -l __vault_case ''
     if __vault_agent_gone
-        test "$__vault_agent_seen" = "$VAULT_AGENT_PID"; and return 0
-        set -g __vault_agent_seen $VAULT_AGENT_PID
-        set -l __vault_socket (string replace -r -- '/needs/[^/]*$' '' "$VAULT_AGENT_STAMP")/agent.sock
-        if test -S "$__vault_socket"
-            set -l __vault_code (__VAULT_SHELL=fish __VAULT_SHELL_PID=$fish_pid $__VAULT_EXE refresh --if-needed 2>/dev/null)
-            if test $status -eq 0; and test (count $__vault_code) -gt 0; and printf '%s\n' $__vault_code true | source
+        set __vault_case stopped
+        if test -S (string replace -r -- '/needs/[^/]*$' '' "$VAULT_AGENT_STAMP")/agent.sock
+            set __vault_case killed
+        end
+    else if not test -e "$__vault_token"; or not string match -q -- "$fish_pid-*" (string replace -r -- '^.*/' '' "$__vault_token")
+        set __vault_case foreign
+    end
+    if test -n "$__vault_case"
+        test "$__vault_agent_seen" = "$VAULT_AGENT_PID:$__vault_token"; and return 0
+        set -g __vault_agent_seen "$VAULT_AGENT_PID:$__vault_token"
+        if test $__vault_case = stopped
+            printf '%s\n' "vault: the agent serving $__vault_shown was stopped, so commands here get no credentials; run: vault use --agent $__vault_shown, or vault unuse" >&2
+            return 0
+        end
+        set -l __vault_code (__VAULT_SHELL=fish __VAULT_SHELL_PID=$fish_pid $__VAULT_EXE refresh --if-needed 2>/dev/null)
+        if test $status -eq 0; and test (count $__vault_code) -gt 0; and printf '%s\n' $__vault_code true | source
+            if test $__vault_case = killed
                 printf '%s\n' "vault: the agent serving $__vault_shown had stopped (killed?); vault started it again" >&2
-                return 0
             end
+        else if test $__vault_case = killed
             printf '%s\n' "vault: the agent serving $__vault_shown has stopped (killed?), so commands here get no credentials; run: vault refresh" >&2
         else
-            printf '%s\n' "vault: the agent serving $__vault_shown was stopped, so commands here get no credentials; run: vault use --agent $__vault_shown, or vault unuse" >&2
+            printf '%s\n' "vault: this shell has no agent token of its own for $__vault_shown; run: vault refresh" >&2
         end
         return 0
     end

@@ -125,32 +125,47 @@ __vault_update() {
   return 0
 }
 
-# Whether the agent serving this shell has exited (stopped or killed): a look at /proc.
+# Whether the agent serving this shell has exited or is leaving: its process is gone (a look at
+# /proc), or its socket is (it removes that first when stopped).
 __vault_agent_gone() {
   emulate -L zsh
+  [[ -n ${VAULT_AGENT_STAMP-} && ! -S ${VAULT_AGENT_STAMP%/needs/*}/agent.sock ]] && return 0
   __vault_int "${VAULT_AGENT_PID-}" && [[ -d /proc/self && ! -e /proc/$VAULT_AGENT_PID ]]
 }
 
-# `use --agent`: when the agent is gone, start another without asking anything (a killed
-# agent left its socket; one stopped on purpose did not, and is only reported), and say once
-# when a renewal needs the user. Builtins only, unless the agent is gone.
+# `use --agent`, before each command and prompt, with builtins only: when the agent is gone
+# (killed: its socket is left) or this shell's token is not its own (a nested shell inherits
+# its parent's), get a token of its own without asking anything, once; when the agent was
+# stopped on purpose (no socket), only say so. Say once when a renewal needs the user.
 __vault_agent_tick() {
   emulate -L zsh
   setopt no_xtrace no_verbose
   __vault_visible "$AWS_VAULT"
+  local __vault_token=${AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE-} __vault_case=''
   if __vault_agent_gone; then
-    [[ ${__vault_agent_seen-} == "$VAULT_AGENT_PID" ]] && return 0
-    typeset -g __vault_agent_seen=$VAULT_AGENT_PID
-    local __vault_code __vault_status=0 __vault_socket=${VAULT_AGENT_STAMP%/needs/*}/agent.sock
-    if [[ -S $__vault_socket ]]; then
-      __vault_code="$(__VAULT_SHELL=zsh __VAULT_SHELL_PID=$$ "$__VAULT_EXE" refresh --if-needed 2>/dev/null)" || __vault_status=$?
-      if ((__vault_status == 0)) && [[ -n $__vault_code ]] && eval "$__vault_code"; then
-        print -ru2 -- "vault: the agent serving $REPLY had stopped (killed?); vault started it again"
-        return 0
-      fi
+    if [[ -S ${${VAULT_AGENT_STAMP-}%/needs/*}/agent.sock ]]; then
+      __vault_case=killed
+    else
+      __vault_case=stopped
+    fi
+  elif [[ ! -e $__vault_token || ${__vault_token:t} != "$$-"* ]]; then
+    __vault_case=foreign
+  fi
+  if [[ -n $__vault_case ]]; then
+    [[ ${__vault_agent_seen-} == "$VAULT_AGENT_PID:$__vault_token" ]] && return 0
+    typeset -g __vault_agent_seen="$VAULT_AGENT_PID:$__vault_token"
+    if [[ $__vault_case == stopped ]]; then
+      print -ru2 -- "vault: the agent serving $REPLY was stopped, so commands here get no credentials; run: vault use --agent $REPLY, or vault unuse"
+      return 0
+    fi
+    local __vault_code __vault_status=0
+    __vault_code="$(__VAULT_SHELL=zsh __VAULT_SHELL_PID=$$ "$__VAULT_EXE" refresh --if-needed 2>/dev/null)" || __vault_status=$?
+    if ((__vault_status == 0)) && [[ -n $__vault_code ]] && eval "$__vault_code"; then
+      [[ $__vault_case == killed ]] && print -ru2 -- "vault: the agent serving $REPLY had stopped (killed?); vault started it again"
+    elif [[ $__vault_case == killed ]]; then
       print -ru2 -- "vault: the agent serving $REPLY has stopped (killed?), so commands here get no credentials; run: vault refresh"
     else
-      print -ru2 -- "vault: the agent serving $REPLY was stopped, so commands here get no credentials; run: vault use --agent $REPLY, or vault unuse"
+      print -ru2 -- "vault: this shell has no agent token of its own for $REPLY; run: vault refresh"
     fi
     return 0
   fi

@@ -32,11 +32,15 @@ impl AgentMark {
     /// The mark for the shell's environment; `None` when no agent serves it.
     pub(crate) fn of(env: &Env) -> Option<Self> {
         let pid = env.non_empty(AGENT_PID)?;
+        let stamp = env.non_empty(AGENT_STAMP);
         let proc = std::path::Path::new("/proc");
-        if proc.join("self").exists() && !proc.join(pid).exists() {
+        // Its process has exited, or its socket is gone (the first thing it removes).
+        let socket_gone = stamp
+            .and_then(|s| std::path::Path::new(s).parent()?.parent())
+            .is_some_and(|dir| !dir.join("agent.sock").exists());
+        if socket_gone || (proc.join("self").exists() && !proc.join(pid).exists()) {
             return Some(Self::Gone);
         }
-        let stamp = env.non_empty(AGENT_STAMP);
         Some(if stamp.is_some_and(|s| std::path::Path::new(s).exists()) {
             Self::NeedsYou
         } else {
@@ -105,16 +109,21 @@ mod tests {
         assert_eq!(shown(AgentMark::Gone), "prod agent gone");
         assert_eq!(segment(&env, now, None, None).unwrap(), "prod 10m");
         assert_eq!(AgentMark::of(&env), None);
-        // This process is alive, and the stamp is missing: serving.
-        let me = std::process::id().to_string();
-        let serving = Env::from_pairs([(AGENT_PID, me.as_str()), (AGENT_STAMP, "/nonexistent")]);
-        assert_eq!(AgentMark::of(&serving), Some(AgentMark::Serving));
-        let stamp = std::env::current_exe().unwrap();
+        // The agent's directory: its socket, and the folder of stamps.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("needs")).unwrap();
+        std::fs::write(dir.path().join("agent.sock"), "").unwrap();
+        let stamp = dir.path().join("needs/1");
         let stamp = stamp.to_str().unwrap();
-        let needs = Env::from_pairs([(AGENT_PID, me.as_str()), (AGENT_STAMP, stamp)]);
-        assert_eq!(AgentMark::of(&needs), Some(AgentMark::NeedsYou));
-        let gone = Env::from_pairs([(AGENT_PID, "999999999")]);
-        assert_eq!(AgentMark::of(&gone), Some(AgentMark::Gone));
+        // This process stands in for the agent: alive, with no stamp, it serves.
+        let me = std::process::id().to_string();
+        let with = |pid: &str| Env::from_pairs([(AGENT_PID, pid), (AGENT_STAMP, stamp)]);
+        assert_eq!(AgentMark::of(&with(&me)), Some(AgentMark::Serving));
+        std::fs::write(stamp, "why").unwrap();
+        assert_eq!(AgentMark::of(&with(&me)), Some(AgentMark::NeedsYou));
+        assert_eq!(AgentMark::of(&with("999999999")), Some(AgentMark::Gone));
+        std::fs::remove_file(dir.path().join("agent.sock")).unwrap();
+        assert_eq!(AgentMark::of(&with(&me)), Some(AgentMark::Gone));
     }
 
     #[test]

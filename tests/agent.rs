@@ -282,6 +282,28 @@ fn in_bash_zsh_and_fish_sdks_get_the_role_and_no_environment_holds_a_secret() {
             &std::fs::metadata(file).unwrap().permissions(),
         );
         assert_eq!(mode & 0o777, 0o600, "{shell}: {file}");
+        // The control: after plain `use`, the same look finds the key in the child (and the
+        // agent's token is revoked).
+        std::fs::remove_file(&child_env).unwrap();
+        tmux.send("vault use role");
+        tmux.wait_for_any(&["[role 15m]>", "[role 14m]>"]);
+        tmux.send(&format!(
+            "sh -c 'cat /proc/$$/environ > {}.tmp; mv {0}.tmp {0}'",
+            child_env.display()
+        ));
+        wait_until(
+            Duration::from_secs(10),
+            "the child wrote its environ",
+            || child_env.exists(),
+        );
+        assert!(
+            environ(&child_env).contains("AWS_ACCESS_KEY_ID=ASIA"),
+            "{shell}: the check cannot see keys"
+        );
+        assert!(
+            !Path::new(file).exists(),
+            "{shell}: plain use left the token"
+        );
     }
 }
 
@@ -312,8 +334,7 @@ fn shells_on_one_profile_share_one_assume_role_and_each_renewal_and_another_prof
         renewed,
         "both shells get the renewed credentials"
     );
-    let calls = proxy.count("AssumeRole");
-    assert!((2..=3).contains(&calls), "{calls} AssumeRole calls");
+    assert_eq!(proxy.count("AssumeRole"), 2, "one renewal for both shells");
     let c = use_agent(&t, "other", third.pid());
     assert_ne!(served_key(&c), served_key(&a));
     let others = proxy
@@ -337,8 +358,31 @@ fn shells_on_one_profile_share_one_assume_role_and_each_renewal_and_another_prof
 fn a_token_is_useless_to_another_user_after_unuse_and_after_its_shell_exits() {
     let (t, _proxy) = sandbox("");
     let _stop = StopsAgent(&t);
+    // Every directory up to the agent's is open to others: only the agent's own mode keeps
+    // them out.
+    let run = t.runtime_dir();
+    for dir in [
+        run.parent().unwrap().to_owned(),
+        run.clone(),
+        run.join("vault"),
+    ] {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
     let mut shell = StandIn::start();
-    let vars = use_agent(&t, "role", shell.pid());
+    let done = t
+        .vault(["use", "--agent", "role", "--shell", "bash"])
+        .env("__VAULT_SHELL_PID", shell.pid().to_string())
+        .env("AWS_PROFILE", "mine")
+        .run();
+    let vars = exported(&done.stdout);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(run.join("vault/agent"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o700);
     let token = token_of(&vars);
     assert_eq!(ask(&vars, &token).0, 200);
     // Another user can neither read the token file nor use the token it was given.
@@ -376,7 +420,9 @@ fn a_token_is_useless_to_another_user_after_unuse_and_after_its_shell_exits() {
     let (status, body) = ask(&vars, &format!("{token}x"));
     assert_eq!(status, 403, "{body}");
     // unuse revokes it, and puts back exactly what was there.
-    let mut unuse = t.vault(["unuse", "--shell", "bash"]);
+    let mut unuse = t
+        .vault(["unuse", "--shell", "bash"])
+        .env("__VAULT_SHELL_PID", shell.pid().to_string());
     for name in [
         "__VAULT_STATE",
         "VAULT_AGENT_PID",
@@ -386,6 +432,11 @@ fn a_token_is_useless_to_another_user_after_unuse_and_after_its_shell_exits() {
         unuse = unuse.env(name, &vars[name]);
     }
     let done = unuse.run();
+    assert!(
+        done.stdout.contains("export AWS_PROFILE='mine'"),
+        "{}",
+        done.stdout
+    );
     assert!(
         done.stdout
             .contains("unset AWS_CONTAINER_CREDENTIALS_FULL_URI")
@@ -686,4 +737,72 @@ fn with_no_live_token_the_agent_leaves_by_itself_after_its_idle_time() {
     wait_until(Duration::from_secs(10), "the agent leaves", || {
         !dir.exists() && !Path::new(&agent).exists()
     });
+}
+
+/// The last value printed after `marker` on the screen.
+fn value_on_screen(screen: &str, marker: &str) -> String {
+    screen
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(marker))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_nested_shell_gets_its_own_token_and_its_unuse_leaves_the_parents_then_stop_is_said() {
+    let (t, _proxy) = sandbox("");
+    let _stop = StopsAgent(&t);
+    let tmux = hooked_shell(&t, "bash", "nested", "AWS_VAULT_AGENT_IDLE=1m");
+    tmux.send("vault use --agent role");
+    tmux.wait_for("[role agent]>");
+    tmux.send("echo \"OUTER=$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\"");
+    let outer = value_on_screen(&tmux.wait_for("OUTER=/"), "OUTER=");
+    let (_, hook) = hook_setup("bash");
+    tmux.send("clear; bash --noprofile --norc -i");
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.send(&format!("{hook}; PS1='(inner)[${{VAULT_SEGMENT}}]> '"));
+    tmux.wait_for("(inner)[role agent]>");
+    tmux.send("echo \"INNER=$$:$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\"");
+    let inner = value_on_screen(&tmux.wait_for("INNER=1"), "INNER=");
+    let (pid, file) = inner.split_once(':').expect(&inner);
+    assert_ne!(file, outer, "the nested shell kept its parent's token");
+    let name = Path::new(file).file_name().unwrap().to_str().unwrap();
+    assert!(name.starts_with(&format!("{pid}-")), "{inner}");
+    tmux.send("vault unuse");
+    tmux.wait_for("(inner)[]>");
+    tmux.send("exit");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        Path::new(&outer).exists(),
+        "the nested unuse revoked the parent's token"
+    );
+    tmux.send("aws sts get-caller-identity --query Arn --output text");
+    tmux.wait_for("\narn:aws:sts::123456789012:assumed-role/agent-role/");
+    // Stopped on purpose: the shell says so, and starts nothing.
+    t.vault(["agent", "stop"]).run();
+    tmux.send("true");
+    let screen = tmux.wait_for("[role agent gone]>");
+    assert!(
+        screen.contains("vault: the agent serving role was stopped, so commands here get no credentials; run: vault use --agent role, or vault unuse"),
+        "{screen}"
+    );
+    assert!(!t.runtime_dir().join("vault/agent").exists());
+}
+
+#[test]
+fn credentials_in_the_default_profile_that_sdks_would_take_first_are_warned_about() {
+    let (t, _proxy) = sandbox("");
+    let _stop = StopsAgent(&t);
+    let config = format!("{}[default]\ncredential_process = false\n", t.read_config());
+    t.write_config(&config);
+    let shell = StandIn::start();
+    t.vault(["use", "--agent", "role", "--shell", "bash"])
+        .env("__VAULT_SHELL_PID", shell.pid().to_string())
+        .stderr(&format!(
+            "vault: warning: SDKs in this shell will use the [default] profile's credentials (credential_process in {}), not the agent's: every SDK looks there first. Move them into a named profile (`vault import` takes keys into the keystore)\n",
+            t.config_path().display()
+        ))
+        .run();
 }

@@ -40,6 +40,9 @@ const REMOVED: &[&str] = &[
     "VAULT_REFRESH_AT",
     "VAULT_CLOCK_BOOT",
     "__VAULT_STATE",
+    // A `use --agent` shell's agent serves that shell, not this command.
+    "VAULT_AGENT_PID",
+    "VAULT_AGENT_STAMP",
     // What unlocks a keystore, and with it every long-term key: the command needs none of it.
     "AWS_VAULT_FILE_PASSPHRASE",
     "AWS_VAULT_OP_CONNECT_TOKEN",
@@ -109,7 +112,17 @@ pub(crate) fn run(args: &ExecArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<(),
     }
     check_values(&from_config, &config_origin(profile))?;
     set.extend(from_config);
-    let env = child_environment(set, &[]);
+    // The agent's endpoint of a `use --agent` shell: keys in the environment come first in every
+    // SDK, but a command that drops them must not fall back to the shell's profile.
+    let agent_shell = ctx.env.non_empty("VAULT_AGENT_PID").is_some();
+    let env = child_environment(
+        set,
+        if agent_shell {
+            CONTAINER_VARIABLES
+        } else {
+            &[]
+        },
+    );
     let (program, command) = program_and_command(profile, args, global, ctx, &env)?;
     crate::keystore::detach_from_shared_keyring();
     let reason = child::replace_process(&program, &command, &env);

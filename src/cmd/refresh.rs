@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::credentials::{Fetch, fetch_quietly};
 use super::print;
+use super::use_agent;
 use super::use_profile::{credentials_code, output_shell, saved_state};
 use crate::cli::{CredentialArgs, GlobalArgs, RefreshArgs};
 use crate::config::Config;
@@ -42,18 +43,24 @@ pub(crate) fn run(args: &RefreshArgs, global: &GlobalArgs, ctx: &Ctx) -> Result<
     if saved.agent {
         // The agent renews in the background. `vault refresh` brings it new credentials (an
         // MFA code, a sign-in) for every shell on the profile; from the hook, `--if-needed`
-        // starts a new agent, without a prompt, when the one serving this shell is gone.
-        if args.from_cache || (args.if_needed && super::use_agent::agent_alive(ctx)) {
+        // gets this shell a token of its own, without a prompt, when its agent is gone (a new
+        // one starts) or its token is not its own (a nested shell inherits its parent's).
+        if args.from_cache || (args.if_needed && use_agent::token_is_good(ctx)) {
             return Ok(());
         }
-        let code = super::use_agent::refresh(
+        let mode = if args.if_needed {
+            use_agent::Mode::Restore
+        } else {
+            use_agent::Mode::Renew
+        };
+        let (code, _) = use_agent::agent_code(
             profile,
             &credential_args(&saved),
             &saved,
             shell,
             global,
             &quiet(ctx, args.if_needed),
-            !args.if_needed,
+            mode,
         )?;
         return print(&code);
     }

@@ -18,7 +18,7 @@
 //! finds them expired fetches as `--lazy`'s first request does, and may prompt.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -69,6 +69,8 @@ struct Shared {
     observer: OnceLock<Observer>,
     /// No longer served: the renewal thread ends.
     retired: AtomicBool,
+    /// How many times credentials fetched elsewhere were handed in (`hold`).
+    holds: AtomicU64,
 }
 
 /// The profile's credentials [`Served`] holds.
@@ -256,6 +258,7 @@ impl Served {
                 fetching: Mutex::new(()),
                 observer: OnceLock::new(),
                 retired: AtomicBool::new(false),
+                holds: AtomicU64::new(0),
             }),
         }
     }
@@ -270,7 +273,10 @@ impl Served {
     ) {
         let shared = &self.shared;
         let entry = Entry::new(creds, account_id, shared.now());
-        shared.lock().profile = Some((entry, config));
+        let mut state = shared.lock();
+        state.profile = Some((entry, config));
+        shared.holds.fetch_add(1, Ordering::Relaxed);
+        drop(state);
         // An MFA code the holder used is spent; the roles were assumed with older credentials.
         shared.mfa_token_spent.store(true, Ordering::Relaxed);
         shared.changed.notify_all();
@@ -517,8 +523,17 @@ impl Shared {
     /// One renewal attempt for `key`, without a prompt; a failure keeps the held credentials.
     fn renew(self: &Arc<Self>, key: &Key) {
         let _one = lock(&self.fetching);
+        let held_before = self.holds.load(Ordering::Relaxed);
         let result = self.fetch_and_hold(key, &self.background);
         let mut state = self.lock();
+        // Credentials handed in while this renewal ran (`vault refresh`) are newer than its
+        // outcome: a failure of this attempt says nothing about them.
+        if self.holds.load(Ordering::Relaxed) != held_before || self.retired.load(Ordering::Relaxed)
+        {
+            state.attempts += 1;
+            self.changed.notify_all();
+            return;
+        }
         let now = self.now();
         // Credentials that are due again at once (a credential_process that hands out what it
         // has until it expires) count as a failure: the thread backs off instead of spinning.

@@ -17,8 +17,9 @@ use super::credentials::{Fetch, config_origin, fetch, overrides};
 use super::use_profile::{Value, push_region, state_script};
 use crate::cli::{CredentialArgs, GlobalArgs};
 use crate::config::Config;
+use crate::config::credentials_file::{self, CredentialsFile};
 use crate::creds::account::account_id;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Env};
 use crate::error::Error;
 use crate::prompt::time_left;
 use crate::shell::ShellKind;
@@ -29,6 +30,20 @@ use crate::visible::visible;
 /// subshell is vault's parent, not the shell).
 const SHELL_PID: &str = "__VAULT_SHELL_PID";
 const TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+/// The longest the hook's restore waits on STS: it runs before a command or prompt.
+const RESTORE_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Why a token is asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// `vault use --agent`: the agent's credentials when it holds some, else fetch them here.
+    Use,
+    /// `vault refresh`: new credentials for every shell on the profile, asking what it must.
+    Renew,
+    /// The hook, when this shell's agent or token is gone: a token from the agent that runs
+    /// now, without asking anything, and any STS call within 2 s.
+    Restore,
+}
 
 /// The code that points this shell at the agent, and the line that says so.
 pub(super) fn agent_code(
@@ -38,43 +53,9 @@ pub(super) fn agent_code(
     shell: ShellKind,
     global: &GlobalArgs,
     ctx: &Ctx,
+    mode: Mode,
 ) -> Result<(String, String), Error> {
-    register(profile, credentials, saved, shell, global, ctx, false)
-}
-
-/// `vault refresh` in a `use --agent` shell: new credentials for every shell on the profile
-/// (`renew`), or a token from a new agent when the one serving it is gone.
-pub(super) fn refresh(
-    profile: &str,
-    credentials: &CredentialArgs,
-    saved: &Saved,
-    shell: ShellKind,
-    global: &GlobalArgs,
-    ctx: &Ctx,
-    renew: bool,
-) -> Result<String, Error> {
-    register(profile, credentials, saved, shell, global, ctx, renew).map(|(code, _)| code)
-}
-
-/// Whether the agent that serves this shell is still running.
-pub(super) fn agent_alive(ctx: &Ctx) -> bool {
-    ctx.env
-        .non_empty(AGENT_PID)
-        .and_then(|pid| pid.parse().ok())
-        .and_then(agent::Shell::find)
-        .is_some()
-}
-
-fn register(
-    profile: &str,
-    credentials: &CredentialArgs,
-    saved: &Saved,
-    shell: ShellKind,
-    global: &GlobalArgs,
-    ctx: &Ctx,
-    renew: bool,
-) -> Result<(String, String), Error> {
-    let original = saved.original_env(&ctx.env);
+    let original = absolute_paths(&saved.original_env(&ctx.env));
     let as_before = Ctx {
         env: original.clone(),
         ..ctx.clone()
@@ -83,26 +64,25 @@ fn register(
     let config = Config::load(&original)?;
     let chain = config.resolve_chain(profile, &overrides(credentials), &original)?;
     let region = chain.target().region.clone();
+    if mode != Mode::Restore
+        && let Some(found) = default_credentials(&config, &original)
+    {
+        super::warn(&format!(
+            "SDKs in this shell will use the [default] profile's credentials ({found}), not the \
+             agent's: every SDK looks there first. Move them into a named profile (`vault import` \
+             takes keys into the keystore)"
+        ));
+    }
     let flags = saved.flags().encode();
-    let global_text = serde_json::to_string(global).map_err(|e| Error::Message(e.to_string()))?;
     let place = Place::of(&ctx.env)?;
     let mut request = UseRequest {
-        // What makes two shells' credentials the same: profile, flags, keystore and config.
-        key: [
-            profile,
-            &flags,
-            &global_text,
-            original
-                .non_empty("AWS_CONFIG_FILE")
-                .unwrap_or("~/.aws/config"),
-        ]
-        .join("\n"),
+        key: key(profile, &flags, global, &original)?,
         profile: profile.to_owned(),
         flags,
         global: global.clone(),
         env: original.pairs(),
         shell_pid: shell_pid(ctx),
-        renew,
+        renew: mode == Mode::Renew,
         credentials: None,
         account_id: None,
     };
@@ -117,13 +97,15 @@ fn register(
             .unwrap_or_default();
         let how = Fetch {
             min_ttl: Some(held.max(agent::renewal_window(&original))),
+            deadline: (mode == Mode::Restore).then_some(RESTORE_DEADLINE),
             ..Fetch::default()
         };
         let (creds, chain) = fetch(profile, credentials, how, global, &as_before)?;
         if creds.expiration.is_none() {
             // The agent would hold long-term keys for as long as the shell lives.
             return Err(Error::Message(format!(
-                "{} gives long-term keys that do not expire (no session), and the agent serves only temporary credentials; drop --no-session, or use plain `vault use {}`",
+                "{} gives long-term keys that do not expire (no session), and the agent serves \
+                 only temporary credentials; drop --no-session, or use plain `vault use {}`",
                 visible(profile),
                 visible(profile)
             )));
@@ -157,10 +139,111 @@ fn register(
         .map(|r| format!(" ({})", visible(&r)))
         .unwrap_or_default();
     let line = format!(
-        "vault: using {}{region_text} through the agent{left}; it renews them, and no credentials are in this shell",
+        "vault: using {}{region_text} through the agent{left}; it renews them, and no \
+         credentials are in this shell",
         visible(profile)
     );
     Ok((code, line))
+}
+
+/// What in the `[default]` profile an SDK takes before the container endpoint: with
+/// `AWS_PROFILE` unset, SDKs read the default profile's credentials first.
+fn default_credentials(config: &Config, env: &Env) -> Option<String> {
+    const SETTINGS: &[&str] = &[
+        "aws_access_key_id",
+        "credential_process",
+        "role_arn",
+        "sso_session",
+        "sso_start_url",
+        "web_identity_token_file",
+    ];
+    if let Some(section) = config.document().profile("default")
+        && let Some(setting) = SETTINGS.iter().find(|key| section.get(key).is_some())
+    {
+        return Some(format!("{setting} in {}", config.path().display()));
+    }
+    let path = credentials_file::path_from_env(env)?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    CredentialsFile::parse(&text)
+        .profile("default")?
+        .keys()
+        .map(|_| format!("access keys in {}", path.display()))
+}
+
+/// Whether this shell's token is its own and the agent that made it still runs: if not, the
+/// hook asks for a new one (`refresh --if-needed`).
+pub(super) fn token_is_good(ctx: &Ctx) -> bool {
+    let agent_alive = ctx
+        .env
+        .non_empty(AGENT_PID)
+        .and_then(|pid| pid.parse().ok())
+        .and_then(agent::Shell::find)
+        .is_some();
+    let ours = format!("{}-", shell_pid(ctx));
+    let token_ours = ctx.env.non_empty(TOKEN_FILE).is_some_and(|file| {
+        let file = std::path::Path::new(file);
+        file.exists()
+            && file
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(&ours))
+    });
+    agent_alive && token_ours
+}
+
+/// What makes two shells' credentials the same: the profile, the `use` flags, the keystore
+/// (`--debug` aside), the config file and the endpoints.
+fn key(profile: &str, flags: &str, global: &GlobalArgs, env: &Env) -> Result<String, Error> {
+    let keystore = GlobalArgs {
+        debug: false,
+        ..absolute_globals(global)
+    };
+    let keystore = serde_json::to_string(&keystore).map_err(|e| Error::Message(e.to_string()))?;
+    let mut parts = vec![profile, flags, &keystore];
+    for name in [
+        "AWS_CONFIG_FILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        parts.push(env.get(name).unwrap_or("-"));
+    }
+    Ok(parts.join("\n"))
+}
+
+/// Variables that name files: relative ones are made absolute, so that the agent (whose working
+/// directory is `/`) and the key mean the files this shell means.
+const PATH_VARIABLES: &[&str] = &[
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_VAULT_FILE_DIR",
+    "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
+    "PASSWORD_STORE_DIR",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+];
+
+fn absolute_paths(env: &Env) -> Env {
+    let mut env = env.clone();
+    for name in PATH_VARIABLES {
+        if let Some(path) = env.non_empty(name).map(absolute)
+            && let Some(path) = path.to_str()
+        {
+            let path = path.to_owned();
+            env.set(name, Some(&path));
+        }
+    }
+    env
+}
+
+fn absolute_globals(global: &GlobalArgs) -> GlobalArgs {
+    GlobalArgs {
+        file_dir: global.file_dir.as_deref().map(absolute),
+        pass_dir: global.pass_dir.as_deref().map(absolute),
+        ..global.clone()
+    }
+}
+
+fn absolute(path: impl AsRef<std::path::Path>) -> std::path::PathBuf {
+    std::path::absolute(path.as_ref()).unwrap_or_else(|_| path.as_ref().to_owned())
 }
 
 fn code_for(
@@ -169,7 +252,7 @@ fn code_for(
     region: Option<&String>,
     saved: &Saved,
     shell: ShellKind,
-    original: &crate::ctx::Env,
+    original: &Env,
 ) -> Result<String, Error> {
     let token_file = registered.token_file.to_str().ok_or_else(|| {
         Error::Message("the agent's directory has a name that is not UTF-8".to_owned())
@@ -212,6 +295,7 @@ pub(super) fn revoke_previous(ctx: &Ctx) {
     };
     let request = Request::Revoke {
         token_file: file.into(),
+        shell_pid: shell_pid(ctx),
     };
     if let Err(e) = agent::ask(&place, &request) {
         log::debug!("could not revoke this shell's agent token: {e}");

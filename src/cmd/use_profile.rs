@@ -36,8 +36,15 @@ pub(crate) fn use_profile(args: &UseArgs, global: &GlobalArgs, ctx: &Ctx) -> Res
     saved.agent = args.agent;
     let profile = super::required_profile(args.profile.as_deref(), global, ctx, "use")?;
     if args.agent {
-        let (code, line) =
-            super::use_agent::agent_code(&profile, &args.credentials, &saved, shell, global, ctx)?;
+        let (code, line) = super::use_agent::agent_code(
+            &profile,
+            &args.credentials,
+            &saved,
+            shell,
+            global,
+            ctx,
+            super::use_agent::Mode::Use,
+        )?;
         print(&code)?;
         say(ctx, &line);
         return Ok(());
@@ -261,7 +268,9 @@ pub(super) fn boot_time(now: i64) -> Option<i64> {
 }
 
 pub(super) fn saved_state(env: &Env) -> Option<Saved> {
-    env.non_empty(STATE).and_then(Saved::decode)
+    env.non_empty(STATE)
+        .and_then(Saved::decode)
+        .map(|saved| saved.complete(env))
 }
 
 /// The shell to write code for: `--shell`, else the one the hook names. It is never guessed

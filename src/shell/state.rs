@@ -141,6 +141,18 @@ impl Saved {
         Some(saved)
     }
 
+    /// Adds the variables a state written by an older vault did not know, with their values
+    /// now: that vault never changed them, so these are the values to put back.
+    pub(crate) fn complete(mut self, env: &Env) -> Self {
+        for name in TOUCHED {
+            if !self.original.iter().any(|(known, _)| known == name) {
+                self.original
+                    .push(((*name).to_owned(), env.get(name).map(str::to_owned)));
+            }
+        }
+        self
+    }
+
     /// The environment as it was before the first `use`.
     pub(crate) fn original_env(&self, env: &Env) -> Env {
         let mut original = env.clone();
@@ -183,6 +195,27 @@ mod tests {
         );
         assert_eq!(original.get("AWS_PROFILE"), Some(""));
         assert_eq!(original.get("AWS_VAULT"), None);
+    }
+
+    #[test]
+    fn a_state_from_an_older_vault_gains_the_variables_it_did_not_know_with_their_values_now() {
+        let old = Saved::decode("AWS_REGION=ZXUtd2VzdC0x;AWS_VAULT").unwrap();
+        let env = Env::from_pairs([("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://x/")]);
+        let saved = old.complete(&env);
+        let value = |name: &str| {
+            saved
+                .original
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(value("AWS_REGION"), Some(Some("eu-west-1".to_owned())));
+        assert_eq!(
+            value("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            Some(Some("http://x/".to_owned()))
+        );
+        assert_eq!(value(AGENT_PID), Some(None));
+        assert_eq!(saved.original.len(), TOUCHED.len());
     }
 
     #[test]

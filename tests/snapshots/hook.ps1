@@ -50,7 +50,8 @@ function global:__vault_update {
     $text = if ($env:AWS_VAULT_PROMPT_FORMAT) { $env:AWS_VAULT_PROMPT_FORMAT } else { '%p %t' }
     if ($env:VAULT_AGENT_PID) {
         # `use --agent`: the agent renews; the segment says it serves, or that it needs the user.
-        if ((Test-Path -LiteralPath '/proc/self') -and -not (Test-Path -LiteralPath "/proc/$($env:VAULT_AGENT_PID)")) { $left = 'agent gone' }
+        $socket = if ($env:VAULT_AGENT_STAMP) { Join-Path (Split-Path (Split-Path $env:VAULT_AGENT_STAMP)) 'agent.sock' } else { '' }
+        if (($socket -and -not (Test-Path -LiteralPath $socket)) -or ((Test-Path -LiteralPath '/proc/self') -and -not (Test-Path -LiteralPath "/proc/$($env:VAULT_AGENT_PID)"))) { $left = 'agent gone' }
         elseif ($env:VAULT_AGENT_STAMP -and (Test-Path -LiteralPath $env:VAULT_AGENT_STAMP)) { $left = 'agent!' }
         else { $left = 'agent' }
     } elseif ($env:VAULT_EXPIRES_AT -match '^[0-9]+$') {

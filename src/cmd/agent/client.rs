@@ -7,6 +7,9 @@ use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use nix::sys::socket::getsockopt;
+use nix::sys::socket::sockopt::PeerCredentials;
+
 use super::place::Place;
 use super::wire::{self, Request, Response};
 use crate::error::Error;
@@ -30,10 +33,8 @@ const NOT_INHERITED: &[&str] = &[
 
 /// Asks the running agent; `None` when no agent is running.
 pub(crate) fn ask(place: &Place, request: &Request) -> Result<Option<Response>, Error> {
-    let mut stream = match UnixStream::connect(place.socket()) {
-        Ok(stream) => stream,
-        Err(e) if not_running(&e) => return Ok(None),
-        Err(e) => return Err(unreachable(place, &e)),
+    let Some(mut stream) = connect(place)? else {
+        return Ok(None);
     };
     let mut talk = || -> io::Result<Response> {
         stream.set_read_timeout(Some(ANSWER_DEADLINE))?;
@@ -46,8 +47,12 @@ pub(crate) fn ask(place: &Place, request: &Request) -> Result<Option<Response>, 
 
 /// Asks the agent, starting it first when none is running.
 pub(crate) fn ask_or_start(place: &Place, request: &Request) -> Result<Response, Error> {
-    if let Some(response) = ask(place, request)? {
-        return Ok(response);
+    match ask(place, request) {
+        Ok(Some(response)) => return Ok(response),
+        Ok(None) => {}
+        // An agent that left (idle) while it was being asked: a new one answers.
+        Err(_) if !place.socket().exists() => {}
+        Err(e) => return Err(e),
     }
     start(place)?;
     ask(place, request)?.ok_or_else(|| {
@@ -55,6 +60,38 @@ pub(crate) fn ask_or_start(place: &Place, request: &Request) -> Result<Response,
             "the vault agent started but does not answer; run: vault agent status".to_owned(),
         )
     })
+}
+
+/// A connection to the agent's socket, after checking that the socket is where only we can
+/// put one and that a process of ours listens on it: the shell side sends credentials.
+pub(crate) fn connect(place: &Place) -> Result<Option<UnixStream>, Error> {
+    if !place.exists() {
+        return Ok(None);
+    }
+    place.check()?;
+    let stream = match UnixStream::connect(place.socket()) {
+        Ok(stream) => stream,
+        Err(e) if not_running(&e) => return Ok(None),
+        Err(e) => return Err(unreachable(place, &e)),
+    };
+    let peer = getsockopt(&stream, PeerCredentials).map_err(|e| unreachable(place, &e.into()))?;
+    let ours = nix::unistd::geteuid().as_raw();
+    if peer.uid() != ours {
+        return Err(Error::Message(format!(
+            "the socket {} is served by uid {}, not by you; remove it and try again",
+            place.socket().display(),
+            peer.uid()
+        )));
+    }
+    Ok(Some(stream))
+}
+
+/// The process serving the agent's socket, if one does.
+pub(crate) fn agent_pid(place: &Place) -> Option<i32> {
+    let stream = connect(place).ok()??;
+    getsockopt(&stream, PeerCredentials)
+        .ok()
+        .map(|peer| peer.pid())
 }
 
 fn not_running(e: &io::Error) -> bool {
@@ -65,8 +102,15 @@ fn not_running(e: &io::Error) -> bool {
 }
 
 fn unreachable(place: &Place, e: &io::Error) -> Error {
+    let what = match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            "did not answer within 10 seconds".to_owned()
+        }
+        io::ErrorKind::UnexpectedEof => "closed the connection without an answer".to_owned(),
+        _ => format!("could not be asked ({e})"),
+    };
     Error::Message(format!(
-        "the vault agent at {} did not answer ({e}); run: vault agent stop, then try again",
+        "the vault agent at {} {what}; run: vault agent stop, then try again",
         place.socket().display()
     ))
 }
@@ -83,7 +127,9 @@ fn start(place: &Place) -> Result<(), Error> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        // In the shell's directory, as `use` ran: a relative AWS_CONFIG_FILE means the same.
+        // Like any daemon, it keeps none of the shell's directories busy (`use` hands it
+        // absolute paths).
+        .current_dir("/")
         .process_group(0);
     for name in NOT_INHERITED {
         command.env_remove(name);
@@ -98,11 +144,10 @@ fn start(place: &Place) -> Result<(), Error> {
             Err(e) if !not_running(&e) => return Err(unreachable(place, &e)),
             Err(_) => {}
         }
-        // Another shell's agent may have won the race: this one then exits, and that one's
-        // socket appears.
+        // Another shell's agent may have won the race: this one then exits (with status 3),
+        // and that one's socket appears.
         if let Ok(Some(status)) = child.try_wait()
-            && !status.success()
-            && Instant::now() > deadline
+            && status.code() != Some(super::ANOTHER_AGENT_RUNS.into())
         {
             return Err(Error::Message(format!(
                 "the vault agent stopped as it started ({status}); see why with: vault --debug agent serve"

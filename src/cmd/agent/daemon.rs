@@ -87,7 +87,8 @@ pub(super) fn serve(ctx: &Ctx) -> Result<(), Error> {
     let lock = fsutil::open_lock_file(&lock_path)
         .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
     if lock.try_lock().is_err() {
-        return Err(Error::Message("another vault agent is running".to_owned()));
+        log::debug!("agent: another vault agent is running");
+        return Err(Error::Exit(super::ANOTHER_AGENT_RUNS));
     }
     // What an agent that was killed left behind: its socket, tokens no one can use, stamps.
     place.clear();
@@ -187,9 +188,15 @@ impl Agent {
         };
         let response = match request {
             Request::Use(request) => self.register(*request),
-            Request::Revoke { token_file } => {
+            Request::Revoke {
+                token_file,
+                shell_pid,
+            } => {
                 let mut state = self.lock();
-                let count = Self::forget_where(&mut state, |token| token.file == token_file);
+                let count = Self::forget_where(&mut state, |token| {
+                    token.file == token_file
+                        && (token.shell.pid() == shell_pid || !token.shell.alive())
+                });
                 Response::Revoked { count }
             }
             Request::Status => self.status(),
@@ -321,10 +328,10 @@ impl Agent {
     /// A new token, its file written (0600) before anyone is told of it.
     fn new_token(&self, key: String, profile: String, shell: Shell) -> io::Result<Token> {
         let secret = Secret::new(server::random_token(30)?);
-        let file =
-            self.place
-                .tokens()
-                .join(format!("{}-{}", shell.pid(), server::random_token(9)?));
+        // Named after the shell, which the hook compares with its own pid.
+        let folder = self.place.tokens();
+        fsutil::create_private_dir(&folder)?;
+        let file = folder.join(format!("{}-{}", shell.pid(), server::random_token(9)?));
         // A new name, written before anyone learns it: no rename needed, and no fsync, since
         // a token must not outlive the agent anyway (this keeps `use --agent` fast on a disk).
         std::fs::OpenOptions::new()

@@ -22,6 +22,9 @@ use crate::ctx::{Ctx, Env};
 use crate::error::Error;
 use crate::visible::visible;
 
+/// The exit status of an agent that finds another running: its starter waits for that one.
+const ANOTHER_AGENT_RUNS: u8 = 3;
+
 /// The window the agent renews ahead of unless `AWS_MIN_TTL` says otherwise: botocore asks
 /// again 15 minutes before expiry, the earliest of the SDKs, and must find new credentials then.
 const SDK_REFRESH_WINDOW: &str = "15m";
@@ -91,9 +94,27 @@ fn age(secs: i64) -> String {
 
 fn stop(ctx: &Ctx) -> Result<(), Error> {
     let place = Place::of(&ctx.env)?;
-    let Some(response) = ask(&place, &Request::Stop)? else {
-        super::note("vault: no agent is running");
-        return Ok(());
+    let response = match ask(&place, &Request::Stop) {
+        Ok(Some(response)) => response,
+        Ok(None) => {
+            super::note("vault: no agent is running");
+            return Ok(());
+        }
+        // A stopped (SIGSTOP) or wedged agent: the process behind the socket goes.
+        Err(e) => {
+            let Some(pid) = client::agent_pid(&place) else {
+                return Err(e);
+            };
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            place.remove_all();
+            super::note(&format!(
+                "vault: the agent (process {pid}) did not answer, so vault killed it; its tokens are gone with it"
+            ));
+            return Ok(());
+        }
     };
     let Response::Revoked { count } = response else {
         return Err(unexpected(&response));

@@ -89,8 +89,10 @@ impl Place {
         let _ = remove(&self.socket());
     }
 
-    /// Leaves nothing behind: the agent's last act.
+    /// Leaves nothing behind: the agent's last act. The socket goes first, so a shell that
+    /// asks from now on starts a new agent rather than talking to this one.
     pub(crate) fn remove_all(&self) {
+        let _ = remove(&self.socket());
         self.clear();
         let _ = std::fs::remove_dir(self.tokens());
         let _ = std::fs::remove_dir(self.stamps());

@@ -15,6 +15,9 @@ impl Shell {
             return None;
         }
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        if state(&stat) == Some('Z') {
+            return None;
+        }
         Some(Self {
             pid,
             started: start_time(&stat)?,

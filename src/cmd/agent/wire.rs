@@ -21,9 +21,11 @@ const MAX_LINE: u64 = 4 * 1024 * 1024;
 pub(crate) enum Request {
     /// A token for a shell, with credentials when the agent has asked for them.
     Use(Box<UseRequest>),
-    /// Forget the token whose file this is (`unuse`, or a `use` of another profile).
+    /// Forget the token whose file this is (`unuse`, or a `use` of another profile), if it is
+    /// the asking shell's: a nested shell inherits its parent's variables, not its token.
     Revoke {
         token_file: PathBuf,
+        shell_pid: i32,
     },
     Status,
     Stop,
