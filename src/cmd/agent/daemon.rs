@@ -226,23 +226,29 @@ impl Agent {
         let Some(shell) = Shell::find(shell_pid) else {
             return failed(format!("the shell (process {shell_pid}) is not running"));
         };
+        // Everything slow (the config, for the settings roles are assumed with at `/role-arn/`)
+        // comes before the lock that every SDK request takes.
+        let brought = match credentials {
+            None => None,
+            Some(credentials) => {
+                let Some(creds) = credentials.into_credentials() else {
+                    return failed("the credentials' expiry is out of range".to_owned());
+                };
+                let env = Env::from_owned(env);
+                let args = credential_args(&Saved::decode(&flags).unwrap_or_default());
+                let config = match Config::load(&env).and_then(|config| {
+                    config
+                        .resolve_chain(&profile, &overrides(&args), &env)
+                        .map(|chain| chain.target().clone())
+                }) {
+                    Ok(config) => config,
+                    Err(e) => return failed(e.to_string()),
+                };
+                Some((creds, env, args, config))
+            }
+        };
         let mut state = self.lock();
-        if let Some(credentials) = credentials {
-            let Some(creds) = credentials.into_credentials() else {
-                return failed("the credentials' expiry is out of range".to_owned());
-            };
-            let env = Env::from_owned(env);
-            let saved = Saved::decode(&flags).unwrap_or_default();
-            let args = credential_args(&saved);
-            // The settings the profile's roles are assumed with (`/role-arn/`).
-            let config = match Config::load(&env).and_then(|config| {
-                config
-                    .resolve_chain(&profile, &overrides(&args), &env)
-                    .map(|chain| chain.target().clone())
-            }) {
-                Ok(config) => config,
-                Err(e) => return failed(e.to_string()),
-            };
+        if let Some((creds, env, args, config)) = brought {
             let entry = match state.profiles.remove(&key) {
                 Some(entry) => entry,
                 None => self.new_profile(&mut state.made, profile.clone(), args, global, env),
