@@ -145,3 +145,7 @@ cat "$WORK/complete.md"
 
 # Cached roles, side by side with awsume (its own moto and sandbox).
 AWSUME=$AWSUME bench/roles.sh
+
+# `vault use --agent`: requests to the agent (and under a flood), `use --agent` with the agent
+# running, and the idle agent's memory (its own moto and sandbox).
+bench/agent.sh

@@ -18,9 +18,18 @@ use crate::error::Error;
 const START_DEADLINE: Duration = Duration::from_secs(5);
 /// The agent answers at once; this only keeps a stopped (SIGSTOP) agent from hanging a shell.
 const ANSWER_DEADLINE: Duration = Duration::from_secs(10);
-/// Variables the agent must not inherit: it serves credentials, it never holds them in its
-/// environment.
+/// Variables the agent must not inherit: it serves credentials, it never holds them, or what
+/// unlocks a keystore, in its environment (each profile's renewals have their shell's), nor
+/// this shell's marks.
 const NOT_INHERITED: &[&str] = &[
+    "AWS_VAULT_FILE_PASSPHRASE",
+    "AWS_VAULT_OP_CONNECT_TOKEN",
+    "AWS_VAULT_OP_SERVICE_ACCOUNT_TOKEN",
+    "PROTON_PASS_PERSONAL_ACCESS_TOKEN",
+    "__VAULT_SHELL",
+    "__VAULT_SHELL_PID",
+    "VAULT_AGENT_PID",
+    "VAULT_AGENT_STAMP",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
