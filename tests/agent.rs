@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::shell_interactive::{setup, starts, value_on_screen};
 use crate::support::Sandbox;
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::tmux::Tmux;
@@ -152,26 +153,9 @@ fn wait_until(within: Duration, what: &str, mut wanted: impl FnMut() -> bool) {
     }
 }
 
-fn hook_setup(shell: &str) -> (&'static str, &'static str) {
-    match shell {
-        "bash" => (
-            "bash --noprofile --norc -i",
-            "eval \"$(\"$VAULT\" hook bash)\"; PS1='[${VAULT_SEGMENT}]> '",
-        ),
-        "zsh" => (
-            "zsh -f -i",
-            "eval \"$(\"$VAULT\" hook zsh)\"; setopt PROMPT_SUBST; PROMPT='[${VAULT_SEGMENT}]> '",
-        ),
-        _ => (
-            "fish --no-config -i",
-            "$VAULT hook fish | source; function fish_prompt; echo -n '['; __vault_prompt; echo -n ']> '; end",
-        ),
-    }
-}
-
 /// A shell under tmux with the hook loaded; `env` is exported first.
 fn hooked_shell(t: &Sandbox, shell: &str, name: &str, env: &str) -> Tmux {
-    let (command, hook) = hook_setup(shell);
+    let (command, hook) = setup(shell);
     let tmux = Tmux::start(t, &format!("{name}-{shell}"), command);
     tmux.wait_for_any(&["#", "$", ">"]);
     std::thread::sleep(Duration::from_millis(300));
@@ -739,17 +723,6 @@ fn with_no_live_token_the_agent_leaves_by_itself_after_its_idle_time() {
     });
 }
 
-/// The last value printed after `marker` on the screen.
-fn value_on_screen(screen: &str, marker: &str) -> String {
-    screen
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix(marker))
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
 #[test]
 fn a_nested_shell_gets_its_own_token_and_its_unuse_leaves_the_parents_then_stop_is_said() {
     let (t, _proxy) = sandbox("");
@@ -759,13 +732,13 @@ fn a_nested_shell_gets_its_own_token_and_its_unuse_leaves_the_parents_then_stop_
     tmux.wait_for("[role agent]>");
     tmux.send("echo \"OUTER=$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\"");
     let outer = value_on_screen(&tmux.wait_for("OUTER=/"), "OUTER=");
-    let (_, hook) = hook_setup("bash");
+    let (_, hook) = setup("bash");
     tmux.send("clear; bash --noprofile --norc -i");
     std::thread::sleep(Duration::from_millis(300));
     tmux.send(&format!("{hook}; PS1='(inner)[${{VAULT_SEGMENT}}]> '"));
     tmux.wait_for("(inner)[role agent]>");
     tmux.send("echo \"INNER=$$:$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\"");
-    let inner = value_on_screen(&tmux.wait_for("INNER=1"), "INNER=");
+    let inner = value_on_screen(&tmux.wait_for("/tokens/"), "INNER=");
     let (pid, file) = inner.split_once(':').expect(&inner);
     assert_ne!(file, outer, "the nested shell kept its parent's token");
     let name = Path::new(file).file_name().unwrap().to_str().unwrap();
@@ -805,4 +778,54 @@ fn credentials_in_the_default_profile_that_sdks_would_take_first_are_warned_abou
             t.config_path().display()
         ))
         .run();
+}
+
+#[test]
+fn a_hundred_prompts_of_an_agent_shell_start_no_process() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (t, _proxy) = sandbox("");
+        let _stop = StopsAgent(&t);
+        let log = t.home().join(format!("strace-{shell}"));
+        let (command, hook) = setup(shell);
+        let traced = format!(
+            "strace -f -e trace=fork,vfork,clone,clone3,execve -o {} {command}",
+            log.display()
+        );
+        let tmux = Tmux::start(&t, &format!("agent-strace-{shell}"), &traced);
+        std::thread::sleep(Duration::from_millis(500));
+        tmux.send(&format!("clear; {hook}"));
+        tmux.wait_for("[]>");
+        tmux.send("vault use --agent role");
+        tmux.wait_for("[role agent]>");
+        tmux.send("echo ready");
+        tmux.wait_for("ready\n");
+        std::thread::sleep(Duration::from_millis(300));
+        let before = starts(&log);
+        assert!(before > 0, "strace recorded nothing");
+        // A builtin each time: the prompt hook and the segment alone run.
+        for _ in 0..100 {
+            tmux.send("true");
+        }
+        tmux.send(
+            "echo done-$((6*7))"
+                .replace(
+                    "$((6*7))",
+                    if shell == "fish" {
+                        "(math 6 \\* 7)"
+                    } else {
+                        "$((6*7))"
+                    },
+                )
+                .as_str(),
+        );
+        tmux.wait_for("done-42");
+        std::thread::sleep(Duration::from_millis(300));
+        let after = starts(&log);
+        assert_eq!(
+            after,
+            before,
+            "{shell}: {} processes over 100 prompts",
+            after - before
+        );
+    }
 }

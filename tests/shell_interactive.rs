@@ -46,7 +46,9 @@ fn sts_sandbox(mfa: bool) -> (Sandbox, Proxy) {
     (t, proxy)
 }
 
-fn setup(shell: &str) -> (&'static str, &'static str) {
+/// The command that starts `shell` interactively, and the line that loads the hook with a
+/// prompt of `[SEGMENT]> `.
+pub fn setup(shell: &str) -> (&'static str, &'static str) {
     match shell {
         "bash" => (
             "bash --noprofile --norc -i",
@@ -107,7 +109,8 @@ fn last_prompt(screen: &str) -> &str {
         .unwrap_or_default()
 }
 
-fn value_on_screen(screen: &str, marker: &str) -> String {
+/// The last value printed after `marker` on the screen.
+pub fn value_on_screen(screen: &str, marker: &str) -> String {
     screen
         .lines()
         .rev()
@@ -291,7 +294,7 @@ fn a_refresh_that_needs_an_mfa_code_marks_the_segment_and_says_so() {
 }
 
 /// Process starts (fork, clone, execve) in an strace log; a new thread is not a process.
-fn starts(log: &Path) -> usize {
+pub fn starts(log: &Path) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
