@@ -83,6 +83,14 @@ impl Env {
         self.non_empty("HOME").map(PathBuf::from)
     }
 
+    /// `path` with a leading `~/` read as `$HOME/`, as the AWS SDKs read the file variables.
+    pub(crate) fn expand_home(&self, path: &std::path::Path) -> PathBuf {
+        match (path.strip_prefix("~"), self.home()) {
+            (Ok(rest), Some(home)) if path.to_string_lossy().starts_with("~/") => home.join(rest),
+            _ => path.to_owned(),
+        }
+    }
+
     /// vault's own private files that need not outlive the login (locks, refresh outcomes):
     /// `$XDG_RUNTIME_DIR/vault`, cleared at logout, else `~/.cache/vault`.
     pub(crate) fn runtime_dir(&self) -> Option<PathBuf> {

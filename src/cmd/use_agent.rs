@@ -8,6 +8,7 @@
 //! asks for new ones), this process fetches them, where a prompt can reach the user, and
 //! hands them over.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -196,7 +197,7 @@ pub(super) fn token_is_good(ctx: &Ctx) -> bool {
 fn key(profile: &str, flags: &str, global: &GlobalArgs, env: &Env) -> Result<String, Error> {
     let keystore = GlobalArgs {
         debug: false,
-        ..absolute_globals(global)
+        ..absolute_globals(global, env)
     };
     let keystore = serde_json::to_string(&keystore).map_err(|e| Error::Message(e.to_string()))?;
     let mut parts = vec![profile, flags, &keystore];
@@ -222,28 +223,31 @@ const PATH_VARIABLES: &[&str] = &[
 ];
 
 fn absolute_paths(env: &Env) -> Env {
-    let mut env = env.clone();
+    let mut absolute_env = env.clone();
     for name in PATH_VARIABLES {
-        if let Some(path) = env.non_empty(name).map(absolute)
+        if let Some(path) = env
+            .non_empty(name)
+            .map(|path| absolute(env, Path::new(path)))
             && let Some(path) = path.to_str()
         {
-            let path = path.to_owned();
-            env.set(name, Some(&path));
+            absolute_env.set(name, Some(path));
         }
     }
-    env
+    absolute_env
 }
 
-fn absolute_globals(global: &GlobalArgs) -> GlobalArgs {
+fn absolute_globals(global: &GlobalArgs, env: &Env) -> GlobalArgs {
     GlobalArgs {
-        file_dir: global.file_dir.as_deref().map(absolute),
-        pass_dir: global.pass_dir.as_deref().map(absolute),
+        file_dir: global.file_dir.as_deref().map(|dir| absolute(env, dir)),
+        pass_dir: global.pass_dir.as_deref().map(|dir| absolute(env, dir)),
         ..global.clone()
     }
 }
 
-fn absolute(path: impl AsRef<std::path::Path>) -> std::path::PathBuf {
-    std::path::absolute(path.as_ref()).unwrap_or_else(|_| path.as_ref().to_owned())
+/// `~/` read as vault reads it everywhere, then made absolute.
+fn absolute(env: &Env, path: &Path) -> PathBuf {
+    let path = env.expand_home(path);
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 fn code_for(
@@ -322,5 +326,33 @@ fn clone(request: &UseRequest) -> UseRequest {
         renew: request.renew,
         credentials: None,
         account_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_variables_reach_the_agent_absolute_with_home_read_as_vault_reads_it() {
+        let env = Env::from_pairs([
+            ("HOME", "/home/u"),
+            ("AWS_CONFIG_FILE", "~/work/config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "creds"),
+            ("AWS_VAULT_FILE_DIR", "/keys"),
+            ("AWS_REGION", "~/not-a-path"),
+        ]);
+        let absolute_env = absolute_paths(&env);
+        assert_eq!(
+            absolute_env.get("AWS_CONFIG_FILE"),
+            Some("/home/u/work/config")
+        );
+        let cwd = std::path::absolute("creds").unwrap();
+        assert_eq!(
+            absolute_env.get("AWS_SHARED_CREDENTIALS_FILE"),
+            cwd.to_str()
+        );
+        assert_eq!(absolute_env.get("AWS_VAULT_FILE_DIR"), Some("/keys"));
+        assert_eq!(absolute_env.get("AWS_REGION"), Some("~/not-a-path"));
     }
 }

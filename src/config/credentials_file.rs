@@ -28,7 +28,7 @@ const SESSION_TOKENS: [&str; 2] = ["aws_session_token", "aws_security_token"];
 /// the variable.
 pub(crate) fn path_from_env(env: &Env) -> Option<PathBuf> {
     if let Some(path) = env.non_empty("AWS_SHARED_CREDENTIALS_FILE") {
-        return Some(super::expand_tilde(path, env));
+        return Some(env.expand_home(Path::new(path)));
     }
     env.home().map(|home| home.join(".aws").join("credentials"))
 }

@@ -126,7 +126,7 @@ impl Config {
     /// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
     pub(crate) fn path_from_env(env: &Env) -> Result<PathBuf, Error> {
         if let Some(path) = env.non_empty("AWS_CONFIG_FILE") {
-            return Ok(expand_tilde(path, env));
+            return Ok(env.expand_home(Path::new(path)));
         }
         env.home()
             .map(|home| home.join(".aws").join("config"))
@@ -283,13 +283,6 @@ pub(crate) struct SsoSessionSettings {
     pub(crate) start_url: String,
     pub(crate) region: String,
     pub(crate) scopes: Vec<String>,
-}
-
-fn expand_tilde(path: &str, env: &Env) -> PathBuf {
-    match (path.strip_prefix("~/"), env.home()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(path),
-    }
 }
 
 #[cfg(test)]

@@ -68,11 +68,7 @@ impl BackendOptions {
     /// `--file-dir`, else `~/.awsvault/keys` (aws-vault's default).
     fn file_dir(&self, ctx: &Ctx) -> Result<PathBuf, Error> {
         if let Some(dir) = &self.file_dir {
-            let text = dir.to_string_lossy();
-            let dir = match (text.strip_prefix("~/"), ctx.env.home()) {
-                (Some(rest), Some(home)) => home.join(rest),
-                _ => dir.clone(),
-            };
+            let dir = ctx.env.expand_home(dir);
             // Absolute, so what is kept in the kernel keyring for one directory is never
             // taken for another's.
             return Ok(std::path::absolute(&dir).unwrap_or(dir));
