@@ -82,6 +82,16 @@ pub(super) enum Holding {
     Forever,
 }
 
+impl Holding {
+    /// When the held credentials expire, if any are held and they expire.
+    pub(super) fn expires(&self) -> Option<OffsetDateTime> {
+        match self {
+            Self::Expires(at) => Some(*at),
+            Self::Nothing | Self::Forever => None,
+        }
+    }
+}
+
 /// What [`Served::observe`] calls after each renewal of the profile's credentials.
 pub(super) type Observer = Box<dyn Fn(&Outcome) + Send + Sync>;
 
@@ -277,7 +287,7 @@ impl Served {
         state.profile = Some((entry, config));
         shared.holds.fetch_add(1, Ordering::Relaxed);
         drop(state);
-        // An MFA code the holder used is spent; the roles were assumed with older credentials.
+        // An MFA code the holder used is spent.
         shared.mfa_token_spent.store(true, Ordering::Relaxed);
         shared.changed.notify_all();
         shared.start_renewing();

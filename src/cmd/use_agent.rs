@@ -56,7 +56,8 @@ pub(super) fn agent_code(
     ctx: &Ctx,
     mode: Mode,
 ) -> Result<(String, String), Error> {
-    let original = absolute_paths(&saved.original_env(&ctx.env));
+    // What the agent renews with, and this process fetches with: its window as AWS_MIN_TTL.
+    let original = agent::with_renewal_window(&absolute_paths(&saved.original_env(&ctx.env)));
     let as_before = Ctx {
         env: original.clone(),
         ..ctx.clone()
@@ -87,17 +88,16 @@ pub(super) fn agent_code(
         credentials: None,
         account_id: None,
     };
-    let mut response = agent::ask_or_start(&place, &Request::Use(Box::new(clone(&request))))?;
+    let mut response = agent::ask_or_start(&place, &Request::Use(Box::new(request.clone())))?;
     if let Response::NeedCredentials { held_until } = response {
         let now = ctx.clock.now().unix_timestamp();
-        // A cached session must outlast the agent's renewal window (or it would be renewed at
-        // once), and end later than what the agent holds (or it would be no renewal).
-        let held = held_until
-            .and_then(|at| u64::try_from(at - now + 1).ok())
-            .map(Duration::from_secs)
-            .unwrap_or_default();
+        // A cached session must outlast the agent's renewal window (AWS_MIN_TTL above, or it
+        // would be renewed at once), and end later than what the agent holds (or it would be
+        // no renewal).
         let how = Fetch {
-            min_ttl: Some(held.max(agent::renewal_window(&original))),
+            min_ttl: held_until
+                .and_then(|at| u64::try_from(at - now + 1).ok())
+                .map(Duration::from_secs),
             deadline: (mode == Mode::Restore).then_some(RESTORE_DEADLINE),
             ..Fetch::default()
         };
@@ -312,21 +312,6 @@ fn shell_pid(ctx: &Ctx) -> i32 {
         .non_empty(SHELL_PID)
         .and_then(|pid| pid.parse().ok())
         .unwrap_or_else(|| i32::try_from(std::os::unix::process::parent_id()).unwrap_or(0))
-}
-
-/// The request without credentials, for the first ask.
-fn clone(request: &UseRequest) -> UseRequest {
-    UseRequest {
-        key: request.key.clone(),
-        profile: request.profile.clone(),
-        flags: request.flags.clone(),
-        global: request.global.clone(),
-        env: request.env.clone(),
-        shell_pid: request.shell_pid,
-        renew: request.renew,
-        credentials: None,
-        account_id: None,
-    }
 }
 
 #[cfg(test)]

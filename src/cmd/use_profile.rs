@@ -158,7 +158,6 @@ pub(super) fn credentials_code(
             creds.session_token.as_ref().map(|t| t.expose().to_owned()),
             &from_credentials,
         ),
-        ("AWS_SECURITY_TOKEN", None, ""),
         (
             "AWS_CREDENTIAL_EXPIRATION",
             creds.expiration.map(rfc3339_seconds),
@@ -169,7 +168,6 @@ pub(super) fn credentials_code(
             creds.expiration.map(rfc3339_seconds),
             &from_credentials,
         ),
-        ("AWS_PROFILE", None, ""),
         (
             "AWS_VAULT",
             Some(profile.to_owned()),

@@ -64,6 +64,39 @@ struct State {
     idle_since: Option<Instant>,
 }
 
+impl State {
+    /// Forgets the token at `at`, and its profile when no other token uses it.
+    fn forget(&mut self, at: usize) {
+        let token = self.tokens.swap_remove(at);
+        let _ = std::fs::remove_file(&token.file);
+        log::debug!(
+            "agent: token of shell {} for {} revoked (made {})",
+            token.shell.pid(),
+            token.profile,
+            rfc3339_seconds(token.made)
+        );
+        if !self.tokens.iter().any(|other| other.key == token.key)
+            && let Some(profile) = self.profiles.remove(&token.key)
+        {
+            // Nobody uses these credentials now: they go, and their renewals stop.
+            profile.served.retire();
+            let _ = std::fs::remove_file(&profile.stamp);
+        }
+        if self.tokens.is_empty() && self.idle_since.is_none() {
+            self.idle_since = Some(Instant::now());
+        }
+    }
+
+    fn forget_where(&mut self, wanted: impl Fn(&Token) -> bool) -> usize {
+        let mut count = 0;
+        while let Some(at) = self.tokens.iter().position(&wanted) {
+            self.forget(at);
+            count += 1;
+        }
+        count
+    }
+}
+
 /// One profile's credentials, shared by the shells that use it.
 struct Profile {
     served: Arc<Served>,
@@ -152,7 +185,7 @@ impl Agent {
                 return server::message(403, "invalid or revoked Authorization token");
             };
             if !state.tokens[at].shell.alive() {
-                Self::forget(&mut state, at);
+                state.forget(at);
                 return server::message(403, "the shell this token was given to has exited");
             }
             let key = &state.tokens[at].key;
@@ -193,7 +226,7 @@ impl Agent {
                 shell_pid,
             } => {
                 let mut state = self.lock();
-                let count = Self::forget_where(&mut state, |token| {
+                let count = state.forget_where(|token| {
                     token.file == token_file
                         && (token.shell.pid() == shell_pid || !token.shell.alive())
                 });
@@ -202,7 +235,7 @@ impl Agent {
             Request::Status => self.status(),
             Request::Stop => {
                 let mut state = self.lock();
-                let count = Self::forget_where(&mut state, |_| true);
+                let count = state.forget_where(|_| true);
                 let _ = wire::send(&mut stream, &Response::Revoked { count });
                 self.leave(&mut state);
             }
@@ -263,22 +296,20 @@ impl Agent {
                 .map(|p| (p.served.holding(), p.stamp.exists()));
             match held {
                 Some((Holding::Expires(_) | Holding::Forever, false)) if !renew => {}
-                Some((Holding::Expires(at), _)) => {
+                held => {
                     return Response::NeedCredentials {
-                        held_until: Some(at.unix_timestamp()),
+                        held_until: held
+                            .and_then(|(holding, _)| holding.expires())
+                            .map(OffsetDateTime::unix_timestamp),
                     };
                 }
-                _ => return Response::NeedCredentials { held_until: None },
             }
         }
         let Some(entry) = state.profiles.get(&key) else {
             return failed("the profile was dropped while its token was made".to_owned());
         };
         let stamp = entry.stamp.clone();
-        let expires = match entry.served.holding() {
-            Holding::Expires(at) => Some(at),
-            Holding::Nothing | Holding::Forever => None,
-        };
+        let expires = entry.served.holding().expires();
         let made = match self.new_token(key, profile, shell) {
             Ok(token) => token,
             Err(e) => return failed(format!("cannot write the token file: {e}")),
@@ -301,14 +332,10 @@ impl Agent {
         profile: String,
         args: crate::cli::CredentialArgs,
         global: crate::cli::GlobalArgs,
-        mut env: Env,
+        env: Env,
     ) -> Profile {
         *made += 1;
         let stamp = self.place.stamps().join(made.to_string());
-        // `Served` renews ahead of AWS_MIN_TTL: the agent's window, unless the user set one.
-        if env.non_empty("AWS_MIN_TTL").is_none() {
-            env.set("AWS_MIN_TTL", Some(super::SDK_REFRESH_WINDOW));
-        }
         // Renewals never ask: the agent has no terminal. What needs the user is marked.
         let ctx = Ctx {
             env,
@@ -378,43 +405,12 @@ impl Agent {
         }
     }
 
-    /// Forgets the token at `at`, and its profile when no other token uses it.
-    fn forget(state: &mut State, at: usize) {
-        let token = state.tokens.swap_remove(at);
-        let _ = std::fs::remove_file(&token.file);
-        log::debug!(
-            "agent: token of shell {} for {} revoked (made {})",
-            token.shell.pid(),
-            token.profile,
-            rfc3339_seconds(token.made)
-        );
-        if !state.tokens.iter().any(|other| other.key == token.key)
-            && let Some(profile) = state.profiles.remove(&token.key)
-        {
-            // Nobody uses these credentials now: they go, and their renewals stop.
-            profile.served.retire();
-            let _ = std::fs::remove_file(&profile.stamp);
-        }
-        if state.tokens.is_empty() && state.idle_since.is_none() {
-            state.idle_since = Some(Instant::now());
-        }
-    }
-
-    fn forget_where(state: &mut State, wanted: impl Fn(&Token) -> bool) -> usize {
-        let mut count = 0;
-        while let Some(at) = state.tokens.iter().position(&wanted) {
-            Self::forget(state, at);
-            count += 1;
-        }
-        count
-    }
-
     /// Forgets the tokens of shells that have exited, and leaves after a while with none.
     fn sweep_forever(&self) {
         loop {
             std::thread::sleep(SWEEP);
             let mut state = self.lock();
-            Self::forget_where(&mut state, |token| !token.shell.alive());
+            state.forget_where(|token| !token.shell.alive());
             if state
                 .idle_since
                 .is_some_and(|since| since.elapsed() >= self.idle)

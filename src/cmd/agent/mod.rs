@@ -29,12 +29,15 @@ const ANOTHER_AGENT_RUNS: u8 = 3;
 /// again 15 minutes before expiry, the earliest of the SDKs, and must find new credentials then.
 const SDK_REFRESH_WINDOW: &str = "15m";
 
-/// How long before expiry the agent renews credentials for a shell with this environment.
-pub(crate) fn renewal_window(env: &Env) -> Duration {
-    match env.non_empty("AWS_MIN_TTL") {
-        Some(_) => crate::creds::min_ttl(env),
-        None => crate::duration::parse(SDK_REFRESH_WINDOW).unwrap_or(Duration::from_mins(15)),
+/// `env` with the agent's renewal window as `AWS_MIN_TTL`, unless the user set one: the agent's
+/// renewals start ahead of it, and no fetch for the agent takes a cached session that ends
+/// within it.
+pub(crate) fn with_renewal_window(env: &Env) -> Env {
+    let mut env = env.clone();
+    if env.non_empty("AWS_MIN_TTL").is_none() {
+        env.set("AWS_MIN_TTL", Some(SDK_REFRESH_WINDOW));
     }
+    env
 }
 
 pub(crate) fn run(command: &AgentCommand, ctx: &Ctx) -> Result<(), Error> {
@@ -84,11 +87,12 @@ fn status(ctx: &Ctx) -> Result<(), Error> {
     super::print(&text)
 }
 
+/// A token's age, written as the prompt writes time left.
 fn age(secs: i64) -> String {
-    match secs {
-        ..60 => format!("{}s", secs.max(0)),
-        60..3600 => format!("{}m", secs / 60),
-        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+    if secs > 0 {
+        crate::prompt::time_left(secs)
+    } else {
+        "0s".to_owned()
     }
 }
 

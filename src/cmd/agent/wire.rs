@@ -31,7 +31,7 @@ pub(crate) enum Request {
     Stop,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct UseRequest {
     /// Which served profile this is: the profile with everything that shapes its credentials.
     pub(crate) key: String,
@@ -49,7 +49,7 @@ pub(crate) struct UseRequest {
 }
 
 /// Credentials on their way to the agent. No `Debug`: it would print the secret.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct WireCredentials {
     access_key_id: String,
     secret_access_key: String,
