@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::shell_interactive::{setup, starts, value_on_screen};
+use crate::shell_interactive::{setup, starts_over_prompts, traced, value_on_screen};
 use crate::support::Sandbox;
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::tmux::Tmux;
@@ -785,47 +785,15 @@ fn a_hundred_prompts_of_an_agent_shell_start_no_process() {
     for shell in ["bash", "zsh", "fish"] {
         let (t, _proxy) = sandbox("");
         let _stop = StopsAgent(&t);
-        let log = t.home().join(format!("strace-{shell}"));
         let (command, hook) = setup(shell);
-        let traced = format!(
-            "strace -f -e trace=fork,vfork,clone,clone3,execve -o {} {command}",
-            log.display()
-        );
-        let tmux = Tmux::start(&t, &format!("agent-strace-{shell}"), &traced);
-        std::thread::sleep(Duration::from_millis(500));
+        let (tmux, log) = traced(&t, &format!("agent-strace-{shell}"), command);
         tmux.send(&format!("clear; {hook}"));
         tmux.wait_for("[]>");
         tmux.send("vault use --agent role");
         tmux.wait_for("[role agent]>");
-        tmux.send("echo ready");
-        tmux.wait_for("ready\n");
-        std::thread::sleep(Duration::from_millis(300));
-        let before = starts(&log);
-        assert!(before > 0, "strace recorded nothing");
         // A builtin each time: the prompt hook and the segment alone run.
-        for _ in 0..100 {
-            tmux.send("true");
-        }
-        tmux.send(
-            "echo done-$((6*7))"
-                .replace(
-                    "$((6*7))",
-                    if shell == "fish" {
-                        "(math 6 \\* 7)"
-                    } else {
-                        "$((6*7))"
-                    },
-                )
-                .as_str(),
-        );
-        tmux.wait_for("done-42");
-        std::thread::sleep(Duration::from_millis(300));
-        let after = starts(&log);
-        assert_eq!(
-            after,
-            before,
-            "{shell}: {} processes over 100 prompts",
-            after - before
-        );
+        let (before, added) = starts_over_prompts(&tmux, &log, shell, 100);
+        assert!(before > 0, "strace recorded nothing");
+        assert_eq!(added, 0, "{shell}: {added} processes over 100 prompts");
     }
 }

@@ -223,24 +223,19 @@ except urllib.error.HTTPError as error:
 #[test]
 fn a_long_running_command_sees_credentials_renewed_before_they_expire() {
     let t = sandbox("duration_seconds = 900\n");
-    let poll = r#"
-import datetime, json, os, time, urllib.request
+    let poll = crate::support::renewal_poller(
+        r#"
 base = os.environ["AWS_EC2_METADATA_SERVICE_ENDPOINT"]
-seen = []
-for _ in range(24):
+def fetch():
     put = urllib.request.Request(base + "latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
     token = urllib.request.urlopen(put).read().decode()
     get = urllib.request.Request(base + "latest/meta-data/iam/security-credentials/local-credentials", headers={"X-aws-ec2-metadata-token": token})
     with urllib.request.urlopen(get) as answer:
-        body = json.load(answer)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    expires = datetime.datetime.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    seen.append([body["AccessKeyId"], (expires - now).total_seconds()])
-    time.sleep(1)
-print(json.dumps(seen))
-"#;
+        return json.load(answer)
+"#,
+    );
     let done = t
-        .vault(["exec", "--ec2-server", "role", "--", "python3", "-c", poll])
+        .vault(["exec", "--ec2-server", "role", "--", "python3", "-c", &poll])
         .env("AWS_MIN_TTL", "14m50s")
         .run();
     crate::support::assert_renewed_every_10s(&done.stdout);

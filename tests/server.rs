@@ -178,22 +178,17 @@ fn server_flags_that_cannot_work_are_usage_errors() {
 fn a_long_running_command_sees_credentials_renewed_before_they_expire() {
     // Appended to the last section, the role's.
     let t = sandbox("duration_seconds = 900\n");
-    let poll = r#"
-import datetime, json, os, time, urllib.request
+    let poll = crate::support::renewal_poller(
+        r#"
 request = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
 request.add_header("Authorization", os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
-seen = []
-for _ in range(24):
+def fetch():
     with urllib.request.urlopen(request) as answer:
-        body = json.load(answer)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    expires = datetime.datetime.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    seen.append([body["AccessKeyId"], (expires - now).total_seconds()])
-    time.sleep(1)
-print(json.dumps(seen))
-"#;
+        return json.load(answer)
+"#,
+    );
     let done = t
-        .vault(["exec", "--server", "role", "--", "python3", "-c", poll])
+        .vault(["exec", "--server", "role", "--", "python3", "-c", &poll])
         .env("AWS_MIN_TTL", "14m50s")
         .run();
     crate::support::assert_renewed_every_10s(&done.stdout);

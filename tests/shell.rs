@@ -26,16 +26,9 @@ fn process_profile(name: &str, region: Option<&str>, token: &str) -> String {
 fn run(t: &Sandbox, shell: &str, script: &str) -> Output {
     let mut command = t.command(shell);
     match shell {
-        "bash" => command.args([
-            "--noprofile",
-            "--norc",
-            "-e",
-            "-u",
-            "-o",
-            "pipefail",
-            "-c",
-            script,
-        ]),
+        "bash" => command
+            .args(crate::support::STRICT_BASH)
+            .args(["-c", script]),
         "zsh" => command.args(["--no-rcs", "-e", "-u", "-c", script]),
         _ => command.args(["--no-config", "-c", script]),
     };

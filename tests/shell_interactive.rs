@@ -7,7 +7,7 @@
 //! variable (`VAULT_REFRESH_AT`), as the window opening would, and STS faults come from the
 //! test proxy in front of moto.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::support::Sandbox;
@@ -294,7 +294,7 @@ fn a_refresh_that_needs_an_mfa_code_marks_the_segment_and_says_so() {
 }
 
 /// Process starts (fork, clone, execve) in an strace log; a new thread is not a process.
-pub fn starts(log: &Path) -> usize {
+fn starts(log: &Path) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
@@ -325,34 +325,16 @@ fn readme_setup(shell: &str) -> (&'static str, &'static str) {
 fn a_hundred_prompts_start_no_process_in_bash_and_zsh() {
     for shell in ["bash", "zsh"] {
         let t = sandbox();
-        let log = t.home().join(format!("strace-{shell}"));
         let (command, hook) = readme_setup(shell);
-        let traced = format!(
-            "strace -f -e trace=fork,vfork,clone,clone3,execve -o {} {command}",
-            log.display()
-        );
-        let tmux = Tmux::start(&t, &format!("strace-{shell}"), &traced);
-        std::thread::sleep(Duration::from_millis(500));
+        let (tmux, log) = traced(&t, &format!("strace-{shell}"), command);
         tmux.send(hook);
         tmux.send("vault use p");
         tmux.wait_for_any(&["[p 2h00m] #", "[p 1h59m] #", "[p 2h00m] $", "[p 1h59m] $"]);
-        tmux.send("echo ready");
-        tmux.wait_for("ready\n");
-        std::thread::sleep(Duration::from_millis(300));
-        let before = starts(&log);
+        let (before, added) = starts_over_prompts(&tmux, &log, shell, 100);
         assert!(before > 0, "strace recorded nothing");
-        for _ in 0..100 {
-            tmux.send(":");
-        }
-        tmux.send("echo done-$((6*7))");
-        tmux.wait_for("done-42");
-        std::thread::sleep(Duration::from_millis(300));
-        let after = starts(&log);
         assert_eq!(
-            after,
-            before,
-            "{shell}: {} processes started over 100 prompts",
-            after - before
+            added, 0,
+            "{shell}: {added} processes started over 100 prompts"
         );
     }
 }
@@ -362,14 +344,8 @@ fn the_fish_hook_adds_no_process_per_prompt() {
     let mut counts = Vec::new();
     for with_hook in [false, true] {
         let t = sandbox();
-        let log = t.home().join("strace-fish");
         let (command, hook) = setup("fish");
-        let traced = format!(
-            "strace -f -e trace=fork,vfork,clone,clone3,execve -o {} {command}",
-            log.display()
-        );
-        let tmux = Tmux::start(&t, &format!("fish-{with_hook}"), &traced);
-        std::thread::sleep(Duration::from_millis(500));
+        let (tmux, log) = traced(&t, &format!("fish-{with_hook}"), command);
         if with_hook {
             tmux.send(hook);
             tmux.send("vault use p");
@@ -377,20 +353,42 @@ fn the_fish_hook_adds_no_process_per_prompt() {
         } else {
             tmux.send("function fish_prompt; echo -n '[]> '; end");
         }
-        tmux.send("echo ready");
-        tmux.wait_for("ready\n");
-        std::thread::sleep(Duration::from_millis(300));
-        let before = starts(&log);
-        for _ in 0..20 {
-            tmux.send("true");
-        }
-        tmux.send("echo done-(math 6 \\* 7)");
-        tmux.wait_for("done-42");
-        std::thread::sleep(Duration::from_millis(300));
-        counts.push(starts(&log) - before);
+        counts.push(starts_over_prompts(&tmux, &log, "fish", 20).1);
     }
     assert!(
         counts[1] <= counts[0],
         "fish with the hook started more processes over 20 prompts ({counts:?})"
     );
+}
+
+/// `command` (a shell) under strace in a terminal, and the log of the processes it starts.
+pub fn traced(t: &Sandbox, name: &str, command: &str) -> (Tmux, PathBuf) {
+    let log = t.home().join(format!("strace-{name}"));
+    let traced = format!(
+        "strace -f -e trace=fork,vfork,clone,clone3,execve -o {} {command}",
+        log.display()
+    );
+    let tmux = Tmux::start(t, name, &traced);
+    std::thread::sleep(Duration::from_millis(500));
+    (tmux, log)
+}
+
+/// The processes started so far, once the shell has settled, and how many more `prompts`
+/// prompts (a builtin typed at each) start.
+pub fn starts_over_prompts(tmux: &Tmux, log: &Path, shell: &str, prompts: usize) -> (usize, usize) {
+    tmux.send("echo ready");
+    tmux.wait_for("ready\n");
+    std::thread::sleep(Duration::from_millis(300));
+    let before = starts(log);
+    for _ in 0..prompts {
+        tmux.send("true");
+    }
+    tmux.send(if shell == "fish" {
+        "echo done-(math 6 \\* 7)"
+    } else {
+        "echo done-$((6*7))"
+    });
+    tmux.wait_for("done-42");
+    std::thread::sleep(Duration::from_millis(300));
+    (before, starts(log) - before)
 }

@@ -308,6 +308,28 @@ pub fn two_hour_process(t: &Sandbox) -> String {
     format!("credential_process = sh {}\n", script.display())
 }
 
+/// bash with no rc files, stopping at the first failure, unset variable or failed pipe.
+pub const STRICT_BASH: [&str; 6] = ["--noprofile", "--norc", "-e", "-u", "-o", "pipefail"];
+
+/// A Python program that asks a credential endpoint for credentials once a second for 24 s,
+/// through `fetch` (Python that defines `fetch()`, returning the answer's JSON), and prints what
+/// [`assert_renewed_every_10s`] reads.
+pub fn renewal_poller(fetch: &str) -> String {
+    format!(
+        r#"import datetime, json, os, time, urllib.request
+{fetch}
+seen = []
+for _ in range(24):
+    body = fetch()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    expires = datetime.datetime.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    seen.append([body["AccessKeyId"], (expires - now).total_seconds()])
+    time.sleep(1)
+print(json.dumps(seen))
+"#
+    )
+}
+
 /// What a command polling a credential server once a second for 24 s printed (a JSON list of
 /// `[AccessKeyId, seconds left]`), when role credentials of 15 minutes are served with
 /// `AWS_MIN_TTL=14m50s`: renewed about every 10 s, and never handed out with less than that left.

@@ -274,16 +274,8 @@ impl World {
     /// `script` in a bash with no rc files and strict options, in the same environment.
     pub fn bash(&self, script: &str) -> std::process::Output {
         self.command("bash")
-            .args([
-                "--noprofile",
-                "--norc",
-                "-e",
-                "-u",
-                "-o",
-                "pipefail",
-                "-c",
-                script,
-            ])
+            .args(super::STRICT_BASH)
+            .args(["-c", script])
             .output()
             .expect("bash runs")
     }
